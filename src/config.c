@@ -1,0 +1,347 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sig.h"
+#include "util.h"
+
+#define PJ_MAX_CONF (1024 * 1024)
+#define PJ_MAX_SECONDS (10L * 366 * 86400)
+
+static int strlist_add(struct pj_strlist *l, const char *s, size_t n)
+{
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	l->v = v;
+	l->v[l->n] = strndup(s, n);
+	if (!l->v[l->n])
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static void strlist_free(struct pj_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int pj_config_init(struct pj_config *c, uid_t allowed_uid)
+{
+	memset(c, 0, sizeof(*c));
+	c->algorithms = PJ_ALGS_ASYMMETRIC;
+	c->leeway = PJ_DEFAULT_LEEWAY;
+	c->allowed_uid = allowed_uid;
+	return strlist_add(&c->require, "exp", 3);
+}
+
+void pj_config_free(struct pj_config *c)
+{
+	strlist_free(&c->issuer);
+	strlist_free(&c->audience);
+	strlist_free(&c->key_file);
+	strlist_free(&c->jwks_file);
+	strlist_free(&c->require);
+	free(c->username_claim);
+	free(c->typ);
+	free(c->revocation_file);
+	free(c->prompt);
+	free(c->path);
+	memset(c, 0, sizeof(*c));
+}
+
+enum opt_kind { OPT_LIST, OPT_PATHS, OPT_KEYFILES, OPT_ALGS, OPT_STRING, OPT_PATH, OPT_SECONDS,
+		OPT_BOOL };
+
+struct opt {
+	const char *name;
+	enum opt_kind kind;
+	size_t off;
+};
+
+#define O(name, kind) { #name, kind, offsetof(struct pj_config, name) }
+static const struct opt opts[] = {
+	O(issuer, OPT_LIST),           O(audience, OPT_LIST),
+	O(key_file, OPT_KEYFILES),     O(jwks_file, OPT_PATHS),
+	O(algorithms, OPT_ALGS),       O(username_claim, OPT_STRING),
+	O(leeway, OPT_SECONDS),        O(require, OPT_LIST),
+	O(max_age, OPT_SECONDS),       O(max_lifetime, OPT_SECONDS),
+	O(typ, OPT_STRING),            O(revocation_file, OPT_PATH),
+	O(prompt, OPT_STRING),         O(debug, OPT_BOOL),
+};
+#undef O
+
+static const struct opt *find_opt(const char *key)
+{
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (strcmp(opts[i].name, key) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+static int parse_seconds(const char *v, long *out)
+{
+	if (!*v)
+		return -1;
+	for (const char *p = v; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return -1;
+	errno = 0;
+	long x = strtol(v, NULL, 10);
+	if (errno || x > PJ_MAX_SECONDS)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	static const char *yes[] = { "yes", "true", "on", "1" }, *no[] = { "no", "false", "off", "0" };
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(v, yes[i]) == 0)
+			return *out = 1, 0;
+		if (strcmp(v, no[i]) == 0)
+			return *out = 0, 0;
+	}
+	return -1;
+}
+
+/* Lists are space- or comma-separated so that they can be written on a PAM
+ * line (no spaces there) and in the file alike. */
+typedef int (*word_fn)(struct pj_config *c, const struct opt *o, const char *w, size_t n,
+		       const char *origin, pj_err *e);
+
+static int each_word(struct pj_config *c, const struct opt *o, const char *v, word_fn fn,
+		     const char *origin, pj_err *e)
+{
+	size_t words = 0;
+	while (*v) {
+		size_t skip = strspn(v, " \t,");
+		v += skip;
+		size_t n = strcspn(v, " \t,");
+		if (n == 0)
+			break;
+		if (fn(c, o, v, n, origin, e) != 0)
+			return -1;
+		words++;
+		v += n;
+	}
+	if (words == 0 && o->kind != OPT_LIST)
+		return pj_fail(e, "%s: %s needs a value", origin, o->name);
+	return 0;
+}
+
+static int add_word(struct pj_config *c, const struct opt *o, const char *w, size_t n,
+		    const char *origin, pj_err *e)
+{
+	struct pj_strlist *l = (struct pj_strlist *)((char *)c + o->off);
+	if ((o->kind == OPT_PATHS && w[0] != '/'))
+		return pj_fail(e, "%s: %s must be an absolute path", origin, o->name);
+	if (o->kind == OPT_KEYFILES) {
+		/* "PATH" or "KID=PATH": the kid a PEM key answers to. */
+		const char *eq = memchr(w, '=', n);
+		const char *path = w[0] == '/' ? w : eq ? eq + 1 : w;
+		if (path[0] != '/' || (eq && w[0] != '/' && eq == w))
+			return pj_fail(e, "%s: key_file must be an absolute path or KID=PATH",
+				       origin);
+	}
+	if (strlist_add(l, w, n) != 0)
+		return pj_fail(e, "out of memory");
+	return 0;
+}
+
+static int add_alg(struct pj_config *c, const struct opt *o, const char *w, size_t n,
+		   const char *origin, pj_err *e)
+{
+	char name[16];
+	(void)o;
+	if (n >= sizeof(name))
+		return pj_fail(e, "%s: unknown algorithm \"%.*s\"", origin, (int)(n > 40 ? 40 : n), w);
+	memcpy(name, w, n);
+	name[n] = 0;
+	int a = pj_alg_from_name(name);
+	if (a < 0) {
+		if (strcasecmp(name, "none") == 0)
+			return pj_fail(e, "%s: algorithm none is never allowed", origin);
+		return pj_fail(e, "%s: unknown algorithm \"%s\"", origin, name);
+	}
+	c->algorithms |= PJ_ALG_BIT(a);
+	return 0;
+}
+
+static int set_string(char **dst, const char *v, const struct opt *o, const char *origin,
+		      pj_err *e)
+{
+	if (!*v && o->kind != OPT_STRING)
+		return pj_fail(e, "%s: %s needs a value", origin, o->name);
+	if (o->kind == OPT_PATH && v[0] != '/')
+		return pj_fail(e, "%s: %s must be an absolute path", origin, o->name);
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t')
+			return pj_fail(e, "%s: %s has a control character", origin, o->name);
+	char *s = strdup(v);
+	if (!s)
+		return pj_fail(e, "out of memory");
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+int pj_config_set(struct pj_config *c, const char *key, const char *value, const char *origin,
+		  pj_err *e)
+{
+	const struct opt *o = find_opt(key);
+	if (!o)
+		return pj_fail(e, "%s: unknown option \"%s\"", origin, key);
+	void *field = (char *)c + o->off;
+	switch (o->kind) {
+	case OPT_LIST:
+	case OPT_PATHS:
+	case OPT_KEYFILES: {
+		struct pj_strlist *l = field;
+		if (l->layer < c->layer) {
+			strlist_free(l);
+			l->layer = c->layer;
+		}
+		return each_word(c, o, value, add_word, origin, e);
+	}
+	case OPT_ALGS:
+		if (c->algorithms_layer < c->layer) {
+			c->algorithms = 0;
+			c->algorithms_layer = c->layer;
+		}
+		return each_word(c, o, value, add_alg, origin, e);
+	case OPT_STRING:
+		if (strcmp(o->name, "username_claim") == 0 && !*value)
+			return pj_fail(e, "%s: username_claim needs a value", origin);
+		return set_string(field, value, o, origin, e);
+	case OPT_PATH:
+		return set_string(field, value, o, origin, e);
+	case OPT_SECONDS:
+		if (parse_seconds(value, field) != 0)
+			return pj_fail(e, "%s: %s must be a whole number of seconds (0 to %ld)",
+				       origin, o->name, PJ_MAX_SECONDS);
+		return 0;
+	case OPT_BOOL:
+		if (parse_bool(value, field) != 0)
+			return pj_fail(e, "%s: %s must be yes or no", origin, o->name);
+		return 0;
+	}
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\r')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		s[--n] = 0;
+	return s;
+}
+
+static int parse_line(struct pj_config *c, char *line, const char *origin, pj_err *e)
+{
+	char *s = trim(line);
+	if (!*s || *s == '#')
+		return 0;
+	char *eq = strchr(s, '=');
+	if (!eq)
+		return pj_fail(e, "%s: expected \"key = value\"", origin);
+	*eq = 0;
+	char *key = trim(s), *value = trim(eq + 1);
+	/* The prompt keeps a trailing space if the value is quoted. */
+	size_t vn = strlen(value);
+	if (vn >= 2 && value[0] == '"' && value[vn - 1] == '"') {
+		value[vn - 1] = 0;
+		value++;
+	}
+	return pj_config_set(c, key, value, origin, e);
+}
+
+int pj_config_load_file(struct pj_config *c, const char *path, int must_exist, pj_err *e)
+{
+	char *text;
+	size_t n;
+	pj_err why;
+	struct stat st;
+	if (!must_exist && lstat(path, &st) != 0 && errno == ENOENT)
+		return 0;
+	if (pj_read_trusted_file(path, PJ_MAX_CONF, c->allowed_uid, 0, &text, &n, NULL, &why) != 0)
+		return pj_fail(e, "configuration: %s", why.msg);
+	if (memchr(text, 0, n)) {
+		free(text);
+		return pj_fail(e, "configuration: %s has a NUL byte", path);
+	}
+	free(c->path);
+	c->path = strdup(path);
+	int saved = c->layer, rc = 0;
+	c->layer = PJ_LAYER_FILE;
+	unsigned lineno = 0;
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		lineno++;
+		char origin[600];
+		snprintf(origin, sizeof(origin), "%s:%u", path, lineno);
+		if (parse_line(c, line, origin, e) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+	c->layer = saved;
+	free(text);
+	return rc;
+}
+
+static int is_pam_flag(const char *a)
+{
+	return strcmp(a, "use_first_pass") == 0 || strcmp(a, "try_first_pass") == 0 ||
+	       strcmp(a, "use_authtok") == 0;
+}
+
+int pj_config_from_args(struct pj_config *c, int argc, const char **argv, pj_err *e)
+{
+	const char *conf = PJ_DEFAULT_CONF;
+	int explicit_conf = 0;
+	for (int i = 0; i < argc; i++)
+		if (strncmp(argv[i], "conf=", 5) == 0) {
+			conf = argv[i] + 5;
+			explicit_conf = 1;
+		}
+	if (pj_config_load_file(c, conf, explicit_conf, e) != 0)
+		return -1;
+	c->layer = PJ_LAYER_ARGS;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (strncmp(a, "conf=", 5) == 0 || is_pam_flag(a))
+			continue;
+		if (strcmp(a, "debug") == 0) {
+			c->debug = 1;
+			continue;
+		}
+		const char *eq = strchr(a, '=');
+		char key[64];
+		if (!eq || (size_t)(eq - a) >= sizeof(key)) {
+			char shown[80];
+			pj_sanitize(shown, sizeof(shown), a, strlen(a));
+			return pj_fail(e, "module argument: unknown option \"%s\"", shown);
+		}
+		memcpy(key, a, (size_t)(eq - a));
+		key[eq - a] = 0;
+		if (pj_config_set(c, key, eq + 1, "module argument", e) != 0)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,68 @@
+/* One parser for /etc/security/pam_jwt.conf, module arguments and the tool's
+ * --set: every option lives in struct pj_config. */
+#ifndef PJ_CONFIG_H
+#define PJ_CONFIG_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+#define PJ_DEFAULT_CONF "/etc/security/pam_jwt.conf"
+#define PJ_DEFAULT_REVOCATION_FILE "/var/lib/pam_jwt/revocations"
+#define PJ_DEFAULT_PROMPT "JWT: "
+#define PJ_DEFAULT_LEEWAY 60
+#define PJ_MAX_TOKEN 16384
+
+struct pj_strlist {
+	char **v;
+	size_t n;
+	int layer; /* where the values came from: 0 defaults, 1 file, 2 arguments */
+};
+
+struct pj_config {
+	struct pj_strlist issuer;
+	struct pj_strlist audience;
+	struct pj_strlist key_file; /* "PATH" or "KID=PATH" */
+	struct pj_strlist jwks_file;
+	struct pj_strlist require;  /* claim names; default "exp" */
+	unsigned algorithms;        /* PJ_ALG_BIT mask */
+	char *username_claim;
+	long leeway;
+	long max_age;      /* 0: off */
+	long max_lifetime; /* 0: off */
+	char *typ;
+	char *revocation_file;
+	char *prompt;
+	int debug;
+	/* Who may own the files besides root: (uid_t)-1 in the module, the
+	 * invoking user in the tool. */
+	uid_t allowed_uid;
+	/* The file read, for messages; the layer settings now come from. */
+	char *path;
+	int layer;
+	int algorithms_layer;
+};
+
+/* Sets the defaults; -1 only when out of memory. */
+int pj_config_init(struct pj_config *c, uid_t allowed_uid);
+void pj_config_free(struct pj_config *c);
+
+/* Applies one setting; origin names it in errors ("FILE:LINE" or "argument").
+ * Settings made with c->layer = PJ_LAYER_ARGS override the file's: a list
+ * option given there replaces the file's values instead of adding to them. */
+#define PJ_LAYER_FILE 1
+#define PJ_LAYER_ARGS 2
+int pj_config_set(struct pj_config *c, const char *key, const char *value, const char *origin,
+		  pj_err *e);
+
+/* Reads a configuration file.  A missing file is an error only when
+ * must_exist is set (an explicitly named file). */
+int pj_config_load_file(struct pj_config *c, const char *path, int must_exist, pj_err *e);
+
+/* The module's way: argv may hold conf=FILE, PAM's own flags (use_first_pass,
+ * try_first_pass, use_authtok, debug) and key=value overrides applied after
+ * the file. */
+int pj_config_from_args(struct pj_config *c, int argc, const char **argv, pj_err *e);
+
+#endif

@@ -1,0 +1,532 @@
+#include "keys.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "config.h"
+#include "token.h"
+#include "util.h"
+
+#define PJ_MAX_KEYFILE (1024 * 1024)
+
+/* ---- JWK (RFC 7517, RFC 7518 section 6, RFC 8037) ---- */
+
+/* A base64url member; exact_len 0 means any non-zero length. */
+static int jwk_bytes(json_t *jwk, const char *name, size_t exact_len, unsigned char **out,
+		     size_t *outn, pj_err *e)
+{
+	json_t *v = json_object_get(jwk, name);
+	pj_err why;
+	if (!v)
+		return pj_fail(e, "JWK has no \"%s\"", name);
+	if (!json_is_string(v))
+		return pj_fail(e, "JWK \"%s\" is not a string", name);
+	if (pj_b64url_decode(json_string_value(v), json_string_length(v), out, outn, &why) != 0)
+		return pj_fail(e, "JWK \"%s\": %s", name, why.msg);
+	if (*outn == 0 || (exact_len && *outn != exact_len)) {
+		pj_free_secret(*out, *outn);
+		*out = NULL;
+		if (exact_len)
+			return pj_fail(e, "JWK \"%s\" must be %zu bytes, got %zu", name, exact_len,
+				       *outn);
+		return pj_fail(e, "JWK \"%s\" is empty", name);
+	}
+	return 0;
+}
+
+static int bld_bn(OSSL_PARAM_BLD *bld, json_t *jwk, const char *member, const char *param,
+		  BIGNUM **keep, pj_err *e)
+{
+	unsigned char *b;
+	size_t n;
+	if (jwk_bytes(jwk, member, 0, &b, &n, e) != 0)
+		return -1;
+	*keep = BN_bin2bn(b, (int)n, NULL);
+	pj_free_secret(b, n);
+	if (!*keep || !OSSL_PARAM_BLD_push_BN(bld, param, *keep))
+		return pj_fail(e, "cannot build JWK \"%s\"", member);
+	return 0;
+}
+
+static int pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld, int selection, EVP_PKEY **out,
+			 pj_err *e)
+{
+	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+	int ok = params && ctx && EVP_PKEY_fromdata_init(ctx) == 1 &&
+		 EVP_PKEY_fromdata(ctx, out, selection, params) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	if (!ok)
+		return pj_fail(e, "OpenSSL refused the %s key", type);
+	return 0;
+}
+
+static int jwk_rsa(json_t *jwk, int priv, EVP_PKEY **out, pj_err *e)
+{
+	static const char *members[] = { "n", "e", "d", "p", "q", "dp", "dq", "qi" };
+	static const char *params[] = {
+		OSSL_PKEY_PARAM_RSA_N,		OSSL_PKEY_PARAM_RSA_E,
+		OSSL_PKEY_PARAM_RSA_D,		OSSL_PKEY_PARAM_RSA_FACTOR1,
+		OSSL_PKEY_PARAM_RSA_FACTOR2,	OSSL_PKEY_PARAM_RSA_EXPONENT1,
+		OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+	};
+	BIGNUM *bn[8] = { 0 };
+	size_t count = priv ? 8 : 2;
+	int rc = -1;
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	if (!bld)
+		return pj_fail(e, "out of memory");
+	for (size_t i = 0; i < count; i++)
+		if (bld_bn(bld, jwk, members[i], params[i], &bn[i], e) != 0)
+			goto done;
+	rc = pkey_fromdata("RSA", bld, priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, out, e);
+done:
+	for (size_t i = 0; i < 8; i++)
+		BN_clear_free(bn[i]);
+	OSSL_PARAM_BLD_free(bld);
+	return rc;
+}
+
+struct curve {
+	const char *jwk_name, *ossl_name;
+	size_t len;
+};
+static const struct curve curves[] = {
+	{ "P-256", "P-256", 32 },
+	{ "P-384", "P-384", 48 },
+	{ "P-521", "P-521", 66 },
+};
+
+static int jwk_ec(json_t *jwk, int priv, EVP_PKEY **out, pj_err *e)
+{
+	const char *crv = json_string_value(json_object_get(jwk, "crv"));
+	const struct curve *c = NULL;
+	for (size_t i = 0; crv && i < sizeof(curves) / sizeof(curves[0]); i++)
+		if (strcmp(crv, curves[i].jwk_name) == 0)
+			c = &curves[i];
+	if (!c)
+		return pj_fail(e, "EC JWK curve is missing or not P-256, P-384, P-521");
+	unsigned char *x = NULL, *y = NULL, pt[1 + 2 * 66];
+	size_t xn, yn;
+	BIGNUM *d = NULL;
+	int rc = -1;
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	if (!bld)
+		return pj_fail(e, "out of memory");
+	if (jwk_bytes(jwk, "x", c->len, &x, &xn, e) != 0 ||
+	    jwk_bytes(jwk, "y", c->len, &y, &yn, e) != 0)
+		goto done;
+	pt[0] = 0x04; /* uncompressed point; OpenSSL checks it is on the curve */
+	memcpy(pt + 1, x, xn);
+	memcpy(pt + 1 + xn, y, yn);
+	if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->ossl_name, 0) ||
+	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + xn + yn)) {
+		pj_fail(e, "out of memory");
+		goto done;
+	}
+	if (priv && bld_bn(bld, jwk, "d", OSSL_PKEY_PARAM_PRIV_KEY, &d, e) != 0)
+		goto done;
+	rc = pkey_fromdata("EC", bld, priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, out, e);
+done:
+	free(x);
+	free(y);
+	BN_clear_free(d);
+	OSSL_PARAM_BLD_free(bld);
+	return rc;
+}
+
+static int jwk_okp(json_t *jwk, int priv, EVP_PKEY **out, pj_err *e)
+{
+	const char *crv = json_string_value(json_object_get(jwk, "crv"));
+	unsigned char *b;
+	size_t n;
+	if (!crv || strcmp(crv, "Ed25519") != 0)
+		return pj_fail(e, "OKP JWK curve is missing or not Ed25519");
+	if (jwk_bytes(jwk, priv ? "d" : "x", 32, &b, &n, e) != 0)
+		return -1;
+	*out = priv ? EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, b, n)
+		    : EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, b, n);
+	pj_free_secret(b, n);
+	return *out ? 0 : pj_fail(e, "OpenSSL refused the Ed25519 key");
+}
+
+/* "use" and "key_ops" may restrict a key to other purposes (RFC 7517 4.2, 4.3). */
+static int jwk_usable(json_t *jwk, pj_err *e)
+{
+	json_t *use = json_object_get(jwk, "use");
+	if (use && (!json_is_string(use) || strcmp(json_string_value(use), "sig") != 0))
+		return pj_fail(e, "JWK \"use\" is not \"sig\"");
+	json_t *ops = json_object_get(jwk, "key_ops"), *op;
+	size_t i;
+	if (!ops)
+		return 0;
+	if (!json_is_array(ops))
+		return pj_fail(e, "JWK \"key_ops\" is not an array");
+	json_array_foreach(ops, i, op) {
+		const char *s = json_string_value(op);
+		if (s && (strcmp(s, "verify") == 0 || strcmp(s, "sign") == 0))
+			return 0;
+	}
+	return pj_fail(e, "JWK \"key_ops\" allows neither verify nor sign");
+}
+
+static int jwk_kty(json_t *jwk, enum pj_kty *kty, pj_err *e)
+{
+	static const char *names[] = { "oct", "RSA", "EC", "OKP" };
+	const char *s = json_string_value(json_object_get(jwk, "kty"));
+	if (!s)
+		return pj_fail(e, "JWK has no \"kty\" string");
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*kty = (enum pj_kty)i;
+			return 0;
+		}
+	return pj_fail(e, "JWK kty \"%.20s\" is not supported", s);
+}
+
+static int jwk_meta(json_t *jwk, struct pj_key *key, const char *source, pj_err *e)
+{
+	json_t *alg = json_object_get(jwk, "alg"), *kid = json_object_get(jwk, "kid");
+	key->alg = -1;
+	if (alg) {
+		key->alg = json_is_string(alg) ? pj_alg_from_name(json_string_value(alg)) : -1;
+		if (key->alg < 0)
+			return pj_fail(e, "JWK alg is not a supported JWS algorithm");
+	}
+	if (kid && !json_is_string(kid))
+		return pj_fail(e, "JWK kid is not a string");
+	if ((kid && !(key->kid = strdup(json_string_value(kid)))) ||
+	    !(key->source = strdup(source)))
+		return pj_fail(e, "out of memory");
+	return 0;
+}
+
+int pj_jwk_to_key(json_t *jwk, int allow_private, const char *source, struct pj_key *key,
+		  pj_err *e)
+{
+	enum pj_kty kty = PJ_KTY_OCT;
+	EVP_PKEY *pkey = NULL;
+	memset(key, 0, sizeof(*key));
+	key->alg = -1;
+	if (!json_is_object(jwk))
+		return pj_fail(e, "JWK is not a JSON object");
+	if (jwk_kty(jwk, &kty, e) != 0 || jwk_usable(jwk, e) != 0)
+		return -1;
+	int priv = allow_private && json_object_get(jwk, kty == PJ_KTY_OCT ? "k" : "d");
+	int rc;
+	switch (kty) {
+	case PJ_KTY_OCT:
+		key->kty = PJ_KTY_OCT;
+		rc = jwk_bytes(jwk, "k", 0, &key->secret, &key->secret_len, e);
+		break;
+	case PJ_KTY_RSA:
+		rc = jwk_rsa(jwk, priv, &pkey, e);
+		break;
+	case PJ_KTY_EC:
+		rc = jwk_ec(jwk, priv, &pkey, e);
+		break;
+	default:
+		rc = jwk_okp(jwk, priv, &pkey, e);
+		break;
+	}
+	if (rc == 0 && pkey)
+		rc = pj_key_from_pkey(pkey, key, e);
+	if (rc == 0)
+		rc = jwk_meta(jwk, key, source, e);
+	if (rc != 0)
+		pj_key_clear(key);
+	return rc;
+}
+
+/* ---- PEM ---- */
+
+int pj_pem_to_key(const char *pem, size_t n, int allow_private, const char *source,
+		  struct pj_key *key, pj_err *e)
+{
+	EVP_PKEY *pkey = NULL;
+	memset(key, 0, sizeof(*key));
+	key->alg = -1;
+	BIO *bio = BIO_new_mem_buf(pem, (int)n);
+	if (!bio)
+		return pj_fail(e, "out of memory");
+	if (strstr(pem, "-----BEGIN CERTIFICATE-----")) {
+		X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		if (x)
+			pkey = X509_get_pubkey(x);
+		X509_free(x);
+	} else if (strstr(pem, "PRIVATE KEY-----")) {
+		if (!allow_private) {
+			BIO_free(bio);
+			return pj_fail(e, "%s holds a private key; configure the public key", source);
+		}
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	} else {
+		pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	}
+	BIO_free(bio);
+	if (!pkey)
+		return pj_fail(e, "%s is not a PEM public key, certificate%s", source,
+			       allow_private ? " or private key" : "");
+	if (pj_key_from_pkey(pkey, key, e) != 0)
+		return -1;
+	if (!(key->source = strdup(source))) {
+		pj_key_clear(key);
+		return pj_fail(e, "out of memory");
+	}
+	return 0;
+}
+
+/* ---- configured sources ---- */
+
+static size_t hmac_min_len(enum pj_alg alg)
+{
+	return alg == PJ_ALG_HS256 ? 32 : alg == PJ_ALG_HS384 ? 48 : 64;
+}
+
+/* Hands one built key to fn, after the checks that make it a candidate. */
+static int offer(struct pj_key *key, enum pj_alg alg, pj_key_fn fn, void *ctx, unsigned *tried,
+		 pj_err *e)
+{
+	pj_err why;
+	if (pj_key_fits(key, alg, &why) != 0)
+		return 0;
+	if (key->kty == PJ_KTY_OCT && key->secret_len < hmac_min_len(alg))
+		return pj_fail(e, "HMAC key %s is %zu bytes, %s needs at least %zu", key->source,
+			       key->secret_len, pj_alg_name(alg), hmac_min_len(alg));
+	(*tried)++;
+	return fn(key, ctx, e);
+}
+
+static int key_file_each(const char *entry, const struct pj_config *cfg, enum pj_alg alg,
+			 const char *kid, pj_key_fn fn, void *ctx, unsigned *tried, pj_err *e)
+{
+	const char *path = entry, *eq = strchr(entry, '=');
+	size_t label_len = 0;
+	if (entry[0] != '/' && eq) {
+		path = eq + 1;
+		label_len = (size_t)(eq - entry);
+	}
+	if (kid && (label_len != strlen(kid) || memcmp(entry, kid, label_len) != 0))
+		return 0;
+	char *pem;
+	size_t n;
+	struct pj_key key;
+	pj_err why;
+	if (pj_read_trusted_file(path, PJ_MAX_KEYFILE, cfg->allowed_uid, 0, &pem, &n, NULL,
+				 &why) != 0)
+		return pj_fail(e, "key_file: %s", why.msg);
+	int rc = pj_pem_to_key(pem, n, 0, path, &key, e);
+	free(pem);
+	if (rc != 0)
+		return -1;
+	if (label_len && !(key.kid = strndup(entry, label_len)))
+		rc = pj_fail(e, "out of memory");
+	if (rc == 0)
+		rc = offer(&key, alg, fn, ctx, tried, e);
+	pj_key_clear(&key);
+	return rc;
+}
+
+/* Is this JWK a candidate: the token's kid, or (no kid) a type that fits? */
+static int jwk_matches(json_t *jwk, enum pj_alg alg, const char *kid)
+{
+	if (kid) {
+		const char *k = json_string_value(json_object_get(jwk, "kid"));
+		return k && strcmp(k, kid) == 0;
+	}
+	static const char *kty_names[] = { "oct", "RSA", "EC", "OKP" };
+	const char *kty = json_string_value(json_object_get(jwk, "kty"));
+	const char *kalg = json_string_value(json_object_get(jwk, "alg"));
+	if (!kty || strcmp(kty, kty_names[pj_alg_kty(alg)]) != 0)
+		return 0;
+	return !kalg || strcmp(kalg, pj_alg_name(alg)) == 0;
+}
+
+static int jwks_has_secret(json_t *keys)
+{
+	size_t i;
+	json_t *k;
+	json_array_foreach(keys, i, k) {
+		const char *kty = json_string_value(json_object_get(k, "kty"));
+		if (kty && strcmp(kty, "oct") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Reads a JWKS file; secret keys demand a private file. */
+static json_t *jwks_load(const char *path, uid_t allowed_uid, json_t **keys, pj_err *e)
+{
+	char *text;
+	size_t n;
+	unsigned mode;
+	pj_err why;
+	if (pj_read_trusted_file(path, PJ_MAX_KEYFILE, allowed_uid, 0, &text, &n, &mode, &why) !=
+	    0) {
+		pj_fail(e, "jwks_file: %s", why.msg);
+		return NULL;
+	}
+	json_t *doc = pj_json_object((unsigned char *)text, n, path, e);
+	pj_free_secret(text, n);
+	if (!doc)
+		return NULL;
+	*keys = json_object_get(doc, "keys");
+	if (!json_is_array(*keys)) {
+		json_decref(doc);
+		pj_fail(e, "%s has no \"keys\" array", path);
+		return NULL;
+	}
+	if ((mode & 044) && jwks_has_secret(*keys)) {
+		json_decref(doc);
+		pj_fail(e, "%s holds secret keys but is readable by group or others (mode %04o)",
+			path, mode);
+		return NULL;
+	}
+	return doc;
+}
+
+static int jwks_file_each(const char *path, const struct pj_config *cfg, enum pj_alg alg,
+			  const char *kid, pj_key_fn fn, void *ctx, unsigned *tried, pj_err *e)
+{
+	json_t *keys, *jwk;
+	json_t *doc = jwks_load(path, cfg->allowed_uid, &keys, e);
+	size_t i;
+	int rc = 0;
+	if (!doc)
+		return -1;
+	json_array_foreach(keys, i, jwk) {
+		if (!jwk_matches(jwk, alg, kid))
+			continue;
+		char source[600];
+		struct pj_key key;
+		pj_err why;
+		snprintf(source, sizeof(source), "%s#%zu", path, i);
+		if (pj_jwk_to_key(jwk, 0, source, &key, &why) != 0) {
+			rc = pj_fail(e, "%s: %s", source, why.msg);
+			break;
+		}
+		rc = offer(&key, alg, fn, ctx, tried, e);
+		pj_key_clear(&key);
+		if (rc != 0)
+			break;
+	}
+	json_decref(doc);
+	return rc;
+}
+
+int pj_keys_each(const struct pj_config *cfg, enum pj_alg alg, const char *kid, pj_key_fn fn,
+		 void *ctx, unsigned *tried, pj_err *e)
+{
+	*tried = 0;
+	for (size_t i = 0; i < cfg->key_file.n; i++) {
+		int rc = key_file_each(cfg->key_file.v[i], cfg, alg, kid, fn, ctx, tried, e);
+		if (rc != 0)
+			return rc;
+	}
+	for (size_t i = 0; i < cfg->jwks_file.n; i++) {
+		int rc = jwks_file_each(cfg->jwks_file.v[i], cfg, alg, kid, fn, ctx, tried, e);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- listing and signing keys (the tool) ---- */
+
+static void list_key_file(const char *entry, const struct pj_config *cfg, pj_key_fn fn,
+			  pj_key_bad_fn bad, void *ctx)
+{
+	const char *path = entry[0] != '/' && strchr(entry, '=') ? strchr(entry, '=') + 1 : entry;
+	char *pem;
+	size_t n;
+	struct pj_key key;
+	pj_err why;
+	if (pj_read_trusted_file(path, PJ_MAX_KEYFILE, cfg->allowed_uid, 0, &pem, &n, NULL,
+				 &why) != 0) {
+		bad(path, why.msg, ctx);
+		return;
+	}
+	int rc = pj_pem_to_key(pem, n, 0, path, &key, &why);
+	free(pem);
+	if (rc != 0) {
+		bad(path, why.msg, ctx);
+		return;
+	}
+	if (path != entry)
+		key.kid = strndup(entry, (size_t)(path - entry - 1));
+	fn(&key, ctx, &why);
+	pj_key_clear(&key);
+}
+
+static void list_jwks_file(const char *path, const struct pj_config *cfg, pj_key_fn fn,
+			   pj_key_bad_fn bad, void *ctx)
+{
+	json_t *keys, *jwk;
+	pj_err why;
+	json_t *doc = jwks_load(path, cfg->allowed_uid, &keys, &why);
+	size_t i;
+	if (!doc) {
+		bad(path, why.msg, ctx);
+		return;
+	}
+	json_array_foreach(keys, i, jwk) {
+		char source[600];
+		struct pj_key key;
+		snprintf(source, sizeof(source), "%s#%zu", path, i);
+		if (pj_jwk_to_key(jwk, 0, source, &key, &why) != 0) {
+			bad(source, why.msg, ctx);
+			continue;
+		}
+		fn(&key, ctx, &why);
+		pj_key_clear(&key);
+	}
+	json_decref(doc);
+}
+
+int pj_keys_list(const struct pj_config *cfg, pj_key_fn fn, pj_key_bad_fn bad, void *ctx,
+		 pj_err *e)
+{
+	(void)e;
+	for (size_t i = 0; i < cfg->key_file.n; i++)
+		list_key_file(cfg->key_file.v[i], cfg, fn, bad, ctx);
+	for (size_t i = 0; i < cfg->jwks_file.n; i++)
+		list_jwks_file(cfg->jwks_file.v[i], cfg, fn, bad, ctx);
+	return 0;
+}
+
+int pj_load_signing_key(const char *path, uid_t allowed_uid, struct pj_key *key, pj_err *e)
+{
+	char *text;
+	size_t n;
+	pj_err why;
+	memset(key, 0, sizeof(*key));
+	if (pj_read_trusted_file(path, PJ_MAX_KEYFILE, allowed_uid, 1, &text, &n, NULL, &why) != 0)
+		return pj_fail(e, "signing key: %s", why.msg);
+	int rc;
+	if (strstr(text, "-----BEGIN")) {
+		rc = pj_pem_to_key(text, n, 1, path, key, e);
+	} else {
+		json_t *doc = pj_json_object((unsigned char *)text, n, path, e), *keys;
+		rc = -1;
+		if (doc) {
+			keys = json_object_get(doc, "keys");
+			json_t *jwk = keys ? json_array_get(keys, 0) : doc;
+			if (keys && json_array_size(keys) != 1)
+				pj_fail(e, "%s: a signing JWKS must hold exactly one key", path);
+			else if (!json_object_get(jwk, "d") && !json_object_get(jwk, "k"))
+				pj_fail(e, "%s: the JWK has no private part (\"d\")", path);
+			else
+				rc = pj_jwk_to_key(jwk, 1, path, key, e);
+			json_decref(doc);
+		}
+	}
+	pj_free_secret(text, n);
+	return rc;
+}

@@ -1,0 +1,41 @@
+/* Key sources: PEM files, JWKS files.  Selection by kid and alg; only the
+ * key that is needed is turned into an EVP_PKEY. */
+#ifndef PJ_KEYS_H
+#define PJ_KEYS_H
+
+#include <jansson.h>
+#include <sys/types.h>
+
+#include "err.h"
+#include "sig.h"
+
+struct pj_config;
+
+/* One JWK (RFC 7517) to a key.  Public members only unless allow_private.
+ * source is copied into key->source. */
+int pj_jwk_to_key(json_t *jwk, int allow_private, const char *source, struct pj_key *key,
+		  pj_err *e);
+
+/* A PEM public key, an X.509 certificate or (allow_private) a private key. */
+int pj_pem_to_key(const char *pem, size_t n, int allow_private, const char *source,
+		  struct pj_key *key, pj_err *e);
+
+/* Calls fn for every configured key that may verify a token with this alg and
+ * kid (kid NULL: no kid in the token), in configuration order, until fn
+ * returns 1 (stop: found) or -1 (stop: error).  Returns fn's last result, 0 when
+ * no key was left, -1 with e filled on a source error.  Keys are built on
+ * demand and freed after fn returns.  *tried counts the candidate keys. */
+typedef int (*pj_key_fn)(const struct pj_key *key, void *ctx, pj_err *e);
+int pj_keys_each(const struct pj_config *cfg, enum pj_alg alg, const char *kid, pj_key_fn fn,
+		 void *ctx, unsigned *tried, pj_err *e);
+
+/* Every configured key, for `pam_jwt-tool keys`: fn gets each key (alg is
+ * ignored).  Keys that fail to load are reported through bad. */
+typedef void (*pj_key_bad_fn)(const char *source, const char *why, void *ctx);
+int pj_keys_list(const struct pj_config *cfg, pj_key_fn fn, pj_key_bad_fn bad, void *ctx,
+		 pj_err *e);
+
+/* Reads a private key for signing (PEM, or a JWK / single-key JWKS). */
+int pj_load_signing_key(const char *path, uid_t allowed_uid, struct pj_key *key, pj_err *e);
+
+#endif

@@ -1,0 +1,14 @@
+/* The decision line: user, outcome, reason, jti/kid/iss/sub; never the token. */
+#ifndef PJ_LOG_H
+#define PJ_LOG_H
+
+#include <stddef.h>
+
+struct pj_result;
+
+/* Formats the line into buf; len is the input's length (for the truncation
+ * hint).  Nothing of the input itself is written. */
+void pj_log_decision(char *buf, size_t bufn, const char *user, size_t len,
+		     const struct pj_result *r);
+
+#endif

@@ -1,0 +1,569 @@
+/* JWS signatures (RFC 7518) with OpenSSL 3 EVP.  Every check fails closed: a
+ * function returns 0 only when everything it was asked to prove holds. */
+#include "sig.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/obj_mac.h>
+#include <openssl/rsa.h>
+
+#include "util.h"
+
+/* Everything that differs between algorithms, so the code paths below are
+ * shared per family and an algorithm cannot pick up another one's rules. */
+struct alg_info {
+	const char *name;
+	enum pj_kty kty;
+	const char *md;     /* OpenSSL digest name; NULL for EdDSA (no pre-hash) */
+	size_t hash_len;    /* HMAC tag length and PSS salt length */
+	int rsa_pad;        /* RSA_PKCS1_PADDING or RSA_PKCS1_PSS_PADDING; 0 otherwise */
+	int curve_nid;      /* ES*: the one curve RFC 7518 allows */
+	const char *curve;  /* ES*: its JOSE name, for messages */
+	size_t ec_len;      /* ES*: bytes of r and of s (the order's length) */
+};
+
+static const struct alg_info algs[PJ_ALG_COUNT] = {
+	[PJ_ALG_HS256] = {"HS256", PJ_KTY_OCT, "SHA256", 32, 0, NID_undef, NULL, 0},
+	[PJ_ALG_HS384] = {"HS384", PJ_KTY_OCT, "SHA384", 48, 0, NID_undef, NULL, 0},
+	[PJ_ALG_HS512] = {"HS512", PJ_KTY_OCT, "SHA512", 64, 0, NID_undef, NULL, 0},
+	[PJ_ALG_RS256] = {"RS256", PJ_KTY_RSA, "SHA256", 32, RSA_PKCS1_PADDING, NID_undef, NULL, 0},
+	[PJ_ALG_RS384] = {"RS384", PJ_KTY_RSA, "SHA384", 48, RSA_PKCS1_PADDING, NID_undef, NULL, 0},
+	[PJ_ALG_RS512] = {"RS512", PJ_KTY_RSA, "SHA512", 64, RSA_PKCS1_PADDING, NID_undef, NULL, 0},
+	[PJ_ALG_PS256] = {"PS256", PJ_KTY_RSA, "SHA256", 32, RSA_PKCS1_PSS_PADDING, NID_undef,
+			  NULL, 0},
+	[PJ_ALG_PS384] = {"PS384", PJ_KTY_RSA, "SHA384", 48, RSA_PKCS1_PSS_PADDING, NID_undef,
+			  NULL, 0},
+	[PJ_ALG_PS512] = {"PS512", PJ_KTY_RSA, "SHA512", 64, RSA_PKCS1_PSS_PADDING, NID_undef,
+			  NULL, 0},
+	[PJ_ALG_ES256] = {"ES256", PJ_KTY_EC, "SHA256", 32, 0, NID_X9_62_prime256v1, "P-256", 32},
+	[PJ_ALG_ES384] = {"ES384", PJ_KTY_EC, "SHA384", 48, 0, NID_secp384r1, "P-384", 48},
+	[PJ_ALG_ES512] = {"ES512", PJ_KTY_EC, "SHA512", 64, 0, NID_secp521r1, "P-521", 66},
+	[PJ_ALG_EDDSA] = {"EdDSA", PJ_KTY_OKP, NULL, 0, 0, NID_undef, NULL, 0},
+};
+
+/* Stands in for a NULL message of length 0, so OpenSSL never sees NULL data. */
+static const unsigned char empty_msg[1];
+
+/* NULL for anything outside the enum (callers may pass -1 from a lookup). */
+static const struct alg_info *alg_info(enum pj_alg alg)
+{
+	if ((unsigned)alg >= PJ_ALG_COUNT)
+		return NULL;
+	return &algs[alg];
+}
+
+int pj_alg_from_name(const char *name)
+{
+	if (!name)
+		return -1;
+	for (int a = 0; a < PJ_ALG_COUNT; a++)
+		if (strcmp(name, algs[a].name) == 0)
+			return a;
+	return -1;
+}
+
+const char *pj_alg_name(enum pj_alg alg)
+{
+	const struct alg_info *ai = alg_info(alg);
+	/* Never NULL: names end up in printf-style messages. */
+	return ai ? ai->name : "(unknown alg)";
+}
+
+enum pj_kty pj_alg_kty(enum pj_alg alg)
+{
+	const struct alg_info *ai = alg_info(alg);
+	/* Out of range gets a value equal to no kty, so no key can match it. */
+	return ai ? ai->kty : (enum pj_kty)-1;
+}
+
+const char *pj_kty_name(enum pj_kty kty)
+{
+	switch (kty) {
+	case PJ_KTY_OCT:
+		return "oct";
+	case PJ_KTY_RSA:
+		return "RSA";
+	case PJ_KTY_EC:
+		return "EC";
+	case PJ_KTY_OKP:
+		return "OKP";
+	}
+	return "(unknown kty)";
+}
+
+/* The EVP_PKEY type each kty must hold.  OKP means Ed25519 only. */
+static int kty_pkey_id(enum pj_kty kty)
+{
+	switch (kty) {
+	case PJ_KTY_RSA:
+		return EVP_PKEY_RSA;
+	case PJ_KTY_EC:
+		return EVP_PKEY_EC;
+	case PJ_KTY_OKP:
+		return EVP_PKEY_ED25519;
+	default:
+		return NID_undef;
+	}
+}
+
+/* The struct's fields must agree with each other: whoever built it (JWK,
+ * PEM) could have set kty from one place and the material from another. */
+static int key_material_ok(const struct pj_key *key, pj_err *e)
+{
+	if (key->kty == PJ_KTY_OCT) {
+		if (key->pkey)
+			return pj_fail(e, "oct key must not carry an asymmetric key");
+		if (!key->secret || key->secret_len == 0)
+			return pj_fail(e, "oct key has an empty secret");
+		return 0;
+	}
+	if (key->secret)
+		return pj_fail(e, "%s key must not carry a secret", pj_kty_name(key->kty));
+	if (!key->pkey)
+		return pj_fail(e, "%s key has no key material", pj_kty_name(key->kty));
+	int id = EVP_PKEY_get_base_id(key->pkey);
+	if (id != kty_pkey_id(key->kty)) {
+		const char *tn = EVP_PKEY_get0_type_name(key->pkey);
+		return pj_fail(e, "%s key holds a %s key", pj_kty_name(key->kty),
+			       tn ? tn : "different");
+	}
+	return 0;
+}
+
+static int rsa_size_ok(EVP_PKEY *pkey, pj_err *e)
+{
+	int bits = EVP_PKEY_get_bits(pkey);
+	if (bits < PJ_RSA_MIN_BITS)
+		return pj_fail(e, "RSA key is %d bits, under the %d-bit minimum", bits,
+			       PJ_RSA_MIN_BITS);
+	return 0;
+}
+
+/* The curve is the key's, not the token's: ES256 with a P-384 key (or a
+ * secp256k1 key) is refused, as RFC 7518 section 3.4 ties each alg to one curve. */
+static int ec_curve_ok(EVP_PKEY *pkey, const struct alg_info *ai, pj_err *e)
+{
+	char name[80];
+	size_t len = 0;
+	if (EVP_PKEY_get_group_name(pkey, name, sizeof(name), &len) != 1 || len == 0)
+		return pj_fail(e, "EC key has no named curve; %s needs %s", ai->name, ai->curve);
+	int nid = OBJ_sn2nid(name);
+	if (nid == NID_undef)
+		nid = EC_curve_nist2nid(name);
+	if (nid != ai->curve_nid) {
+		const char *nist = nid != NID_undef ? EC_curve_nid2nist(nid) : NULL;
+		return pj_fail(e, "EC key on curve %s does not fit alg %s (needs %s)",
+			       nist ? nist : name, ai->name, ai->curve);
+	}
+	return 0;
+}
+
+int pj_key_fits(const struct pj_key *key, enum pj_alg alg, pj_err *e)
+{
+	const struct alg_info *ai = alg_info(alg);
+	if (!ai)
+		return pj_fail(e, "unknown alg %d", (int)alg);
+	if (!key)
+		return pj_fail(e, "no key");
+	/* Type first: this is the rule that stops RS256 keys being used as HMAC
+	 * secrets (the classic alg confusion). */
+	if (key->kty != ai->kty)
+		return pj_fail(e, "key type %s does not fit alg %s", pj_kty_name(key->kty),
+			       ai->name);
+	if (key->alg >= 0 && key->alg != (int)alg)
+		return pj_fail(e, "key is for %s, token says %s",
+			       pj_alg_name((enum pj_alg)key->alg), ai->name);
+	if (key_material_ok(key, e) != 0)
+		return -1;
+	if (ai->kty == PJ_KTY_RSA)
+		return rsa_size_ok(key->pkey, e);
+	if (ai->kty == PJ_KTY_EC)
+		return ec_curve_ok(key->pkey, ai, e);
+	return 0;
+}
+
+/* Adds OpenSSL's own reason to an internal failure (not to "does not verify",
+ * where the reason would only describe attacker-chosen bytes). */
+static int ossl_fail(pj_err *e, const char *what)
+{
+	unsigned long err = ERR_peek_last_error();
+	const char *why = err ? ERR_reason_error_string(err) : NULL;
+	return pj_fail(e, "%s failed%s%s", what, why ? ": " : "", why ? why : "");
+}
+
+/* Digest, padding, MGF1 hash and salt length for RSA; for PSS the salt
+ * length is fixed to the hash length, so verification checks it exactly. */
+static int rsa_params(EVP_PKEY_CTX *pctx, const struct alg_info *ai)
+{
+	if (EVP_PKEY_CTX_set_rsa_padding(pctx, ai->rsa_pad) <= 0)
+		return -1;
+	if (ai->rsa_pad != RSA_PKCS1_PSS_PADDING)
+		return 0;
+	if (EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, ai->md, NULL) <= 0)
+		return -1;
+	if (EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, (int)ai->hash_len) <= 0)
+		return -1;
+	return 0;
+}
+
+/* One EVP_MD_CTX set up for signing or verifying with ai's parameters. */
+static EVP_MD_CTX *evp_ctx(EVP_PKEY *pkey, const struct alg_info *ai, int sign, pj_err *e)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	if (!ctx) {
+		pj_fail(e, "out of memory");
+		return NULL;
+	}
+	int ok = sign ? EVP_DigestSignInit_ex(ctx, &pctx, ai->md, NULL, NULL, pkey, NULL)
+		      : EVP_DigestVerifyInit_ex(ctx, &pctx, ai->md, NULL, NULL, pkey, NULL);
+	if (ok != 1 || (ai->rsa_pad && rsa_params(pctx, ai) != 0)) {
+		ossl_fail(e, sign ? "signing setup" : "verification setup");
+		EVP_MD_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+static int evp_verify(EVP_PKEY *pkey, const struct alg_info *ai, const unsigned char *msg,
+		      size_t msglen, const unsigned char *sig, size_t siglen, pj_err *e)
+{
+	EVP_MD_CTX *ctx = evp_ctx(pkey, ai, 0, e);
+	if (!ctx)
+		return -1;
+	/* Only 1 means valid; 0 is a bad signature and < 0 an error. */
+	int ok = EVP_DigestVerify(ctx, sig, siglen, msg, msglen);
+	EVP_MD_CTX_free(ctx);
+	return ok == 1 ? 0 : pj_fail(e, "signature does not verify");
+}
+
+static int hmac(const struct pj_key *key, const struct alg_info *ai, const unsigned char *msg,
+		size_t msglen, unsigned char *out, pj_err *e)
+{
+	size_t outlen = 0;
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, ai->md, NULL, key->secret, key->secret_len, msg,
+		       msglen, out, ai->hash_len, &outlen) ||
+	    outlen != ai->hash_len) {
+		OPENSSL_cleanse(out, ai->hash_len);
+		return ossl_fail(e, "HMAC");
+	}
+	return 0;
+}
+
+static int hmac_verify(const struct pj_key *key, const struct alg_info *ai,
+		       const unsigned char *msg, size_t msglen, const unsigned char *sig,
+		       size_t siglen, pj_err *e)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	/* The full tag only: JWS has no truncated HMAC, and a short tag would
+	 * be far easier to guess. */
+	if (siglen != ai->hash_len)
+		return pj_fail(e, "%s signature must be %zu bytes, got %zu", ai->name, ai->hash_len,
+			       siglen);
+	if (hmac(key, ai, msg, msglen, mac, e) != 0)
+		return -1;
+	int diff = CRYPTO_memcmp(mac, sig, ai->hash_len);
+	/* The expected tag is a valid signature for this message: don't leave it. */
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return diff == 0 ? 0 : pj_fail(e, "signature does not verify");
+}
+
+static int rsa_verify(const struct pj_key *key, const struct alg_info *ai,
+		      const unsigned char *msg, size_t msglen, const unsigned char *sig,
+		      size_t siglen, pj_err *e)
+{
+	/* RFC 8017 8.2.2 / 8.1.2: the signature is exactly k bytes. */
+	int k = EVP_PKEY_get_size(key->pkey);
+	if (k <= 0 || siglen != (size_t)k)
+		return pj_fail(e, "RSA signature must be %d bytes, got %zu", k, siglen);
+	return evp_verify(key->pkey, ai, msg, msglen, sig, siglen, e);
+}
+
+/* 0 < v < n, as ECDSA requires of r and s (SEC 1 4.1.4 step 1). */
+static int ec_scalar_ok(const BIGNUM *v, const BIGNUM *n)
+{
+	return !BN_is_zero(v) && !BN_is_negative(v) && BN_cmp(v, n) < 0;
+}
+
+/* Raw R||S (RFC 7518 3.4) to the DER form OpenSSL verifies, after checking
+ * the range ourselves so nothing out of range reaches any encoder. */
+static int ec_raw_to_der(EVP_PKEY *pkey, const struct alg_info *ai, const unsigned char *sig,
+			 unsigned char **der, int *derlen, pj_err *e)
+{
+	size_t n = ai->ec_len;
+	BIGNUM *order = NULL;
+	BIGNUM *r = BN_bin2bn(sig, (int)n, NULL), *s = BN_bin2bn(sig + n, (int)n, NULL);
+	ECDSA_SIG *es = NULL;
+	int rc = -1;
+	*der = NULL;
+	if (!r || !s) {
+		pj_fail(e, "out of memory");
+		goto done;
+	}
+	if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_ORDER, &order) != 1 ||
+	    (size_t)BN_num_bytes(order) != n) {
+		pj_fail(e, "cannot read the order of %s", ai->curve);
+		goto done;
+	}
+	if (!ec_scalar_ok(r, order) || !ec_scalar_ok(s, order)) {
+		pj_fail(e, "ECDSA r or s out of range");
+		goto done;
+	}
+	es = ECDSA_SIG_new();
+	if (!es || ECDSA_SIG_set0(es, r, s) != 1) {
+		pj_fail(e, "out of memory");
+		goto done;
+	}
+	r = s = NULL; /* es owns them now */
+	*derlen = i2d_ECDSA_SIG(es, der);
+	if (*derlen <= 0) {
+		*der = NULL;
+		ossl_fail(e, "ECDSA signature encoding");
+		goto done;
+	}
+	rc = 0;
+done:
+	ECDSA_SIG_free(es);
+	BN_free(r);
+	BN_free(s);
+	BN_free(order);
+	return rc;
+}
+
+static int ec_verify(const struct pj_key *key, const struct alg_info *ai,
+		     const unsigned char *msg, size_t msglen, const unsigned char *sig,
+		     size_t siglen, pj_err *e)
+{
+	/* Exactly 2 * the order's length: DER, trimmed or padded forms are
+	 * not JWS signatures, and accepting them would make tokens malleable. */
+	if (siglen != 2 * ai->ec_len)
+		return pj_fail(e, "ECDSA signature must be %zu bytes, got %zu", 2 * ai->ec_len,
+			       siglen);
+	unsigned char *der = NULL;
+	int derlen = 0;
+	if (ec_raw_to_der(key->pkey, ai, sig, &der, &derlen, e) != 0)
+		return -1;
+	int rc = evp_verify(key->pkey, ai, msg, msglen, der, (size_t)derlen, e);
+	OPENSSL_free(der);
+	return rc;
+}
+
+static int ed_verify(const struct pj_key *key, const struct alg_info *ai,
+		     const unsigned char *msg, size_t msglen, const unsigned char *sig,
+		     size_t siglen, pj_err *e)
+{
+	if (siglen != 64)
+		return pj_fail(e, "Ed25519 signature must be 64 bytes, got %zu", siglen);
+	return evp_verify(key->pkey, ai, msg, msglen, sig, siglen, e);
+}
+
+int pj_sig_verify(enum pj_alg alg, const struct pj_key *key, const unsigned char *msg,
+		  size_t msglen, const unsigned char *sig, size_t siglen, pj_err *e)
+{
+	if (pj_key_fits(key, alg, e) != 0)
+		return -1;
+	if ((!msg && msglen) || (!sig && siglen))
+		return pj_fail(e, "no data to verify");
+	const struct alg_info *ai = alg_info(alg);
+	const unsigned char *m = msg ? msg : empty_msg;
+	const unsigned char *sg = sig ? sig : empty_msg;
+	int rc = -1;
+	/* OpenSSL queues an error for every bad signature; keep the host
+	 * process's queue as we found it. */
+	ERR_set_mark();
+	switch (ai->kty) {
+	case PJ_KTY_OCT:
+		rc = hmac_verify(key, ai, m, msglen, sg, siglen, e);
+		break;
+	case PJ_KTY_RSA:
+		rc = rsa_verify(key, ai, m, msglen, sg, siglen, e);
+		break;
+	case PJ_KTY_EC:
+		rc = ec_verify(key, ai, m, msglen, sg, siglen, e);
+		break;
+	case PJ_KTY_OKP:
+		rc = ed_verify(key, ai, m, msglen, sg, siglen, e);
+		break;
+	}
+	ERR_pop_to_mark();
+	return rc;
+}
+
+static int hmac_sign(const struct pj_key *key, const struct alg_info *ai,
+		     const unsigned char *msg, size_t msglen, unsigned char **sig,
+		     size_t *siglen, pj_err *e)
+{
+	unsigned char *out = malloc(ai->hash_len);
+	if (!out)
+		return pj_fail(e, "out of memory");
+	if (hmac(key, ai, msg, msglen, out, e) != 0) {
+		free(out);
+		return -1;
+	}
+	*sig = out;
+	*siglen = ai->hash_len;
+	return 0;
+}
+
+/* RSA (either padding), Ed25519, and ECDSA in OpenSSL's DER form. */
+static int evp_sign(EVP_PKEY *pkey, const struct alg_info *ai, const unsigned char *msg,
+		    size_t msglen, unsigned char **sig, size_t *siglen, pj_err *e)
+{
+	/* EVP_PKEY_get_size is the most any signature of this key can take. */
+	int max = EVP_PKEY_get_size(pkey);
+	if (max <= 0)
+		return ossl_fail(e, "reading the key size");
+	unsigned char *out = malloc((size_t)max);
+	if (!out)
+		return pj_fail(e, "out of memory");
+	EVP_MD_CTX *ctx = evp_ctx(pkey, ai, 1, e);
+	size_t len = (size_t)max;
+	if (!ctx || EVP_DigestSign(ctx, out, &len, msg, msglen) != 1) {
+		if (ctx)
+			ossl_fail(e, "signing");
+		EVP_MD_CTX_free(ctx);
+		free(out);
+		return -1;
+	}
+	EVP_MD_CTX_free(ctx);
+	*sig = out;
+	*siglen = len;
+	return 0;
+}
+
+/* OpenSSL's DER ECDSA signature to JWS's raw R||S, each left-padded. */
+static int ec_der_to_raw(const struct alg_info *ai, const unsigned char *der, size_t derlen,
+			 unsigned char **sig, size_t *siglen, pj_err *e)
+{
+	const unsigned char *p = der;
+	ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)derlen);
+	if (!es)
+		return ossl_fail(e, "decoding the ECDSA signature");
+	const BIGNUM *r = NULL, *s = NULL;
+	ECDSA_SIG_get0(es, &r, &s);
+	size_t n = ai->ec_len;
+	unsigned char *out = malloc(2 * n);
+	int rc = -1;
+	if (!out)
+		pj_fail(e, "out of memory");
+	else if (BN_bn2binpad(r, out, (int)n) < 0 || BN_bn2binpad(s, out + n, (int)n) < 0)
+		pj_fail(e, "ECDSA r or s longer than %zu bytes", n);
+	else
+		rc = 0;
+	ECDSA_SIG_free(es);
+	if (rc != 0) {
+		free(out);
+		return -1;
+	}
+	*sig = out;
+	*siglen = 2 * n;
+	return 0;
+}
+
+static int ec_sign(const struct pj_key *key, const struct alg_info *ai,
+		   const unsigned char *msg, size_t msglen, unsigned char **sig, size_t *siglen,
+		   pj_err *e)
+{
+	unsigned char *der = NULL;
+	size_t derlen = 0;
+	if (evp_sign(key->pkey, ai, msg, msglen, &der, &derlen, e) != 0)
+		return -1;
+	int rc = ec_der_to_raw(ai, der, derlen, sig, siglen, e);
+	free(der);
+	return rc;
+}
+
+int pj_sig_sign(enum pj_alg alg, const struct pj_key *key, const unsigned char *msg,
+		size_t msglen, unsigned char **sig, size_t *siglen, pj_err *e)
+{
+	if (!sig || !siglen)
+		return pj_fail(e, "no place for the signature");
+	*sig = NULL;
+	*siglen = 0;
+	if (pj_key_fits(key, alg, e) != 0)
+		return -1;
+	if (!msg && msglen)
+		return pj_fail(e, "no data to sign");
+	const struct alg_info *ai = alg_info(alg);
+	const unsigned char *m = msg ? msg : empty_msg;
+	int rc = -1;
+	ERR_set_mark();
+	switch (ai->kty) {
+	case PJ_KTY_OCT:
+		rc = hmac_sign(key, ai, m, msglen, sig, siglen, e);
+		break;
+	case PJ_KTY_EC:
+		rc = ec_sign(key, ai, m, msglen, sig, siglen, e);
+		break;
+	case PJ_KTY_RSA:
+	case PJ_KTY_OKP:
+		rc = evp_sign(key->pkey, ai, m, msglen, sig, siglen, e);
+		break;
+	}
+	ERR_pop_to_mark();
+	return rc;
+}
+
+/* Only the key types the JWS algorithms above can use; anything else is
+ * refused here, so no later step has to wonder what it was given. */
+static int pkey_kty(EVP_PKEY *pkey, enum pj_kty *kty, pj_err *e)
+{
+	switch (EVP_PKEY_get_base_id(pkey)) {
+	case EVP_PKEY_RSA:
+		*kty = PJ_KTY_RSA;
+		return 0;
+	case EVP_PKEY_EC:
+		*kty = PJ_KTY_EC;
+		return 0;
+	case EVP_PKEY_ED25519:
+		*kty = PJ_KTY_OKP;
+		return 0;
+	case EVP_PKEY_RSA_PSS:
+		/* id-RSASSA-PSS keys carry their own PSS restrictions, which
+		 * JWS does not express; plain RSA keys serve RS* and PS*. */
+		return pj_fail(e, "RSA-PSS-only keys (id-RSASSA-PSS) are not supported; "
+				  "use a plain RSA key");
+	default: {
+		const char *tn = EVP_PKEY_get0_type_name(pkey);
+		return pj_fail(e, "unsupported key type %s", tn ? tn : "(unknown)");
+	}
+	}
+}
+
+int pj_key_from_pkey(EVP_PKEY *pkey, struct pj_key *key, pj_err *e)
+{
+	/* Ownership passes in even on failure, so callers never leak it. */
+	if (!key) {
+		EVP_PKEY_free(pkey);
+		return pj_fail(e, "no key to fill");
+	}
+	memset(key, 0, sizeof(*key));
+	key->alg = -1;
+	if (!pkey)
+		return pj_fail(e, "no key");
+	enum pj_kty kty;
+	if (pkey_kty(pkey, &kty, e) != 0) {
+		EVP_PKEY_free(pkey);
+		return -1;
+	}
+	key->kty = kty;
+	key->pkey = pkey;
+	return 0;
+}
+
+void pj_key_clear(struct pj_key *key)
+{
+	if (!key)
+		return;
+	EVP_PKEY_free(key->pkey);
+	pj_free_secret(key->secret, key->secret_len);
+	free(key->kid);
+	free(key->source);
+	memset(key, 0, sizeof(*key));
+}

@@ -1,0 +1,35 @@
+/* pam_jwt-tool: shared pieces of the commands. */
+#ifndef PJ_TOOL_H
+#define PJ_TOOL_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+#define EXIT_REJECTED 1
+#define EXIT_USAGE 2
+
+struct tool {
+	const char *config_path; /* NULL: the default, which may be missing */
+	const char *prog;
+};
+
+/* "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i past the value.
+ * Returns 1 when matched, 0 when not, -1 (after a message) when the value is
+ * missing. */
+int tool_opt(int argc, char **argv, int *i, const char *name, const char **val);
+
+/* Loads the configuration the way the module does, for this user. */
+int tool_load_config(const struct tool *t, struct pj_config *cfg);
+
+/* Reads all of stdin (at most max bytes, one more to detect overflow). */
+char *tool_read_stdin(size_t max, size_t *n);
+
+/* Seconds since the epoch, or ISO 8601 UTC "2026-11-29T12:00:00Z". */
+int tool_parse_time(const char *s, long long *out);
+
+int cmd_verify(struct tool *t, int argc, char **argv);
+int cmd_sign(struct tool *t, int argc, char **argv);
+int cmd_keys(struct tool *t, int argc, char **argv);
+
+#endif

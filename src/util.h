@@ -1,0 +1,31 @@
+#ifndef PJ_UTIL_H
+#define PJ_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/* Strict base64url (RFC 7515 section 2): URL alphabet only, no padding, no
+ * non-zero trailing bits.  *out is malloc'ed (NUL-terminated for convenience). */
+int pj_b64url_decode(const char *in, size_t n, unsigned char **out, size_t *outn, pj_err *e);
+/* Returns a malloc'ed NUL-terminated string, or NULL on allocation failure. */
+char *pj_b64url_encode(const unsigned char *in, size_t n);
+
+/* Reads a whole regular file (at most max bytes) after checking that it is
+ * owned by root or by allowed_uid (pass (uid_t)-1 for root only), is not
+ * writable by group or others, and, when secret is set, not readable by them
+ * either.  *out is malloc'ed and NUL-terminated; *mode (if non-NULL) gets the
+ * permission bits, for callers that learn only from the content whether the
+ * file is secret. */
+int pj_read_trusted_file(const char *path, size_t max, uid_t allowed_uid, int secret,
+			 char **out, size_t *outn, unsigned *mode, pj_err *e);
+
+/* Frees after wiping. */
+void pj_free_secret(void *p, size_t n);
+
+/* Copies at most max printable bytes of s into dst (size dstn), escaping
+ * anything else, for log lines built from untrusted input. */
+void pj_sanitize(char *dst, size_t dstn, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,44 @@
+#!/bin/bash
+# Runs every test (unit binaries given as arguments, then the integration
+# scripts) and prints one closing line: "N passed, N failed[, N skipped]".
+# Each test prints TAP lines ("ok ...", "not ok ...", "ok ... # SKIP ...").
+set -u
+cd "$(dirname "$0")/.."
+log=build/test-logs
+mkdir -p "$log"
+pass=0 fail=0 skip=0 failed_names=""
+count() { # file name
+	local p f s
+	p=$(grep -cE '^ok ' "$1" | tr -d ' ')
+	s=$(grep -cE '^ok .*# (SKIP|skip)' "$1" | tr -d ' ')
+	f=$(grep -cE '^not ok ' "$1" | tr -d ' ')
+	pass=$((pass + p - s)) skip=$((skip + s)) fail=$((fail + f))
+	if [ "$f" != 0 ] || [ "$2" != 0 ]; then
+		failed_names="$failed_names $3"
+		grep -E '^not ok ' "$1" | sed 's/^/    /'
+	fi
+}
+run() { # name command...
+	local name=$1 out="$log/$(basename "$1").log"
+	shift
+	printf '%-44s ' "$name"
+	"$@" >"$out" 2>&1
+	local rc=$?
+	if [ $rc != 0 ] && ! grep -qE '^not ok ' "$out"; then
+		echo "not ok - $name exited with $rc" >>"$out"
+	fi
+	echo "$(grep -cE '^ok ' "$out") ok, $(grep -cE '^not ok ' "$out") not ok"
+	count "$out" $rc "$name"
+}
+for t in "$@"; do
+	CMOCKA_MESSAGE_OUTPUT=TAP run "$t" "$t"
+done
+for t in tests/integration/*.sh; do
+	[ -x "$t" ] && run "$t" "$t"
+done
+for t in tests/integration/*.py; do
+	[ -f "$t" ] && run "$t" /usr/bin/python3 "$t"
+done
+[ -n "$failed_names" ] && echo "failed:$failed_names (logs in $log/)"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]
