@@ -68,7 +68,15 @@ deps-build:
 deps-quiet:
 	@$(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || tests/deps.sh $(DEB_BUILD)
 
-unit: $(UNIT_BIN)
+$(B)/tests/logshim.so: tests/helpers/logshim.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -Wall -Wextra -o $@ $<
+
+$(B)/tests/pam_authtok_is.so: tests/helpers/pam_authtok_is.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -Wall -Wextra -o $@ $< -lpam
+
+unit: $(UNIT_BIN) $(B)/tests/logshim.so $(B)/tests/pam_authtok_is.so
 
 check: deps
 	@$(MAKE) --no-print-directory all unit

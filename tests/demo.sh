@@ -1,0 +1,52 @@
+#!/bin/bash
+# make demo: a throwaway key, tokens signed by pam_jwt-tool, and logins
+# through pamtester and the real module (pam_wrapper keeps /etc/pam.d out of
+# it).  One accepted, several refused, each with the module's logged reason.
+. "$(dirname "$0")/lib.sh"
+make -s -C "$ROOT" "$LOGSHIM" >/dev/null || exit 1
+
+gen_key ES256 demo || { echo "demo: cannot generate a key" >&2; exit 1; }
+cat >"$T/pam_jwt.conf" <<CONF
+key_file = $T/demo.pub
+issuer = https://idp.example
+audience = ssh
+CONF
+service demo "auth required $MODULE conf=$T/pam_jwt.conf"
+now=$(date +%s)
+sign() { "$TOOL" sign --key "$T/demo.key" --alg ES256 --iss https://idp.example --aud ssh "$@"; }
+
+echo "pam_jwt demo: an ES256 key made for this run, /etc untouched"
+echo "  module:  $MODULE"
+echo "  service: auth required pam_jwt.so conf=$T/pam_jwt.conf"
+echo
+fails=0
+try() { # expected label user token
+	local want=$1 label=$2 user=$3 tok=$4 got
+	pam_run demo "$user" "$tok" && got=accepted || got=refused
+	printf '%-9s %-44s (%d bytes, user %s)\n' "$got" "$label" "${#tok}" "$user"
+	printf '          log: %s\n' "$(last_log | sed 's/^<[0-9]*> //')"
+	[ "$got" = "$want" ] || { echo "          UNEXPECTED: wanted $want"; fails=$((fails + 1)); }
+}
+good=$(sign --sub alice)
+try accepted "a valid token for alice" alice "$good"
+try refused "the same token, for bob" bob "$good"
+try refused "an expired token" alice \
+	"$(sign --sub alice --claim iat=$((now - 7200)) --claim exp=$((now - 3600)))"
+p=${good#*.}
+p=${p%%.*}
+forged=$(printf '%s' '{"sub":"root","iss":"https://idp.example","aud":"ssh","exp":4102444800}' |
+	base64 -w0 | tr '+/' '-_' | tr -d '=')
+try refused "a tampered token (payload swapped for root)" root "${good%%.*}.$forged.${good##*.}"
+try refused "a token signed by another key" alice \
+	"$(gen_key ES256 other && "$TOOL" sign --key "$T/other.key" --alg ES256 \
+		--iss https://idp.example --aud ssh --sub alice)"
+try refused "a token for another audience" alice \
+	"$("$TOOL" sign --key "$T/demo.key" --alg ES256 --iss https://idp.example --aud web --sub alice)"
+try refused "a Unix password (declined, never logged)" alice "correct horse battery"
+echo
+if [ $fails = 0 ]; then
+	echo "demo: all outcomes as expected"
+else
+	echo "demo: $fails unexpected outcomes" >&2
+	exit 1
+fi

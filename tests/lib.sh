@@ -1,0 +1,57 @@
+# Shared shell helpers for the integration tests: a private temp dir, keys,
+# PAM service files run through pam_wrapper + pamtester, a captured syslog,
+# and TAP output ("ok N - ...", "not ok N - ...").
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+B=$ROOT/build
+TOOL=$B/pam_jwt-tool
+MODULE=$B/pam_jwt.so
+LOGSHIM=$B/tests/logshim.so
+T=$(mktemp -d /tmp/pam_jwt-test.XXXXXX)
+chmod 755 "$T"
+trap 'rm -rf "$T"' EXIT
+mkdir -p "$T/svc"
+echo "auth required pam_deny.so" >"$T/svc/other"
+LOG=$T/syslog
+_n=0 _failed=0
+
+ok() { _n=$((_n + 1)); echo "ok $_n - $*"; }
+notok() { _n=$((_n + 1)) _failed=$((_failed + 1)); echo "not ok $_n - $*"; }
+skip() { _n=$((_n + 1)); echo "ok $_n - $1 # SKIP $2"; }
+# check DESCRIPTION COMMAND...: passes when the command succeeds.
+check() { local d=$1; shift; if "$@"; then ok "$d"; else notok "$d"; fi; }
+finish() { echo "1..$_n"; [ "$_failed" = 0 ]; }
+
+# gen_key ALG NAME: $T/NAME.key (private, 0600) and $T/NAME.pub (public PEM).
+gen_key() {
+	local alg=$1 name=$2 opts
+	case $alg in
+	ES256) opts="-algorithm EC -pkeyopt ec_paramgen_curve:P-256" ;;
+	ES384) opts="-algorithm EC -pkeyopt ec_paramgen_curve:P-384" ;;
+	ES512) opts="-algorithm EC -pkeyopt ec_paramgen_curve:P-521" ;;
+	RS* | PS*) opts="-algorithm RSA -pkeyopt rsa_keygen_bits:2048" ;;
+	EdDSA) opts="-algorithm ED25519" ;;
+	*) echo "gen_key: no $alg" >&2; return 1 ;;
+	esac
+	(umask 077 && openssl genpkey $opts -out "$T/$name.key" 2>/dev/null) &&
+		openssl pkey -in "$T/$name.key" -pubout -out "$T/$name.pub" 2>/dev/null &&
+		chmod 644 "$T/$name.pub"
+}
+
+# service NAME LINE...: a PAM service file for pam_wrapper.
+service() { local n=$1; shift; printf '%s\n' "$@" >"$T/svc/$n"; }
+
+# pam_run SERVICE USER INPUT [OPERATION...]: pamtester with INPUT on stdin;
+# the module's syslog lines are appended to $LOG.  Returns pamtester's status.
+pam_run() {
+	local svc=$1 user=$2 input=$3
+	shift 3
+	[ $# -gt 0 ] || set -- authenticate
+	printf '%s\n' "$input" | LD_PRELOAD="libpam_wrapper.so $LOGSHIM" PAM_WRAPPER=1 \
+		PAM_WRAPPER_USE_SYSLOG=1 PAM_WRAPPER_SERVICE_DIR="$T/svc" PJ_LOG_FILE="$LOG" \
+		pamtester "$svc" "$user" "$@" >"$T/pamtester.out" 2>&1
+}
+
+# last_log: the module's last log line.
+last_log() { tail -n 1 "$LOG" 2>/dev/null; }
+log_has() { last_log | grep -qF -- "$1"; }
