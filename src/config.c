@@ -55,6 +55,8 @@ void pj_config_free(struct pj_config *c)
 	free(c->username_claim);
 	free(c->typ);
 	free(c->revocation_file);
+	free(c->allowlist_file);
+	free(c->one_time_file);
 	free(c->prompt);
 	free(c->path);
 	memset(c, 0, sizeof(*c));
@@ -78,6 +80,8 @@ static const struct opt opts[] = {
 	O(max_age, OPT_SECONDS),       O(max_lifetime, OPT_SECONDS),
 	O(typ, OPT_STRING),            O(revocation_file, OPT_PATH),
 	O(prompt, OPT_STRING),         O(debug, OPT_BOOL),
+	O(allowlist_file, OPT_PATH),   O(one_time, OPT_BOOL),
+	O(one_time_file, OPT_PATH),
 };
 #undef O
 

@@ -10,6 +10,7 @@
 
 #define PJ_DEFAULT_CONF "/etc/security/pam_jwt.conf"
 #define PJ_DEFAULT_REVOCATION_FILE "/var/lib/pam_jwt/revocations"
+#define PJ_DEFAULT_ONE_TIME_FILE "/var/lib/pam_jwt/used"
 #define PJ_DEFAULT_PROMPT "JWT: "
 #define PJ_DEFAULT_LEEWAY 60
 #define PJ_MAX_TOKEN 16384
@@ -32,7 +33,10 @@ struct pj_config {
 	long max_age;      /* 0: off */
 	long max_lifetime; /* 0: off */
 	char *typ;
-	char *revocation_file;
+	char *revocation_file; /* NULL: the default, used when it exists */
+	char *allowlist_file;
+	int one_time;
+	char *one_time_file;
 	char *prompt;
 	int debug;
 	/* Who may own the files besides root: (uid_t)-1 in the module, the
@@ -42,6 +46,8 @@ struct pj_config {
 	char *path;
 	int layer;
 	int algorithms_layer;
+	/* The tool's verify checks one-time tokens without using them up. */
+	int no_record;
 };
 
 /* Sets the defaults; -1 only when out of memory. */

@@ -106,39 +106,41 @@ char *pj_b64url_encode(const unsigned char *in, size_t n)
 	return out;
 }
 
+int pj_open_trusted(const char *path, uid_t allowed_uid, int secret, struct stat *st,
+		    pj_err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return pj_fail(e, "cannot open %s: %s", path, strerror(errno));
+	if (fstat(fd, st) != 0)
+		pj_fail(e, "cannot stat %s: %s", path, strerror(errno));
+	else if (!S_ISREG(st->st_mode))
+		pj_fail(e, "%s is not a regular file", path);
+	else if (st->st_uid != 0 && st->st_uid != allowed_uid)
+		pj_fail(e, "%s is owned by uid %u, not root", path, (unsigned)st->st_uid);
+	else if (st->st_mode & (S_IWGRP | S_IWOTH))
+		pj_fail(e, "%s is writable by group or others (mode %04o)", path,
+			(unsigned)(st->st_mode & 07777));
+	else if (secret && (st->st_mode & (S_IRGRP | S_IROTH)))
+		pj_fail(e, "%s holds secret keys but is readable by group or others (mode %04o)",
+			path, (unsigned)(st->st_mode & 07777));
+	else
+		return fd;
+	close(fd);
+	return -1;
+}
+
 int pj_read_trusted_file(const char *path, size_t max, uid_t allowed_uid, int secret,
 			 char **out, size_t *outn, unsigned *mode, pj_err *e)
 {
 	*out = NULL;
 	*outn = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return pj_fail(e, "cannot open %s: %s", path, strerror(errno));
 	struct stat st;
+	int fd = pj_open_trusted(path, allowed_uid, secret, &st, e);
+	if (fd < 0)
+		return -1;
 	int rc = -1;
 	char *buf = NULL;
-	if (fstat(fd, &st) != 0) {
-		pj_fail(e, "cannot stat %s: %s", path, strerror(errno));
-		goto done;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		pj_fail(e, "%s is not a regular file", path);
-		goto done;
-	}
-	if (st.st_uid != 0 && st.st_uid != allowed_uid) {
-		pj_fail(e, "%s is owned by uid %u, not root", path, (unsigned)st.st_uid);
-		goto done;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		pj_fail(e, "%s is writable by group or others (mode %04o)", path,
-			(unsigned)(st.st_mode & 07777));
-		goto done;
-	}
-	if (secret && (st.st_mode & (S_IRGRP | S_IROTH))) {
-		pj_fail(e, "%s holds secret keys but is readable by group or others (mode %04o)",
-			path, (unsigned)(st.st_mode & 07777));
-		goto done;
-	}
 	if ((unsigned long long)st.st_size > max) {
 		pj_fail(e, "%s is larger than %zu bytes", path, max);
 		goto done;

@@ -21,6 +21,12 @@ char *pj_b64url_encode(const unsigned char *in, size_t n);
 int pj_read_trusted_file(const char *path, size_t max, uid_t allowed_uid, int secret,
 			 char **out, size_t *outn, unsigned *mode, pj_err *e);
 
+/* Opens path for reading after the same checks; returns the fd (st filled)
+ * or -1 with e filled. */
+struct stat;
+int pj_open_trusted(const char *path, uid_t allowed_uid, int secret, struct stat *st,
+		    pj_err *e);
+
 /* Frees after wiping. */
 void pj_free_secret(void *p, size_t n);
 

@@ -5,6 +5,7 @@
 #include "claims.h"
 #include "config.h"
 #include "keys.h"
+#include "revocation.h"
 #include "token.h"
 #include "util.h"
 
@@ -43,6 +44,41 @@ static int check_signature(const struct pj_config *cfg, const struct pj_token *t
 			       pj_alg_name(t->alg));
 	}
 	return pj_fail(e, "no configured key fits %s", pj_alg_name(t->alg));
+}
+
+static const char *login_name(const struct pj_config *cfg, json_t *claims, const char *user)
+{
+	if (user)
+		return user;
+	return json_string_value(
+		json_object_get(claims, cfg->username_claim ? cfg->username_claim : "sub"));
+}
+
+/* Revocation, the allowlist and one-time use: only for tokens that passed
+ * everything else, so that nothing unverified is ever recorded. */
+static int check_lists(const struct pj_config *cfg, const char *token, size_t n,
+		       const char *user, json_t *claims, time_t now, pj_err *e)
+{
+	char name[PJ_NAME_MAX + 1];
+	json_t *iat = json_object_get(claims, "iat");
+	struct pj_revquery q = { .name = name, .user = login_name(cfg, claims, user),
+				 .has_iat = json_is_number(iat), .iat = json_number_value(iat) };
+	if (pj_token_name(claims, token, n, name, sizeof(name)) != 0)
+		return pj_fail(e, "cannot name the token for revocation");
+	const char *rev = cfg->revocation_file ? cfg->revocation_file : PJ_DEFAULT_REVOCATION_FILE;
+	if (pj_revocation_check(rev, cfg->revocation_file != NULL, cfg->allowed_uid, &q, e) != 0)
+		return -1;
+	if (cfg->allowlist_file &&
+	    pj_allowlist_check(cfg->allowlist_file, cfg->allowed_uid, name, e) != 0)
+		return -1;
+	if (!cfg->one_time)
+		return 0;
+	if (strncmp(name, "sha256:", 7) == 0)
+		return pj_fail(e, "one_time is set and the token has no usable jti");
+	json_t *exp = json_object_get(claims, "exp");
+	long long until = json_is_number(exp) ? (long long)json_number_value(exp) : -1;
+	return pj_onetime_use(cfg->one_time_file ? cfg->one_time_file : PJ_DEFAULT_ONE_TIME_FILE,
+			      cfg->allowed_uid, name, until, !cfg->no_record, now, e);
 }
 
 static int is_space(char c)
@@ -88,6 +124,8 @@ int pj_verify(const struct pj_config *cfg, const char *token, size_t n, const ch
 	r->verified = 1;
 	if (pj_claims_check(cfg, r->header, r->claims, user, now, &r->reason) != 0)
 		return refuse(r, PJ_STAGE_CLAIMS);
+	if (check_lists(cfg, token, n, user, r->claims, now, &r->reason) != 0)
+		return refuse(r, PJ_STAGE_REVOKED);
 	r->stage = PJ_STAGE_OK;
 	return 0;
 }

@@ -15,6 +15,7 @@ enum pj_stage {
 	PJ_STAGE_PARSE,     /* shaped like one but broken: maybe truncated */
 	PJ_STAGE_SIGNATURE, /* no key verified it */
 	PJ_STAGE_CLAIMS,    /* signature good, claims refused */
+	PJ_STAGE_REVOKED,   /* revoked, not allowlisted, or a one-time token reused */
 	PJ_STAGE_OK
 };
 

@@ -55,6 +55,7 @@ int cmd_verify(struct tool *t, int argc, char **argv)
 	long long now = (long long)time(NULL);
 	if (tool_load_config(t, &cfg) != 0)
 		return EXIT_USAGE;
+	cfg.no_record = 1;
 	int rc = EXIT_USAGE;
 	char *input = NULL;
 	size_t n = 0;

@@ -18,6 +18,8 @@ static const char usage[] =
 	"       [--ttl SECONDS] [--claim name=value]... [--header name=value]...\n"
 	"         print a signed token (iat, exp and a random jti are always set)\n"
 	"  keys   list the configured keys (kid, type, alg, source)\n"
+	"  revoke, unrevoke, list, prune, check, reindex, allow, unallow\n"
+	"         manage the revocation file and the allowlist (revoke --help)\n"
 	"\n"
 	"--config FILE (before or after the command) names the configuration,\n"
 	"default " PJ_DEFAULT_CONF ". `pam_jwt-tool COMMAND --help` for details.\n"
@@ -138,6 +140,11 @@ int main(int argc, char **argv)
 		return cmd_sign(&t, argc - 1, argv + 1);
 	if (strcmp(cmd, "keys") == 0)
 		return cmd_keys(&t, argc - 1, argv + 1);
+	static const char *rev_cmds[] = { "revoke", "unrevoke", "list",	 "prune",
+					  "check",  "reindex",	"allow", "unallow" };
+	for (size_t i = 0; i < sizeof(rev_cmds) / sizeof(rev_cmds[0]); i++)
+		if (strcmp(cmd, rev_cmds[i]) == 0)
+			return cmd_revoke(&t, cmd, argc - 1, argv + 1);
 	fprintf(stderr, "pam_jwt-tool: unknown command \"%s\"\n%s", cmd, usage);
 	return EXIT_USAGE;
 }

@@ -31,5 +31,7 @@ int tool_parse_time(const char *s, long long *out);
 int cmd_verify(struct tool *t, int argc, char **argv);
 int cmd_sign(struct tool *t, int argc, char **argv);
 int cmd_keys(struct tool *t, int argc, char **argv);
+/* revoke, unrevoke, list, prune, check, reindex, allow, unallow */
+int cmd_revoke(struct tool *t, const char *cmd, int argc, char **argv);
 
 #endif

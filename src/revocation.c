@@ -1,0 +1,714 @@
+#include "revocation.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/sha.h>
+
+#include "util.h"
+
+#define PJ_MAX_REVFILE (1ull << 32)
+#define PJ_INDEX_MAGIC "pam_jwt-index 1"
+#define PJ_LOCK_WAIT_MS 5000
+
+int pj_name_valid(const char *s, size_t n)
+{
+	if (n == 0 || n > PJ_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+int pj_token_name(json_t *claims, const char *token, size_t n, char *out, size_t outn)
+{
+	json_t *jti = json_object_get(claims, "jti");
+	if (json_is_string(jti) && pj_name_valid(json_string_value(jti), json_string_length(jti))) {
+		if (json_string_length(jti) >= outn)
+			return -1;
+		memcpy(out, json_string_value(jti), json_string_length(jti) + 1);
+		return 0;
+	}
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	if (outn < 7 + 2 * sizeof(md) + 1 || !SHA256((const unsigned char *)token, n, md))
+		return -1;
+	memcpy(out, "sha256:", 7);
+	for (size_t i = 0; i < sizeof(md); i++)
+		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+/* ---- one line ---- */
+
+struct rline {
+	enum pj_rev_kind kind;
+	const char *key; /* user name or jti; NULL for all and comments */
+	size_t keylen;
+	long long time; /* -1: a jti line without EXP */
+};
+
+static int parse_time(const char *p, size_t n, long long *out)
+{
+	long long v = 0;
+	if (n == 0 || n > 18)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Splits at spaces and tabs into at most 4 fields (a 4th means too many). */
+static size_t split(const char *p, size_t n, const char *f[4], size_t fl[4])
+{
+	size_t k = 0, i = 0;
+	while (i < n && k < 4) {
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		if (i == n)
+			break;
+		f[k] = p + i;
+		while (i < n && p[i] != ' ' && p[i] != '\t')
+			i++;
+		fl[k] = (size_t)(p + i - f[k]);
+		k++;
+	}
+	return k;
+}
+
+static int parse_rline(const char *p, size_t n, struct rline *l, pj_err *e)
+{
+	const char *f[4];
+	size_t fl[4];
+	if (n && p[n - 1] == '\r')
+		n--;
+	memset(l, 0, sizeof(*l));
+	l->time = -1;
+	size_t k = split(p, n, f, fl);
+	if (k == 0 || f[0][0] == '#') {
+		l->kind = PJ_REV_COMMENT;
+		return 0;
+	}
+	if (memchr(p, 0, n))
+		return pj_fail(e, "NUL byte");
+	if (fl[0] == 3 && memcmp(f[0], "all", 3) == 0) {
+		l->kind = PJ_REV_ALL;
+		if (k != 2 || parse_time(f[1], fl[1], &l->time) != 0)
+			return pj_fail(e, "expected \"all TIME\" (seconds since the epoch)");
+		return 0;
+	}
+	if (fl[0] == 4 && memcmp(f[0], "user", 4) == 0) {
+		l->kind = PJ_REV_USER;
+		if (k != 3 || !pj_name_valid(f[1], fl[1]) ||
+		    parse_time(f[2], fl[2], &l->time) != 0)
+			return pj_fail(e, "expected \"user NAME TIME\"");
+	} else if (fl[0] == 3 && memcmp(f[0], "jti", 3) == 0) {
+		l->kind = PJ_REV_JTI;
+		if (k < 2 || k > 3 || !pj_name_valid(f[1], fl[1]) ||
+		    (k == 3 && parse_time(f[2], fl[2], &l->time) != 0))
+			return pj_fail(e, "expected \"jti ID [EXP]\"");
+	} else {
+		return pj_fail(e, "unknown entry (expected jti, user, all or a # comment)");
+	}
+	l->key = f[1];
+	l->keylen = fl[1];
+	return 0;
+}
+
+static int key_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+	return c ? c : (an > bn) - (an < bn);
+}
+
+/* ---- lookups in a mapped file ---- */
+
+/* Lookups return 1 when a line matches the query (the reason in e), 0 when
+ * none does, -1 when the file is broken. */
+#define MATCH(e, ...) (pj_fail((e), __VA_ARGS__), 1)
+
+struct verdict {
+	const struct pj_revquery *q;
+	const char *path;
+	int jti_only; /* an allowlist: only jti lines mean anything */
+	pj_err *e;
+};
+
+static int apply(const struct verdict *v, const struct rline *l)
+{
+	const struct pj_revquery *q = v->q;
+	if (v->jti_only && l->kind != PJ_REV_JTI)
+		return 0;
+	switch (l->kind) {
+	case PJ_REV_JTI:
+		if (key_cmp(l->key, l->keylen, q->name, strlen(q->name)) == 0)
+			return MATCH(v->e, "token %s is revoked", q->name);
+		return 0;
+	case PJ_REV_USER:
+		if (!q->user || key_cmp(l->key, l->keylen, q->user, strlen(q->user)) != 0)
+			return 0;
+		if (!q->has_iat)
+			return MATCH(v->e, "tokens of %s issued before %lld are revoked and the "
+					   "token has no iat", q->user, l->time);
+		if (q->iat < (double)l->time)
+			return MATCH(v->e, "tokens of %s issued before %lld are revoked", q->user,
+				     l->time);
+		return 0;
+	case PJ_REV_ALL:
+		if (!q->has_iat)
+			return MATCH(v->e, "all tokens issued before %lld are revoked and the "
+					   "token has no iat", l->time);
+		if (q->iat < (double)l->time)
+			return MATCH(v->e, "all tokens issued before %lld are revoked", l->time);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Every line, validated: the way for files the tool did not index. */
+static int scan_all(const struct verdict *v, const char *p, size_t n)
+{
+	unsigned lineno = 0;
+	int voided = 0;
+	pj_err why, first;
+	first.msg[0] = 0;
+	for (const char *end = p + n; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		struct rline l;
+		lineno++;
+		if (parse_rline(p, len, &l, &why) != 0)
+			return pj_fail(v->e, "%s:%u: %s", v->path, lineno, why.msg);
+		/* Keep scanning after a match: a malformed line anywhere refuses. */
+		if (!voided && apply(v, &l) != 0) {
+			voided = 1;
+			first = *v->e;
+		}
+		p += len + (nl != NULL);
+	}
+	if (voided)
+		*v->e = first;
+	return voided;
+}
+
+struct index {
+	unsigned long long dev, ino, size;
+	long long mtime, mtime_ns, ctime, ctime_ns;
+	unsigned long long user_off, jti_off;
+};
+
+static int index_path(const char *path, char *out, size_t n)
+{
+	return snprintf(out, n, "%s.index", path) < (int)n ? 0 : -1;
+}
+
+static int index_read(const char *path, uid_t allowed_uid, struct index *ix)
+{
+	char ipath[PATH_MAX], *text;
+	size_t n;
+	pj_err ignore;
+	if (index_path(path, ipath, sizeof(ipath)) != 0 ||
+	    pj_read_trusted_file(ipath, 4096, allowed_uid, 0, &text, &n, NULL, &ignore) != 0)
+		return -1;
+	int got = sscanf(text, PJ_INDEX_MAGIC " %llu %llu %llu %lld %lld %lld %lld %llu %llu",
+			 &ix->dev, &ix->ino, &ix->size, &ix->mtime, &ix->mtime_ns, &ix->ctime,
+			 &ix->ctime_ns, &ix->user_off, &ix->jti_off);
+	free(text);
+	return got == 9 ? 0 : -1;
+}
+
+static int index_matches(const struct index *ix, const struct stat *st)
+{
+	return ix->dev == (unsigned long long)st->st_dev &&
+	       ix->ino == (unsigned long long)st->st_ino &&
+	       ix->size == (unsigned long long)st->st_size && ix->mtime == st->st_mtim.tv_sec &&
+	       ix->mtime_ns == st->st_mtim.tv_nsec && ix->ctime == st->st_ctim.tv_sec &&
+	       ix->ctime_ns == st->st_ctim.tv_nsec && ix->user_off <= ix->jti_off &&
+	       ix->jti_off <= ix->size;
+}
+
+/* Binary search over the sorted lines of [lo, hi) for key; applies the
+ * matching line.  Every line touched is parsed strictly. */
+static int search(const struct verdict *v, const char *base, size_t lo, size_t hi,
+		  enum pj_rev_kind kind, const char *key)
+{
+	size_t keylen = strlen(key);
+	pj_err why;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		while (mid > lo && base[mid - 1] != '\n')
+			mid--;
+		const char *nl = memchr(base + mid, '\n', hi - mid);
+		size_t len = nl ? (size_t)(nl - base - mid) : hi - mid;
+		struct rline l;
+		if (parse_rline(base + mid, len, &l, &why) != 0 || l.kind != kind)
+			return pj_fail(v->e, "%s: index does not match the file, run "
+					     "pam_jwt-tool check", v->path);
+		int c = key_cmp(l.key, l.keylen, key, keylen);
+		if (c == 0)
+			return apply(v, &l);
+		if (c < 0)
+			lo = mid + len + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static int lookup_indexed(const struct verdict *v, const char *p, const struct index *ix)
+{
+	/* Comments and "all" lines come first: few, so read them all. */
+	int rc = scan_all(v, p, ix->user_off);
+	if (rc == 0 && v->q->user)
+		rc = search(v, p, ix->user_off, ix->jti_off, PJ_REV_USER, v->q->user);
+	if (rc != 0)
+		return rc;
+	return search(v, p, ix->jti_off, ix->size, PJ_REV_JTI, v->q->name);
+}
+
+static int check_file(const char *path, int must_exist, uid_t allowed_uid, int jti_only,
+		      const struct pj_revquery *q, pj_err *e)
+{
+	struct stat st;
+	pj_err why;
+	int fd = pj_open_trusted(path, allowed_uid, 0, &st, &why);
+	if (fd < 0) {
+		if (!must_exist && errno == ENOENT)
+			return 0;
+		return pj_fail(e, "%s", why.msg);
+	}
+	if ((unsigned long long)st.st_size > PJ_MAX_REVFILE) {
+		close(fd);
+		return pj_fail(e, "%s is too large", path);
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		return 0;
+	}
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return pj_fail(e, "cannot map %s: %s", path, strerror(errno));
+	struct verdict v = { q, path, jti_only, e };
+	struct index ix;
+	int rc;
+	if (index_read(path, allowed_uid, &ix) == 0 && index_matches(&ix, &st))
+		rc = lookup_indexed(&v, map, &ix);
+	else
+		rc = scan_all(&v, map, (size_t)st.st_size);
+	munmap(map, (size_t)st.st_size);
+	return rc;
+}
+
+int pj_revocation_check(const char *path, int must_exist, uid_t allowed_uid,
+			const struct pj_revquery *q, pj_err *e)
+{
+	return check_file(path, must_exist, allowed_uid, 0, q, e) == 0 ? 0 : -1;
+}
+
+int pj_allowlist_check(const char *path, uid_t allowed_uid, const char *name, pj_err *e)
+{
+	struct pj_revquery q = { .name = name };
+	pj_err why;
+	int rc = check_file(path, 1, allowed_uid, 1, &q, &why);
+	if (rc == 1)
+		return 0;
+	if (rc == 0)
+		return pj_fail(e, "token %s is not in the allowlist %s", name, path);
+	return pj_fail(e, "allowlist: %s", why.msg);
+}
+
+/* ---- the whole list in memory (the tool, and one-time records) ---- */
+
+int pj_revlist_add(struct pj_revlist *l, enum pj_rev_kind kind, const char *text, size_t n,
+		   long long time)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct pj_rev_entry *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	struct pj_rev_entry *en = &l->v[l->n];
+	en->kind = kind;
+	en->time = time;
+	en->text = NULL;
+	if (text && !(en->text = strndup(text, n)))
+		return -1;
+	l->n++;
+	return 0;
+}
+
+void pj_revlist_free(struct pj_revlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].text);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+size_t pj_revlist_remove(struct pj_revlist *l, enum pj_rev_kind kind, const char *text)
+{
+	size_t o = 0, gone = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].kind == kind && l->v[i].text && strcmp(l->v[i].text, text) == 0) {
+			free(l->v[i].text);
+			gone++;
+			continue;
+		}
+		l->v[o++] = l->v[i];
+	}
+	l->n = o;
+	return gone;
+}
+
+static int parse_into(struct pj_revlist *l, const char *path, const char *p, size_t n,
+		      pj_err *e)
+{
+	unsigned lineno = 0;
+	pj_err why;
+	for (const char *end = p + n; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		struct rline r;
+		lineno++;
+		if (parse_rline(p, len, &r, &why) != 0)
+			return pj_fail(e, "%s:%u: %s", path, lineno, why.msg);
+		int rc = 0;
+		if (r.kind == PJ_REV_COMMENT) {
+			size_t skip = strspn(p, " \t");
+			if (skip < len && p[skip] == '#')
+				rc = pj_revlist_add(l, r.kind, p + skip,
+						    len - skip - (p[len - 1] == '\r'), -1);
+		} else {
+			rc = pj_revlist_add(l, r.kind, r.key, r.keylen, r.time);
+		}
+		if (rc != 0)
+			return pj_fail(e, "out of memory");
+		p += len + (nl != NULL);
+	}
+	return 0;
+}
+
+int pj_revlist_load(const char *path, uid_t allowed_uid, int missing_ok, struct pj_revlist *l,
+		    pj_err *e)
+{
+	struct stat st;
+	pj_err why;
+	memset(l, 0, sizeof(*l));
+	int fd = pj_open_trusted(path, allowed_uid, 0, &st, &why);
+	if (fd < 0) {
+		if (missing_ok && errno == ENOENT)
+			return 0;
+		return pj_fail(e, "%s", why.msg);
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		return 0;
+	}
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return pj_fail(e, "cannot map %s: %s", path, strerror(errno));
+	int rc = parse_into(l, path, map, (size_t)st.st_size, e);
+	munmap(map, (size_t)st.st_size);
+	if (rc != 0)
+		pj_revlist_free(l);
+	return rc;
+}
+
+/* Comments keep their order; then all, user by name, jti by id. */
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct pj_rev_entry *x = a, *y = b;
+	if (x->kind != y->kind)
+		return (int)x->kind - (int)y->kind;
+	if (x->kind == PJ_REV_COMMENT || x->kind == PJ_REV_ALL)
+		return 0;
+	return strcmp(x->text, y->text);
+}
+
+/* A jti line without EXP is never pruned: it outranks any EXP. */
+static long long later(long long a, long long b)
+{
+	if (a < 0 || b < 0)
+		return -1;
+	return a > b ? a : b;
+}
+
+void pj_revlist_normalize(struct pj_revlist *l)
+{
+	/* Comments first, in their order (qsort is not stable, so partition). */
+	size_t nc = 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].kind == PJ_REV_COMMENT) {
+			struct pj_rev_entry c = l->v[i];
+			memmove(&l->v[nc + 1], &l->v[nc], (i - nc) * sizeof(*l->v));
+			l->v[nc++] = c;
+		}
+	qsort(l->v + nc, l->n - nc, sizeof(*l->v), entry_cmp);
+	size_t o = nc;
+	for (size_t i = nc; i < l->n; i++) {
+		struct pj_rev_entry *prev = o > nc ? &l->v[o - 1] : NULL, *cur = &l->v[i];
+		if (prev && prev->kind == cur->kind &&
+		    (cur->kind == PJ_REV_ALL || strcmp(prev->text, cur->text) == 0)) {
+			if (cur->kind == PJ_REV_JTI)
+				prev->time = later(prev->time, cur->time);
+			else if (cur->time > prev->time)
+				prev->time = cur->time;
+			free(cur->text);
+			continue;
+		}
+		l->v[o++] = *cur;
+	}
+	l->n = o;
+}
+
+/* ---- writing: lock, temp file, fsync, rename, index ---- */
+
+static int lock_file(const char *path, int *fd, pj_err *e)
+{
+	char lpath[PATH_MAX];
+	if (snprintf(lpath, sizeof(lpath), "%s.lock", path) >= (int)sizeof(lpath))
+		return pj_fail(e, "path too long: %s", path);
+	*fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (*fd < 0)
+		return pj_fail(e, "cannot open lock %s: %s", lpath, strerror(errno));
+	/* Bounded: a stuck writer must not hang a login that records a use. */
+	for (int waited = 0; flock(*fd, LOCK_EX | LOCK_NB) != 0; waited += 10) {
+		if (errno != EWOULDBLOCK || waited >= PJ_LOCK_WAIT_MS) {
+			close(*fd);
+			*fd = -1;
+			return pj_fail(e, "cannot lock %s: %s", lpath,
+				       errno == EWOULDBLOCK ? "held by another writer" : strerror(errno));
+		}
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+static void fsync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = 0;
+	else if (slash)
+		*slash = 0;
+	else
+		strcpy(dir, ".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+/* Writes text through a temp file in the same directory and renames it over
+ * path; *st gets the identity of what now stands at path. */
+static int write_atomic(const char *path, const char *text, size_t n, struct stat *st, pj_err *e)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
+		return pj_fail(e, "path too long: %s", path);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return pj_fail(e, "cannot create a temporary file beside %s: %s", path,
+			       strerror(errno));
+	size_t done = 0;
+	while (done < n) {
+		ssize_t w = write(fd, text + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto fail;
+		done += (size_t)w;
+	}
+	/* Everyone may read: PAM applications that are not root check it too. */
+	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0 || rename(tmp, path) != 0)
+		goto fail;
+	fsync_dir(path);
+	if (fstat(fd, st) != 0 || (size_t)st->st_size != n)
+		goto fail_renamed;
+	close(fd);
+	return 0;
+fail:
+	pj_fail(e, "cannot write %s: %s (the old file is unchanged)", path, strerror(errno));
+	close(fd);
+	unlink(tmp);
+	return -1;
+fail_renamed:
+	pj_fail(e, "%s changed while being written", path);
+	close(fd);
+	return -1;
+}
+
+struct buf {
+	char *p;
+	size_t n, cap;
+};
+
+static int buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p)
+			return -1;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	return 0;
+}
+
+static int render(const struct pj_revlist *l, struct buf *b, size_t *user_off, size_t *jti_off)
+{
+	static const char *kinds[] = { "", "all", "user", "jti" };
+	char line[PJ_NAME_MAX + 64];
+	*user_off = *jti_off = (size_t)-1;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct pj_rev_entry *en = &l->v[i];
+		int len;
+		if (en->kind == PJ_REV_USER && *user_off == (size_t)-1)
+			*user_off = b->n;
+		if (en->kind == PJ_REV_JTI && *jti_off == (size_t)-1) {
+			if (*user_off == (size_t)-1)
+				*user_off = b->n;
+			*jti_off = b->n;
+		}
+		if (en->kind == PJ_REV_COMMENT)
+			len = snprintf(line, sizeof(line), "%s\n", en->text);
+		else if (en->kind == PJ_REV_ALL)
+			len = snprintf(line, sizeof(line), "all %lld\n", en->time);
+		else if (en->time >= 0)
+			len = snprintf(line, sizeof(line), "%s %s %lld\n", kinds[en->kind], en->text,
+				       en->time);
+		else
+			len = snprintf(line, sizeof(line), "%s %s\n", kinds[en->kind], en->text);
+		if (len < 0 || (size_t)len >= sizeof(line) || buf_add(b, line, (size_t)len) != 0)
+			return -1;
+	}
+	if (*user_off == (size_t)-1)
+		*user_off = b->n;
+	if (*jti_off == (size_t)-1)
+		*jti_off = b->n;
+	return 0;
+}
+
+static int write_index(const char *path, const struct stat *st, size_t user_off, size_t jti_off,
+		       pj_err *e)
+{
+	char ipath[PATH_MAX], text[512];
+	struct stat ist;
+	if (index_path(path, ipath, sizeof(ipath)) != 0)
+		return pj_fail(e, "path too long: %s", path);
+	int n = snprintf(text, sizeof(text),
+			 PJ_INDEX_MAGIC " %llu %llu %llu %lld %lld %lld %lld %zu %zu\n",
+			 (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+			 (unsigned long long)st->st_size, (long long)st->st_mtim.tv_sec,
+			 (long long)st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec,
+			 (long long)st->st_ctim.tv_nsec, user_off, jti_off);
+	return write_atomic(ipath, text, (size_t)n, &ist, e);
+}
+
+int pj_revlist_update(const char *path, uid_t allowed_uid, pj_revlist_fn fn, void *ctx,
+		      pj_err *e)
+{
+	static const char header[] = "# pam_jwt: jti ID [EXP] | user NAME TIME | all TIME "
+				     "(times in seconds since the epoch)";
+	int lock;
+	struct pj_revlist l;
+	struct buf b = { 0 };
+	struct stat st;
+	size_t user_off = 0, jti_off = 0;
+	if (lock_file(path, &lock, e) != 0)
+		return -1;
+	int rc = pj_revlist_load(path, allowed_uid, 1, &l, e);
+	if (rc == 0)
+		rc = fn(&l, ctx, e);
+	if (rc == 0) {
+		pj_revlist_normalize(&l);
+		if (l.n == 0 || l.v[0].kind != PJ_REV_COMMENT)
+			rc = pj_revlist_add(&l, PJ_REV_COMMENT, header, strlen(header), -1);
+		pj_revlist_normalize(&l);
+		if (rc != 0 || render(&l, &b, &user_off, &jti_off) != 0)
+			rc = pj_fail(e, "out of memory");
+	}
+	if (rc == 0)
+		rc = write_atomic(path, b.p ? b.p : "", b.n, &st, e);
+	if (rc == 0)
+		rc = write_index(path, &st, user_off, jti_off, e);
+	free(b.p);
+	pj_revlist_free(&l);
+	close(lock);
+	return rc;
+}
+
+/* ---- one-time tokens ---- */
+
+struct use_ctx {
+	const char *name;
+	long long exp;
+	time_t now;
+};
+
+static int record_use(struct pj_revlist *l, void *arg, pj_err *e)
+{
+	struct use_ctx *u = arg;
+	size_t o = 0;
+	int seen = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		struct pj_rev_entry *en = &l->v[i];
+		if (en->kind == PJ_REV_JTI && strcmp(en->text, u->name) == 0)
+			seen = 1;
+		/* Expired records can go: their tokens are refused for exp anyway. */
+		if (en->kind == PJ_REV_JTI && en->time >= 0 && en->time < (long long)u->now - 86400) {
+			free(en->text);
+			continue;
+		}
+		l->v[o++] = *en;
+	}
+	l->n = o;
+	if (seen)
+		return pj_fail(e, "one-time token %s was already used", u->name);
+	if (pj_revlist_add(l, PJ_REV_JTI, u->name, strlen(u->name), u->exp) != 0)
+		return pj_fail(e, "out of memory");
+	return 0;
+}
+
+int pj_onetime_use(const char *path, uid_t allowed_uid, const char *name, long long exp,
+		   int record, time_t now, pj_err *e)
+{
+	if (!record) {
+		struct pj_revquery q = { .name = name };
+		pj_err why;
+		int rc = check_file(path, 0, allowed_uid, 1, &q, &why);
+		if (rc == 1)
+			return pj_fail(e, "one-time token %s was already used", name);
+		return rc == 0 ? 0 : pj_fail(e, "%s", why.msg);
+	}
+	struct use_ctx u = { name, exp, now };
+	return pj_revlist_update(path, allowed_uid, record_use, &u, e);
+}
