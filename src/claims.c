@@ -115,14 +115,16 @@ static int check_audience(const struct pj_config *cfg, json_t *claims, pj_err *e
 		return pj_fail(e, "claim aud is neither a string nor an array");
 	size_t i;
 	json_t *m;
+	int match = 0;
+	/* Every member is checked, so a malformed array is refused whatever its
+	 * order, not only when the bad member comes before a match. */
 	json_array_foreach(v, i, m) {
 		const char *aud = plain_string(m);
 		if (!aud)
 			return pj_fail(e, "claim aud has a member that is not a string");
-		if (in_list(&cfg->audience, aud))
-			return 0;
+		match |= in_list(&cfg->audience, aud);
 	}
-	return pj_fail(e, "audience does not match");
+	return match ? 0 : pj_fail(e, "audience does not match");
 }
 
 /* Media types are case-insensitive and "application/" may be left out

@@ -145,12 +145,29 @@ static int rsa_size_ok(EVP_PKEY *pkey, pj_err *e)
 	return 0;
 }
 
+/* Named curves only.  RFC 5480 forbids explicit parameters in keys, and
+ * they have a history of trouble (CVE-2020-0601: a chosen generator).  A JWK
+ * cannot carry them anyway; only a PEM file could. */
+static int ec_named_ok(EVP_PKEY *pkey, pj_err *e)
+{
+	char enc[32];
+	size_t len = 0;
+	if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_ENCODING, enc, sizeof(enc),
+					   &len) != 1 ||
+	    strcmp(enc, OSSL_PKEY_EC_ENCODING_GROUP) != 0)
+		return pj_fail(e, "EC key has explicit curve parameters; only named curves are "
+				  "accepted");
+	return 0;
+}
+
 /* The curve is the key's, not the token's: ES256 with a P-384 key (or a
  * secp256k1 key) is refused, as RFC 7518 section 3.4 ties each alg to one curve. */
 static int ec_curve_ok(EVP_PKEY *pkey, const struct alg_info *ai, pj_err *e)
 {
 	char name[80];
 	size_t len = 0;
+	if (ec_named_ok(pkey, e) != 0)
+		return -1;
 	if (EVP_PKEY_get_group_name(pkey, name, sizeof(name), &len) != 1 || len == 0)
 		return pj_fail(e, "EC key has no named curve; %s needs %s", ai->name, ai->curve);
 	int nid = OBJ_sn2nid(name);
@@ -181,11 +198,15 @@ int pj_key_fits(const struct pj_key *key, enum pj_alg alg, pj_err *e)
 			       pj_alg_name((enum pj_alg)key->alg), ai->name);
 	if (key_material_ok(key, e) != 0)
 		return -1;
+	/* A failed curve lookup may queue OpenSSL errors; they are ours. */
+	ERR_set_mark();
+	int rc = 0;
 	if (ai->kty == PJ_KTY_RSA)
-		return rsa_size_ok(key->pkey, e);
-	if (ai->kty == PJ_KTY_EC)
-		return ec_curve_ok(key->pkey, ai, e);
-	return 0;
+		rc = rsa_size_ok(key->pkey, e);
+	else if (ai->kty == PJ_KTY_EC)
+		rc = ec_curve_ok(key->pkey, ai, e);
+	ERR_pop_to_mark();
+	return rc;
 }
 
 /* Adds OpenSSL's own reason to an internal failure (not to "does not verify",
@@ -510,20 +531,17 @@ int pj_sig_sign(enum pj_alg alg, const struct pj_key *key, const unsigned char *
 	return rc;
 }
 
-/* Only the key types the JWS algorithms above can use; anything else is
- * refused here, so no later step has to wonder what it was given. */
-static int pkey_kty(EVP_PKEY *pkey, enum pj_kty *kty, pj_err *e)
+/* The kty for pkey, or -1: only the key types the JWS algorithms above can
+ * use, so no later step has to wonder what it was given. */
+static int pkey_kty(EVP_PKEY *pkey, pj_err *e)
 {
 	switch (EVP_PKEY_get_base_id(pkey)) {
 	case EVP_PKEY_RSA:
-		*kty = PJ_KTY_RSA;
-		return 0;
+		return PJ_KTY_RSA;
 	case EVP_PKEY_EC:
-		*kty = PJ_KTY_EC;
-		return 0;
+		return PJ_KTY_EC;
 	case EVP_PKEY_ED25519:
-		*kty = PJ_KTY_OKP;
-		return 0;
+		return PJ_KTY_OKP;
 	case EVP_PKEY_RSA_PSS:
 		/* id-RSASSA-PSS keys carry their own PSS restrictions, which
 		 * JWS does not express; plain RSA keys serve RS* and PS*. */
@@ -547,12 +565,12 @@ int pj_key_from_pkey(EVP_PKEY *pkey, struct pj_key *key, pj_err *e)
 	key->alg = -1;
 	if (!pkey)
 		return pj_fail(e, "no key");
-	enum pj_kty kty;
-	if (pkey_kty(pkey, &kty, e) != 0) {
+	int kty = pkey_kty(pkey, e);
+	if (kty < 0) {
 		EVP_PKEY_free(pkey);
 		return -1;
 	}
-	key->kty = kty;
+	key->kty = (enum pj_kty)kty;
 	key->pkey = pkey;
 	return 0;
 }

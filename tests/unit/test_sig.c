@@ -24,9 +24,8 @@
 static const char *const ORDER_P256 =
 	"ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
 static const char *const ORDER_P521 =
-	"01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
-	"fffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c"
-	"47aebb6fb71e91386409";
+	"01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+	"fa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409";
 
 static int hexval(char c)
 {
@@ -365,6 +364,39 @@ static void test_key_fits_reasons(void **state)
 	pj_key_clear(&p256);
 	pj_key_clear(&k256);
 	pj_key_clear(&oct);
+}
+
+/* A P-256 public key written with explicit curve parameters (openssl ec
+ * -param_enc explicit).  OpenSSL even matches it to prime256v1; refused
+ * anyway, as RFC 5480 allows named curves only. */
+static const char EXPLICIT_P256_PEM[] =
+	"-----BEGIN PUBLIC KEY-----\n"
+	"MIIBSzCCAQMGByqGSM49AgEwgfcCAQEwLAYHKoZIzj0BAQIhAP////8AAAABAAAA\n"
+	"AAAAAAAAAAAA////////////////MFsEIP////8AAAABAAAAAAAAAAAAAAAA////\n"
+	"///////////8BCBaxjXYqjqT57PrvVV2mIa8ZR0GsMxTsPY7zjw+J9JgSwMVAMSd\n"
+	"NgiG5wSTamZ44ROdJreBn36QBEEEaxfR8uEsQkf4vOblY6RA8ncDfYEt6zOg9KE5\n"
+	"RdiYwpZP40Li/hp/m47n60p8D54WK84zV2sxXs7LtkBoN79R9QIhAP////8AAAAA\n"
+	"//////////+85vqtpxeehPO5ysL8YyVRAgEBA0IABLKHLyJpfB55D7da5MjGfoim\n"
+	"rleQUc8k84p0BFo2gj/iIrSMfx6lejg6v6I+k2mR93byN5n5Yusy2ohO4Oync4U=\n"
+	"-----END PUBLIC KEY-----\n";
+
+static void test_ec_explicit_params_refused(void **state)
+{
+	(void)state;
+	struct pj_key k;
+	pj_err e;
+	EVP_PKEY *p = pem_pubkey(EXPLICIT_P256_PEM);
+	assert_non_null(p);
+	assert_int_equal(pj_key_from_pkey(p, &k, &e), 0);
+	assert_int_equal(k.kty, PJ_KTY_EC);
+	ERR_clear_error();
+	assert_refused(pj_key_fits(&k, PJ_ALG_ES256, &e), &e,
+		       "EC key has explicit curve parameters; only named curves are accepted");
+	unsigned char sig[64];
+	memset(sig, 1, sizeof(sig));
+	assert_int_equal(verify(PJ_ALG_ES256, &k, "m", 1, sig, 64, &e), -1);
+	assert_int_equal(ERR_peek_error(), 0);
+	pj_key_clear(&k);
 }
 
 static void test_key_from_pkey(void **state)
@@ -750,7 +782,8 @@ static const char A1_KEY[] =
 	"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
 static const char A1_INPUT[] =
 	"eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
-	".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
+	".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9p"
+	"c19yb290Ijp0cnVlfQ";
 static const char A1_SIG[] = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
 static void test_hmac_rfc7515_a1(void **state)
@@ -862,6 +895,10 @@ static void test_eddsa_rfc8037_a4(void **state)
 	sig[10] ^= 1;
 	assert_refused(verify(PJ_ALG_EDDSA, &key, input, ml, sig, 63, &e), &e,
 		       "Ed25519 signature must be 64 bytes, got 63");
+	unsigned char longer[65] = {0};
+	memcpy(longer, sig, 64);
+	assert_refused(verify(PJ_ALG_EDDSA, &key, input, ml, longer, 65, &e), &e,
+		       "Ed25519 signature must be 64 bytes, got 65");
 	key.alg = PJ_ALG_EDDSA;
 	assert_int_equal(verify(PJ_ALG_EDDSA, &key, input, ml, sig, sl, &e), 0);
 	pj_key_clear(&key);
@@ -874,19 +911,31 @@ static void test_eddsa_rfc8037_a4(void **state)
 static void test_error_queue_untouched(void **state)
 {
 	const struct fx *f = *state;
-	struct pj_key pub;
+	struct pj_key ec, rsa;
 	pj_err e;
-	unsigned char junk[64] = {1};
-	assert_int_equal(pj_key_from_pkey(public_of(f->p256), &pub, &e), 0);
+	/* In range, so OpenSSL does the (failing) math and queues errors. */
+	unsigned char junk[256];
+	memset(junk, 1, sizeof(junk));
+	assert_int_equal(pj_key_from_pkey(public_of(f->p256), &ec, &e), 0);
+	assert_int_equal(pj_key_from_pkey(public_of(f->rsa), &rsa, &e), 0);
+	for (int round = 0; round < 2; round++) {
+		unsigned long before = 0;
+		ERR_clear_error();
+		if (round) {
+			ERR_raise(ERR_LIB_USER, 42); /* the host's own error stays */
+			before = ERR_peek_last_error();
+		}
+		assert_refused(verify(PJ_ALG_ES256, &ec, "m", 1, junk, 64, &e), &e,
+			       "signature does not verify");
+		assert_refused(verify(PJ_ALG_RS256, &rsa, "m", 1, junk, 256, &e), &e,
+			       "signature does not verify");
+		assert_refused(verify(PJ_ALG_PS256, &rsa, "m", 1, junk, 256, &e), &e,
+			       "signature does not verify");
+		assert_int_equal(ERR_peek_last_error(), before);
+	}
 	ERR_clear_error();
-	assert_int_equal(verify(PJ_ALG_ES256, &pub, "m", 1, junk, 64, &e), -1);
-	assert_int_equal(ERR_peek_error(), 0);
-	ERR_raise(ERR_LIB_USER, 42);
-	unsigned long before = ERR_peek_last_error();
-	assert_int_equal(verify(PJ_ALG_ES256, &pub, "m", 1, junk, 64, &e), -1);
-	assert_int_equal(ERR_peek_last_error(), before);
-	ERR_clear_error();
-	pj_key_clear(&pub);
+	pj_key_clear(&ec);
+	pj_key_clear(&rsa);
 }
 
 /* ---- Project Wycheproof ----------------------------------------------- */
@@ -919,6 +968,7 @@ struct vcount {
 	unsigned run, accepted, refused;
 	unsigned valid, valid_ok, invalid, invalid_refused, acc, acc_refused;
 	unsigned skip_groups, skip_cases, policy_groups, policy_valid, bad;
+	int quiet; /* the harness self-test: no output for planted mismatches */
 };
 
 static const char *vectors_dir(char *buf, size_t n)
@@ -952,19 +1002,21 @@ static int group_applies(const struct vfile *vf, json_t *g)
 	return 1;
 }
 
-static int group_key(const struct vfile *vf, json_t *g, struct pj_key *key)
+/* The key for a test case: HMAC vectors carry it per case, the others per
+ * group (pass the case or the group as o). */
+static int vector_key(const struct vfile *vf, json_t *o, struct pj_key *key)
 {
 	pj_err e;
 	if (pj_alg_kty(vf->alg) == PJ_KTY_OCT) {
 		size_t n = 0;
-		unsigned char *k = hex_decode(jstr(g, "key"), &n);
+		unsigned char *k = hex_decode(jstr(o, "key"), &n);
 		if (!k)
 			return -1;
 		key_oct(key, k, n);
 		free(k);
 		return 0;
 	}
-	EVP_PKEY *p = pem_pubkey(jstr(g, "publicKeyPem"));
+	EVP_PKEY *p = pem_pubkey(jstr(o, "publicKeyPem"));
 	if (!p)
 		return -1;
 	return pj_key_from_pkey(p, key, &e);
@@ -987,10 +1039,26 @@ static void mismatch(struct vcount *c, json_t *t, const char *what, const char *
 {
 	char fl[160];
 	flags_str(t, fl, sizeof(fl));
-	if (c->bad++ < 20)
+	if (c->bad++ < 20 && !c->quiet)
 		print_message("#   MISMATCH tcId %lld (%s) %s [%s] %s: %s\n",
 			      (long long)json_integer_value(json_object_get(t, "tcId")),
 			      jstr(t, "result"), what, fl, jstr(t, "comment"), why);
+}
+
+/* Verifies one case with the group's key, or for HMAC with the case's own. */
+static int verify_case(const struct vfile *vf, const struct pj_key *key, json_t *t,
+		       const unsigned char *msg, size_t ml, const unsigned char *sig,
+		       size_t sl, pj_err *e)
+{
+	if (key)
+		return pj_sig_verify(vf->alg, key, msg, ml, sig, sl, e);
+	struct pj_key k;
+	if (vector_key(vf, t, &k) != 0)
+		fail_msg("%s tcId %lld: cannot load the key", vf->file,
+			 (long long)json_integer_value(json_object_get(t, "tcId")));
+	int rc = pj_sig_verify(vf->alg, &k, msg, ml, sig, sl, e);
+	pj_key_clear(&k);
+	return rc;
 }
 
 /* One test case.  policy: the group's key is refused by our rules (RSA under
@@ -1009,13 +1077,11 @@ static void run_case(const struct vfile *vf, const struct pj_key *key, int polic
 		mismatch(c, t, "unreadable", "bad hex in the vector file");
 		goto done;
 	}
-	int ok = pj_sig_verify(vf->alg, key, msg, ml, sig, sl, &e) == 0;
+	int ok = verify_case(vf, key, t, msg, ml, sig, sl, &e) == 0;
 	if (ok)
 		c->accepted++;
 	else
 		c->refused++;
-	if (ok && e.msg[0] == 0 && 0)
-		goto done;
 	if (strcmp(result, "valid") == 0) {
 		c->valid++;
 		if (ok)
@@ -1043,7 +1109,7 @@ static void run_case(const struct vfile *vf, const struct pj_key *key, int polic
 		if (!ok)
 			c->acc_refused++;
 		else
-			mismatch(c, t, "accepted", "acceptable case accepted; we decided to refuse");
+			mismatch(c, t, "accepted", "acceptable, but we decided to refuse");
 	} else {
 		mismatch(c, t, "unknown result", result);
 	}
@@ -1061,8 +1127,14 @@ static void run_group(const struct vfile *vf, json_t *g, size_t gi, struct vcoun
 		c->skip_cases += (unsigned)json_array_size(tests);
 		return;
 	}
+	if (pj_alg_kty(vf->alg) == PJ_KTY_OCT) {
+		/* Each HMAC case brings its own key (none is under our rules). */
+		json_array_foreach(tests, i, t)
+			run_case(vf, NULL, 0, t, c);
+		return;
+	}
 	struct pj_key key;
-	if (group_key(vf, g, &key) != 0)
+	if (vector_key(vf, g, &key) != 0)
 		fail_msg("%s group %zu: cannot load the key", vf->file, gi);
 	/* The one reason our rules may refuse a Wycheproof key outright. */
 	int policy = key.kty == PJ_KTY_RSA && EVP_PKEY_get_bits(key.pkey) < PJ_RSA_MIN_BITS;
@@ -1075,12 +1147,94 @@ static void run_group(const struct vfile *vf, json_t *g, size_t gi, struct vcoun
 	}
 	if (policy) {
 		c->policy_groups++;
-		print_message("#   %s group %zu: %s; its %zu cases must all be refused\n",
-			      vf->file, gi, e.msg, json_array_size(tests));
+		if (!c->quiet)
+			print_message("#   %s group %zu: %s; its %zu cases must all be "
+				      "refused\n", vf->file, gi, e.msg, json_array_size(tests));
 	}
 	json_array_foreach(tests, i, t)
 		run_case(vf, &key, policy, t, c);
 	pj_key_clear(&key);
+}
+
+/* The runner itself: a group with a 1024-bit RSA key (none of the current
+ * files has one) goes down the policy path, and a planted wrong verdict is
+ * caught, so the runner cannot pass by accepting everything. */
+static json_t *synthetic_case(int id, const unsigned char *sig, size_t n, const char *result)
+{
+	char hex[1100];
+	assert_true(2 * n < sizeof(hex));
+	for (size_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", sig[i]);
+	hex[2 * n] = 0;
+	return json_pack("{s:i, s:s, s:s, s:s, s:s, s:[]}", "tcId", id, "comment", "synthetic",
+			 "msg", "6d7367", "sig", hex, "result", result, "flags");
+}
+
+static json_t *synthetic_group(EVP_PKEY *k, const unsigned char *sig, size_t n)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *pem = NULL;
+	assert_true(bio && PEM_write_bio_PUBKEY(bio, k) == 1);
+	long pemlen = BIO_get_mem_data(bio, &pem);
+	json_t *g = json_pack("{s:s, s:s#, s:[o, o]}", "sha", "SHA-256", "publicKeyPem", pem,
+			      (size_t)pemlen, "tests", synthetic_case(1, sig, n, "valid"),
+			      synthetic_case(2, sig, n - 1, "invalid"));
+	BIO_free(bio);
+	assert_non_null(g);
+	return g;
+}
+
+static unsigned char *rs256_sign(EVP_PKEY *k, size_t *n)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char *sig = malloc(512);
+	*n = 512;
+	assert_true(ctx && sig);
+	assert_int_equal(EVP_DigestSignInit_ex(ctx, NULL, "SHA256", NULL, NULL, k, NULL), 1);
+	assert_int_equal(EVP_DigestSign(ctx, sig, n, (const unsigned char *)"msg", 3), 1);
+	EVP_MD_CTX_free(ctx);
+	return sig;
+}
+
+static void test_wycheproof_runner(void **state)
+{
+	const struct fx *f = *state;
+	const struct vfile *rs256 = &VFILES[4];
+	assert_int_equal(rs256->alg, PJ_ALG_RS256);
+	size_t n;
+	unsigned char *sig = rs256_sign(f->rsa1024, &n);
+	json_t *g = synthetic_group(f->rsa1024, sig, n);
+	struct vcount c;
+	memset(&c, 0, sizeof(c));
+	c.quiet = 1;
+	run_group(rs256, g, 0, &c);
+	assert_int_equal(c.run, 2);
+	assert_int_equal(c.policy_groups, 1);
+	assert_int_equal(c.policy_valid, 1); /* valid signature, refused by policy */
+	assert_int_equal(c.invalid_refused, 1);
+	assert_int_equal(c.bad, 0);
+	json_decref(g);
+	free(sig);
+
+	/* 2048 bits: the valid case verifies; a wrong signature marked valid
+	 * and a good one marked invalid are both counted as disagreements. */
+	sig = rs256_sign(f->rsa, &n);
+	g = synthetic_group(f->rsa, sig, n);
+	memset(&c, 0, sizeof(c));
+	c.quiet = 1;
+	run_group(rs256, g, 0, &c);
+	assert_int_equal(c.valid_ok, 1);
+	assert_int_equal(c.invalid_refused, 1);
+	assert_int_equal(c.bad, 0);
+	json_t *tests = json_object_get(g, "tests");
+	json_object_set_new(json_array_get(tests, 0), "result", json_string("invalid"));
+	json_object_set_new(json_array_get(tests, 1), "result", json_string("valid"));
+	memset(&c, 0, sizeof(c));
+	c.quiet = 1;
+	run_group(rs256, g, 0, &c);
+	assert_int_equal(c.bad, 2);
+	json_decref(g);
+	free(sig);
 }
 
 static void test_wycheproof(void **state)
@@ -1129,6 +1283,7 @@ int main(void)
 		cmocka_unit_test(test_key_fits_matrix),
 		cmocka_unit_test(test_key_fits_reasons),
 		cmocka_unit_test(test_key_from_pkey),
+		cmocka_unit_test(test_ec_explicit_params_refused),
 		cmocka_unit_test(test_round_trip_all_algs),
 		cmocka_unit_test(test_sign_refusals),
 		cmocka_unit_test(test_ecdsa_edges_p256),
@@ -1139,8 +1294,10 @@ int main(void)
 		cmocka_unit_test(test_alg_confusion_rsa_pem_as_hmac_secret),
 		cmocka_unit_test(test_eddsa_rfc8037_a4),
 		cmocka_unit_test(test_error_queue_untouched),
+		cmocka_unit_test(test_wycheproof_runner),
 	};
-#define VF(i) cmocka_unit_test_prestate(test_wycheproof, (void *)&VFILES[i])
+#define VF(i) {.name = VFILES[i].file, .test_func = test_wycheproof, \
+	       .initial_state = (void *)&VFILES[i]}
 	/* A separate group: group state would override each test's prestate. */
 	const struct CMUnitTest vectors[] = {
 		VF(0), VF(1), VF(2), VF(3), VF(4), VF(5), VF(6),
