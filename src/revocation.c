@@ -22,7 +22,8 @@
 
 int pj_name_valid(const char *s, size_t n)
 {
-	if (n == 0 || n > PJ_NAME_MAX)
+	/* A leading '#' would read back as a comment. */
+	if (n == 0 || n > PJ_NAME_MAX || s[0] == '#')
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)

@@ -23,7 +23,7 @@
 #define PJ_NAME_MAX 1024
 
 /* The name a token is listed under: its jti when that is a plain printable
- * string without spaces (at most PJ_NAME_MAX bytes), else "sha256:" and the
+ * string without spaces, not starting with '#' (at most PJ_NAME_MAX bytes), else "sha256:" and the
  * hex SHA-256 of the whole token. */
 int pj_token_name(json_t *claims, const char *token, size_t n, char *out, size_t outn);
 
@@ -83,7 +83,8 @@ typedef int (*pj_revlist_fn)(struct pj_revlist *l, void *ctx, pj_err *e);
 int pj_revlist_update(const char *path, uid_t allowed_uid, pj_revlist_fn fn, void *ctx,
 		      pj_err *e);
 
-/* Checks that a name is fit for the file (printable, no spaces, not empty). */
+/* Checks that a name is fit for the file (printable ASCII, no spaces, not
+ * empty, not starting with '#'). */
 int pj_name_valid(const char *s, size_t n);
 
 #endif
