@@ -54,6 +54,10 @@ PJ_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const
 	}
 	struct pj_result r;
 	size_t len = strlen(tok);
+	if (cfg.debug)
+		pam_syslog(pamh, LOG_DEBUG,
+			   "debug: configuration %s, %zu key_file, %zu jwks_file, input %zu bytes",
+			   cfg.path ? cfg.path : "(none)", cfg.key_file.n, cfg.jwks_file.n, len);
 	pj_verify(&cfg, tok, len, user, time(NULL), &r);
 	char line[1024];
 	pj_log_decision(line, sizeof(line), user, len, &r);

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "tool.h"
+#include "util.h"
 #include "verify.h"
 
 static const char help[] =
@@ -107,7 +108,8 @@ int cmd_verify(struct tool *t, int argc, char **argv)
 	}
 	pj_result_free(&r);
 done:
-	free(input);
+	if (input)
+		pj_free_secret(input, n);
 	pj_config_free(&cfg);
 	return rc;
 }
