@@ -157,9 +157,12 @@ static int jwk_okp(json_t *jwk, int priv, EVP_PKEY **out, pj_err *e)
 	return *out ? 0 : pj_fail(e, "OpenSSL refused the Ed25519 key");
 }
 
-/* "use" and "key_ops" may restrict a key to other purposes (RFC 7517 4.2, 4.3). */
-static int jwk_usable(json_t *jwk, pj_err *e)
+/* "use" and "key_ops" may restrict a key to other purposes (RFC 7517 4.2, 4.3).
+ * A key is built either to verify (public) or to sign (the tool's private
+ * key): key_ops must allow that one operation, not merely some signature one. */
+static int jwk_usable(json_t *jwk, int signing, pj_err *e)
 {
+	const char *want = signing ? "sign" : "verify";
 	json_t *use = json_object_get(jwk, "use");
 	if (use && (!json_is_string(use) || strcmp(json_string_value(use), "sig") != 0))
 		return pj_fail(e, "JWK \"use\" is not \"sig\"");
@@ -171,10 +174,10 @@ static int jwk_usable(json_t *jwk, pj_err *e)
 		return pj_fail(e, "JWK \"key_ops\" is not an array");
 	json_array_foreach(ops, i, op) {
 		const char *s = json_string_value(op);
-		if (s && (strcmp(s, "verify") == 0 || strcmp(s, "sign") == 0))
+		if (s && strcmp(s, want) == 0)
 			return 0;
 	}
-	return pj_fail(e, "JWK \"key_ops\" allows neither verify nor sign");
+	return pj_fail(e, "JWK \"key_ops\" does not allow %s", want);
 }
 
 static int jwk_kty(json_t *jwk, enum pj_kty *kty, pj_err *e)
@@ -217,7 +220,7 @@ int pj_jwk_to_key(json_t *jwk, int allow_private, const char *source, struct pj_
 	key->alg = -1;
 	if (!json_is_object(jwk))
 		return pj_fail(e, "JWK is not a JSON object");
-	if (jwk_kty(jwk, &kty, e) != 0 || jwk_usable(jwk, e) != 0)
+	if (jwk_kty(jwk, &kty, e) != 0 || jwk_usable(jwk, allow_private, e) != 0)
 		return -1;
 	int priv = allow_private && json_object_get(jwk, kty == PJ_KTY_OCT ? "k" : "d");
 	int rc;
@@ -295,8 +298,11 @@ static int offer(struct pj_key *key, enum pj_alg alg, pj_key_fn fn, void *ctx, u
 		 pj_err *e)
 {
 	pj_err why;
-	if (pj_key_fits(key, alg, &why) != 0)
+	if (pj_key_fits(key, alg, &why) != 0) {
+		/* Not an error, but say why if no other key is found. */
+		pj_fail(e, "%s: %s", key->source, why.msg);
 		return 0;
+	}
 	if (key->kty == PJ_KTY_OCT && key->secret_len < hmac_min_len(alg))
 		return pj_fail(e, "HMAC key %s is %zu bytes, %s needs at least %zu", key->source,
 			       key->secret_len, pj_alg_name(alg), hmac_min_len(alg));
@@ -313,7 +319,8 @@ static int key_file_each(const char *entry, const struct pj_config *cfg, enum pj
 		path = eq + 1;
 		label_len = (size_t)(eq - entry);
 	}
-	if (kid && (label_len != strlen(kid) || memcmp(entry, kid, label_len) != 0))
+	/* A token with a kid (even "") gets only the key file labeled with it. */
+	if (kid && (!label_len || label_len != strlen(kid) || memcmp(entry, kid, label_len) != 0))
 		return 0;
 	char *pem;
 	size_t n;
@@ -425,6 +432,7 @@ int pj_keys_each(const struct pj_config *cfg, enum pj_alg alg, const char *kid, 
 		 void *ctx, unsigned *tried, pj_err *e)
 {
 	*tried = 0;
+	e->msg[0] = 0;
 	for (size_t i = 0; i < cfg->key_file.n; i++) {
 		int rc = key_file_each(cfg->key_file.v[i], cfg, alg, kid, fn, ctx, tried, e);
 		if (rc != 0)

@@ -23,7 +23,8 @@ int pj_pem_to_key(const char *pem, size_t n, int allow_private, const char *sour
 /* Calls fn for every configured key that may verify a token with this alg and
  * kid (kid NULL: no kid in the token), in configuration order, until fn
  * returns 1 (stop: found) or -1 (stop: error).  Returns fn's last result, 0 when
- * no key was left, -1 with e filled on a source error.  Keys are built on
+ * no key was left (e then says why the last key that did not fit was passed
+ * over, or is empty), -1 with e filled on a source error.  Keys are built on
  * demand and freed after fn returns.  *tried counts the candidate keys. */
 typedef int (*pj_key_fn)(const struct pj_key *key, void *ctx, pj_err *e);
 int pj_keys_each(const struct pj_config *cfg, enum pj_alg alg, const char *kid, pj_key_fn fn,

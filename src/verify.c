@@ -37,13 +37,16 @@ static int check_signature(const struct pj_config *cfg, const struct pj_token *t
 		return pj_fail(e, "%s", c.last.msg);
 	if (tried > 1)
 		return pj_fail(e, "signature does not verify with any of %u candidate keys", tried);
+	pj_err skipped = *e;
+	const char *sep = skipped.msg[0] ? " (passed over " : "", *end = skipped.msg[0] ? ")" : "";
 	if (t->kid) {
 		char kid[80];
 		pj_sanitize(kid, sizeof(kid), t->kid, strlen(t->kid));
-		return pj_fail(e, "no configured key has kid \"%s\" for %s", kid,
-			       pj_alg_name(t->alg));
+		return pj_fail(e, "no configured key has kid \"%s\" for %s%s%s%s", kid,
+			       pj_alg_name(t->alg), sep, skipped.msg, end);
 	}
-	return pj_fail(e, "no configured key fits %s", pj_alg_name(t->alg));
+	return pj_fail(e, "no configured key fits %s%s%s%s", pj_alg_name(t->alg), sep, skipped.msg,
+		       end);
 }
 
 static const char *login_name(const struct pj_config *cfg, json_t *claims, const char *user)
