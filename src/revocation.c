@@ -19,6 +19,7 @@
 #define PJ_MAX_REVFILE (1ull << 32)
 #define PJ_INDEX_MAGIC "pam_jwt-index 1"
 #define PJ_LOCK_WAIT_MS 5000
+#define PJ_TIME_MAX 999999999999999999ll /* parse_time's 18 digits */
 
 int pj_name_valid(const char *s, size_t n)
 {
@@ -157,6 +158,8 @@ static int apply(const struct verdict *v, const struct rline *l)
 	case PJ_REV_JTI:
 		if (key_cmp(l->key, l->keylen, q->name, strlen(q->name)) == 0)
 			return MATCH(v->e, "token %s is revoked", q->name);
+		if (q->alt_name && key_cmp(l->key, l->keylen, q->alt_name, strlen(q->alt_name)) == 0)
+			return MATCH(v->e, "token %s is revoked (as %s)", q->name, q->alt_name);
 		return 0;
 	case PJ_REV_USER:
 		if (!q->user || key_cmp(l->key, l->keylen, q->user, strlen(q->user)) != 0)
@@ -276,9 +279,11 @@ static int lookup_indexed(const struct verdict *v, const char *p, const struct i
 	int rc = scan_all(v, p, ix->user_off);
 	if (rc == 0 && v->q->user)
 		rc = search(v, p, ix->user_off, ix->jti_off, PJ_REV_USER, v->q->user);
-	if (rc != 0)
-		return rc;
-	return search(v, p, ix->jti_off, ix->size, PJ_REV_JTI, v->q->name);
+	if (rc == 0)
+		rc = search(v, p, ix->jti_off, ix->size, PJ_REV_JTI, v->q->name);
+	if (rc == 0 && v->q->alt_name)
+		rc = search(v, p, ix->jti_off, ix->size, PJ_REV_JTI, v->q->alt_name);
+	return rc;
 }
 
 static int check_file(const char *path, int must_exist, uid_t allowed_uid, int jti_only,
@@ -347,6 +352,13 @@ int pj_revlist_add(struct pj_revlist *l, enum pj_rev_kind kind, const char *text
 		l->cap = cap;
 	}
 	struct pj_rev_entry *en = &l->v[l->n];
+	/* Only times a line can hold: anything else would make the file
+	 * unreadable and refuse every login.  A jti without EXP is never
+	 * pruned; a cut-off at 0 or PJ_TIME_MAX means what was asked. */
+	if (kind == PJ_REV_JTI && (time < 0 || time > PJ_TIME_MAX))
+		time = -1;
+	else if (kind == PJ_REV_USER || kind == PJ_REV_ALL)
+		time = time < 0 ? 0 : time > PJ_TIME_MAX ? PJ_TIME_MAX : time;
 	en->kind = kind;
 	en->time = time;
 	en->text = NULL;
@@ -599,9 +611,13 @@ static int render(const struct pj_revlist *l, struct buf *b, size_t *user_off, s
 				*user_off = b->n;
 			*jti_off = b->n;
 		}
-		if (en->kind == PJ_REV_COMMENT)
-			len = snprintf(line, sizeof(line), "%s\n", en->text);
-		else if (en->kind == PJ_REV_ALL)
+		if (en->kind == PJ_REV_COMMENT) {
+			/* A hand-written comment may be longer than any entry. */
+			if (buf_add(b, en->text, strlen(en->text)) != 0 || buf_add(b, "\n", 1) != 0)
+				return -1;
+			continue;
+		}
+		if (en->kind == PJ_REV_ALL)
 			len = snprintf(line, sizeof(line), "all %lld\n", en->time);
 		else if (en->time >= 0)
 			len = snprintf(line, sizeof(line), "%s %s %lld\n", kinds[en->kind], en->text,

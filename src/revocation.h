@@ -28,7 +28,8 @@
 int pj_token_name(json_t *claims, const char *token, size_t n, char *out, size_t outn);
 
 struct pj_revquery {
-	const char *name; /* pj_token_name */
+	const char *name;     /* pj_token_name */
+	const char *alt_name; /* the hash of an ECDSA token's twin, or NULL */
 	const char *user; /* the login name (NULL: no user cut-off applies) */
 	int has_iat;
 	double iat;

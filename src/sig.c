@@ -193,7 +193,9 @@ int pj_key_fits(const struct pj_key *key, enum pj_alg alg, pj_err *e)
 	if (key->kty != ai->kty)
 		return pj_fail(e, "key type %s does not fit alg %s", pj_kty_name(key->kty),
 			       ai->name);
-	if (key->alg >= 0 && key->alg != (int)alg)
+	/* -1 is "no alg"; any other value that is not alg (garbage included)
+	 * refuses. */
+	if (key->alg != -1 && key->alg != (int)alg)
 		return pj_fail(e, "key is for %s, token says %s",
 			       pj_alg_name((enum pj_alg)key->alg), ai->name);
 	if (key_material_ok(key, e) != 0)
@@ -307,33 +309,59 @@ static int rsa_verify(const struct pj_key *key, const struct alg_info *ai,
 }
 
 /* 0 < v < n, as ECDSA requires of r and s (SEC 1 4.1.4 step 1). */
-static int ec_scalar_ok(const BIGNUM *v, const BIGNUM *n)
+/* The group orders (SEC 2), big-endian at the curve's exact length: fixed
+ * constants, so checking 0 < r, s < n needs no OpenSSL parameter lookup. */
+static const unsigned char order_p256[32] = {
+	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84,
+	0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+};
+static const unsigned char order_p384[48] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xc7, 0x63, 0x4d, 0x81, 0xf4, 0x37, 0x2d, 0xdf, 0x58, 0x1a, 0x0d, 0xb2,
+	0x48, 0xb0, 0xa7, 0x7a, 0xec, 0xec, 0x19, 0x6a, 0xcc, 0xc5, 0x29, 0x73,
+};
+static const unsigned char order_p521[66] = {
+	0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfa, 0x51, 0x86,
+	0x87, 0x83, 0xbf, 0x2f, 0x96, 0x6b, 0x7f, 0xcc, 0x01, 0x48, 0xf7, 0x09,
+	0xa5, 0xd0, 0x3b, 0xb5, 0xc9, 0xb8, 0x89, 0x9c, 0x47, 0xae, 0xbb, 0x6f,
+	0xb7, 0x1e, 0x91, 0x38, 0x64, 0x09,
+};
+
+static const unsigned char *ec_order(const struct alg_info *ai)
 {
-	return !BN_is_zero(v) && !BN_is_negative(v) && BN_cmp(v, n) < 0;
+	return ai->ec_len == 32 ? order_p256 : ai->ec_len == 48 ? order_p384 : order_p521;
+}
+
+/* 0 < v < n for a big-endian v of the order's exact length. */
+static int ec_scalar_ok(const unsigned char *v, const unsigned char *order, size_t n)
+{
+	unsigned char any = 0;
+	for (size_t i = 0; i < n; i++)
+		any |= v[i];
+	return any != 0 && memcmp(v, order, n) < 0;
 }
 
 /* Raw R||S (RFC 7518 3.4) to the DER form OpenSSL verifies, after checking
  * the range ourselves so nothing out of range reaches any encoder. */
-static int ec_raw_to_der(EVP_PKEY *pkey, const struct alg_info *ai, const unsigned char *sig,
+static int ec_raw_to_der(const struct alg_info *ai, const unsigned char *sig,
 			 unsigned char **der, int *derlen, pj_err *e)
 {
 	size_t n = ai->ec_len;
-	BIGNUM *order = NULL;
-	BIGNUM *r = BN_bin2bn(sig, (int)n, NULL), *s = BN_bin2bn(sig + n, (int)n, NULL);
+	BIGNUM *r = NULL, *s = NULL;
 	ECDSA_SIG *es = NULL;
 	int rc = -1;
 	*der = NULL;
+	/* pj_key_fits has checked that the key's curve is the alg's. */
+	if (!ec_scalar_ok(sig, ec_order(ai), n) || !ec_scalar_ok(sig + n, ec_order(ai), n))
+		return pj_fail(e, "ECDSA r or s out of range");
+	r = BN_bin2bn(sig, (int)n, NULL);
+	s = BN_bin2bn(sig + n, (int)n, NULL);
 	if (!r || !s) {
 		pj_fail(e, "out of memory");
-		goto done;
-	}
-	if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_ORDER, &order) != 1 ||
-	    (size_t)BN_num_bytes(order) != n) {
-		pj_fail(e, "cannot read the order of %s", ai->curve);
-		goto done;
-	}
-	if (!ec_scalar_ok(r, order) || !ec_scalar_ok(s, order)) {
-		pj_fail(e, "ECDSA r or s out of range");
 		goto done;
 	}
 	es = ECDSA_SIG_new();
@@ -353,7 +381,6 @@ done:
 	ECDSA_SIG_free(es);
 	BN_free(r);
 	BN_free(s);
-	BN_free(order);
 	return rc;
 }
 
@@ -368,7 +395,7 @@ static int ec_verify(const struct pj_key *key, const struct alg_info *ai,
 			       siglen);
 	unsigned char *der = NULL;
 	int derlen = 0;
-	if (ec_raw_to_der(key->pkey, ai, sig, &der, &derlen, e) != 0)
+	if (ec_raw_to_der(ai, sig, &der, &derlen, e) != 0)
 		return -1;
 	int rc = evp_verify(key->pkey, ai, msg, msglen, der, (size_t)derlen, e);
 	OPENSSL_free(der);
@@ -584,4 +611,20 @@ void pj_key_clear(struct pj_key *key)
 	free(key->kid);
 	free(key->source);
 	memset(key, 0, sizeof(*key));
+	key->alg = -1; /* 0 would read as HS256 */
+}
+
+int pj_ecdsa_twin(enum pj_alg alg, const unsigned char *sig, size_t n, unsigned char *out)
+{
+	const struct alg_info *ai = alg_info(alg);
+	if (!ai || ai->kty != PJ_KTY_EC || n != 2 * ai->ec_len)
+		return -1;
+	BIGNUM *s = BN_bin2bn(sig + ai->ec_len, (int)ai->ec_len, NULL);
+	BIGNUM *t = BN_bin2bn(ec_order(ai), (int)ai->ec_len, NULL);
+	int ok = s && t && BN_sub(t, t, s) && !BN_is_negative(t) &&
+		 BN_bn2binpad(t, out + ai->ec_len, (int)ai->ec_len) == (int)ai->ec_len;
+	memcpy(out, sig, ai->ec_len);
+	BN_free(s);
+	BN_free(t);
+	return ok ? 0 : -1;
 }

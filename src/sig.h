@@ -55,8 +55,15 @@ int pj_sig_verify(enum pj_alg alg, const struct pj_key *key, const unsigned char
 int pj_sig_sign(enum pj_alg alg, const struct pj_key *key, const unsigned char *msg,
 		size_t msglen, unsigned char **sig, size_t *siglen, pj_err *e);
 
-/* Builds a key from an EVP_PKEY it takes ownership of (kty derived). */
+/* Builds a key from an EVP_PKEY it takes ownership of, also when it fails
+ * (then the EVP_PKEY is freed).  kty is derived, alg -1, kid/source NULL. */
 int pj_key_from_pkey(EVP_PKEY *pkey, struct pj_key *key, pj_err *e);
+/* Frees and wipes; leaves alg at -1. */
 void pj_key_clear(struct pj_key *key);
+
+/* ECDSA signatures are malleable: (r, n - s) verifies wherever (r, s) does.
+ * Writes that twin of a raw R||S signature to out (n bytes), so a token
+ * listed by its hash can be recognised in both forms. */
+int pj_ecdsa_twin(enum pj_alg alg, const unsigned char *sig, size_t n, unsigned char *out);
 
 #endif

@@ -127,6 +127,9 @@ int pj_open_trusted(const char *path, uid_t allowed_uid, int secret, struct stat
 	else
 		return fd;
 	close(fd);
+	/* Whatever errno an earlier call left (ENOENT) must not make callers
+	 * take an untrusted file for a missing one. */
+	errno = EACCES;
 	return -1;
 }
 

@@ -1,5 +1,7 @@
 #include "verify.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "claims.h"
@@ -57,17 +59,40 @@ static const char *login_name(const struct pj_config *cfg, json_t *claims, const
 		json_object_get(claims, cfg->username_claim ? cfg->username_claim : "sub"));
 }
 
+/* Anyone holding an ECDSA token can turn s into n - s and get another valid
+ * token: a token listed by its hash must be recognised in both forms. */
+static int twin_name(const struct pj_token *t, char *out, size_t outn)
+{
+	unsigned char twin[2 * 66];
+	char *b64 = NULL, *tok = NULL;
+	int rc = -1;
+	if (t->sig_len > sizeof(twin) || pj_ecdsa_twin(t->alg, t->sig, t->sig_len, twin) != 0 ||
+	    !(b64 = pj_b64url_encode(twin, t->sig_len)) ||
+	    asprintf(&tok, "%.*s.%s", (int)t->signing_input_len, t->signing_input, b64) < 0)
+		tok = NULL;
+	else
+		rc = pj_token_name(NULL, tok, strlen(tok), out, outn);
+	free(b64);
+	free(tok);
+	return rc;
+}
+
 /* Revocation, the allowlist and one-time use: only for tokens that passed
  * everything else, so that nothing unverified is ever recorded. */
-static int check_lists(const struct pj_config *cfg, const char *token, size_t n,
-		       const char *user, json_t *claims, time_t now, pj_err *e)
+static int check_lists(const struct pj_config *cfg, const struct pj_token *t, const char *token,
+		       size_t n, const char *user, time_t now, pj_err *e)
 {
-	char name[PJ_NAME_MAX + 1];
-	json_t *iat = json_object_get(claims, "iat");
+	char name[PJ_NAME_MAX + 1], alt[PJ_NAME_MAX + 1];
+	json_t *claims = t->claims, *iat = json_object_get(claims, "iat");
 	struct pj_revquery q = { .name = name, .user = login_name(cfg, claims, user),
 				 .has_iat = json_is_number(iat), .iat = json_number_value(iat) };
 	if (pj_token_name(claims, token, n, name, sizeof(name)) != 0)
 		return pj_fail(e, "cannot name the token for revocation");
+	if (strncmp(name, "sha256:", 7) == 0 && pj_alg_kty(t->alg) == PJ_KTY_EC) {
+		if (twin_name(t, alt, sizeof(alt)) != 0)
+			return pj_fail(e, "cannot name the token for revocation");
+		q.alt_name = alt;
+	}
 	const char *rev = cfg->revocation_file ? cfg->revocation_file : PJ_DEFAULT_REVOCATION_FILE;
 	if (pj_revocation_check(rev, cfg->revocation_file != NULL, cfg->allowed_uid, &q, e) != 0)
 		return -1;
@@ -82,6 +107,21 @@ static int check_lists(const struct pj_config *cfg, const char *token, size_t n,
 	long long until = json_is_number(exp) ? (long long)json_number_value(exp) : -1;
 	return pj_onetime_use(cfg->one_time_file ? cfg->one_time_file : PJ_DEFAULT_ONE_TIME_FILE,
 			      cfg->allowed_uid, name, until, !cfg->no_record, now, e);
+}
+
+/* The checks after parsing, in order; the first refusal decides. */
+static enum pj_stage judge(const struct pj_config *cfg, const struct pj_token *t,
+			   const char *token, size_t n, const char *user, time_t now,
+			   struct pj_result *r)
+{
+	if (check_signature(cfg, t, &r->reason) != 0)
+		return PJ_STAGE_SIGNATURE;
+	r->verified = 1;
+	if (pj_claims_check(cfg, r->header, r->claims, user, now, &r->reason) != 0)
+		return PJ_STAGE_CLAIMS;
+	if (check_lists(cfg, t, token, n, user, now, &r->reason) != 0)
+		return PJ_STAGE_REVOKED;
+	return PJ_STAGE_OK;
 }
 
 static int is_space(char c)
@@ -120,17 +160,9 @@ int pj_verify(const struct pj_config *cfg, const char *token, size_t n, const ch
 		pj_token_free(&t);
 		return refuse(r, PJ_STAGE_PARSE);
 	}
-	rc = check_signature(cfg, &t, &r->reason);
+	r->stage = judge(cfg, &t, token, n, user, now, r);
 	pj_token_free(&t);
-	if (rc != 0)
-		return refuse(r, PJ_STAGE_SIGNATURE);
-	r->verified = 1;
-	if (pj_claims_check(cfg, r->header, r->claims, user, now, &r->reason) != 0)
-		return refuse(r, PJ_STAGE_CLAIMS);
-	if (check_lists(cfg, token, n, user, r->claims, now, &r->reason) != 0)
-		return refuse(r, PJ_STAGE_REVOKED);
-	r->stage = PJ_STAGE_OK;
-	return 0;
+	return r->stage == PJ_STAGE_OK ? 0 : -1;
 }
 
 void pj_result_free(struct pj_result *r)

@@ -193,7 +193,9 @@ static EVP_PKEY *fx_key_for(const struct fx *f, enum pj_alg alg)
 	}
 }
 
-static const unsigned char SECRET32[32] = "0123456789abcdef0123456789abcdef";
+/* 32 bytes (the array has room for the string's NUL, which is not used). */
+static const unsigned char SECRET32[33] = "0123456789abcdef0123456789abcdef";
+#define SECRET32_LEN 32
 
 /* ---- names ------------------------------------------------------------ */
 
@@ -253,7 +255,7 @@ static void test_key_fits_matrix(void **state)
 		0, /* secp256k1: not ES256's curve */
 		0, /* RSA public key as an "HMAC secret" is not an oct key: see below */
 	};
-	key_oct(&keys[0], SECRET32, sizeof(SECRET32));
+	key_oct(&keys[0], SECRET32, SECRET32_LEN);
 	key_from(&keys[1], f->rsa);
 	key_from(&keys[2], f->p256);
 	key_from(&keys[3], f->p384);
@@ -283,9 +285,12 @@ static void test_key_fits_matrix(void **state)
 			assert_int_equal(pj_key_fits(&keys[1], (enum pj_alg)b, NULL),
 					 a == b ? 0 : -1);
 	}
-	keys[1].alg = PJ_ALG_COUNT + 3; /* garbage alg: fits nothing */
-	for (int b = 0; b < PJ_ALG_COUNT; b++)
-		assert_int_equal(pj_key_fits(&keys[1], (enum pj_alg)b, NULL), -1);
+	const int garbage[] = {PJ_ALG_COUNT, PJ_ALG_COUNT + 3, -2, -1000};
+	for (size_t g = 0; g < sizeof(garbage) / sizeof(garbage[0]); g++) {
+		keys[1].alg = garbage[g]; /* a broken key alg fits nothing */
+		for (int b = 0; b < PJ_ALG_COUNT; b++)
+			assert_int_equal(pj_key_fits(&keys[1], (enum pj_alg)b, NULL), -1);
+	}
 	for (int k = 0; k < 9; k++)
 		pj_key_clear(&keys[k]);
 }
@@ -299,7 +304,7 @@ static void test_key_fits_reasons(void **state)
 	key_from(&small, f->rsa1024);
 	key_from(&p256, f->p256);
 	key_from(&k256, f->k256);
-	key_oct(&oct, SECRET32, sizeof(SECRET32));
+	key_oct(&oct, SECRET32, SECRET32_LEN);
 
 	assert_refused(pj_key_fits(&rsa, PJ_ALG_HS256, &e), &e,
 		       "key type RSA does not fit alg HS256");
@@ -433,7 +438,7 @@ static void test_key_from_pkey(void **state)
 	assert_int_equal(pj_key_from_pkey(f->p256, NULL, &e), -1);
 
 	/* clear frees everything it owns: the secret, kid and source. */
-	key_oct(&k, SECRET32, sizeof(SECRET32));
+	key_oct(&k, SECRET32, SECRET32_LEN);
 	k.kid = strdup("kid-1");
 	k.source = strdup("/etc/x.jwks #0");
 	pj_key_clear(&k);
@@ -460,8 +465,8 @@ static void round_trip(const struct fx *f, enum pj_alg a, const unsigned char *m
 	unsigned char *sig = NULL;
 	size_t siglen = 0;
 	if (pj_alg_kty(a) == PJ_KTY_OCT) {
-		key_oct(&priv, SECRET32, sizeof(SECRET32));
-		key_oct(&pub, SECRET32, sizeof(SECRET32));
+		key_oct(&priv, SECRET32, SECRET32_LEN);
+		key_oct(&pub, SECRET32, SECRET32_LEN);
 	} else {
 		key_from(&priv, fx_key_for(f, a));
 		assert_int_equal(pj_key_from_pkey(public_of(fx_key_for(f, a)), &pub, &e), 0);
@@ -669,6 +674,32 @@ static void test_ecdsa_high_s_still_verifies(void **state)
 	free(nb);
 	free(sig);
 	pj_key_clear(&pub);
+}
+
+/* pj_ecdsa_twin gives exactly that other signature, for every curve, so a
+ * token revoked by its hash stays revoked in its twin form. */
+static void test_ecdsa_twin(void **state)
+{
+	const struct fx *f = *state;
+	const char *msg = "header.payload";
+	static const enum pj_alg algs[] = { PJ_ALG_ES256, PJ_ALG_ES384, PJ_ALG_ES512 };
+	for (size_t i = 0; i < 3; i++) {
+		unsigned char *sig, twin[132], back[132];
+		size_t siglen;
+		struct pj_key pub;
+		pj_err e;
+		ec_sign(f, algs[i], msg, &sig, &siglen, &pub);
+		assert_int_equal(pj_ecdsa_twin(algs[i], sig, siglen, twin), 0);
+		assert_memory_equal(twin, sig, siglen / 2); /* r is kept */
+		assert_memory_not_equal(twin + siglen / 2, sig + siglen / 2, siglen / 2);
+		assert_int_equal(verify(algs[i], &pub, msg, strlen(msg), twin, siglen, &e), 0);
+		assert_int_equal(pj_ecdsa_twin(algs[i], twin, siglen, back), 0);
+		assert_memory_equal(back, sig, siglen);
+		assert_int_equal(pj_ecdsa_twin(algs[i], sig, siglen - 1, twin), -1);
+		assert_int_equal(pj_ecdsa_twin(PJ_ALG_EDDSA, sig, siglen, twin), -1);
+		free(sig);
+		pj_key_clear(&pub);
+	}
 }
 
 static void test_ecdsa_edges_p521(void **state)
@@ -1288,6 +1319,7 @@ int main(void)
 		cmocka_unit_test(test_sign_refusals),
 		cmocka_unit_test(test_ecdsa_edges_p256),
 		cmocka_unit_test(test_ecdsa_high_s_still_verifies),
+		cmocka_unit_test(test_ecdsa_twin),
 		cmocka_unit_test(test_ecdsa_edges_p521),
 		cmocka_unit_test(test_rsa_strict),
 		cmocka_unit_test(test_hmac_rfc7515_a1),

@@ -1,0 +1,275 @@
+#!/bin/bash
+# make bench: what pam_jwt costs beside baselines measured in the same run.
+# Instruction counts come from callgrind (deterministic, user space only);
+# nanoseconds from a native loop are printed beside them for part 1, because
+# callgrind does not see the kernel's share (opening and reading key files).
+# Ratios are printed against goals; nothing here passes or fails on time.
+#   1. per algorithm: pj_verify (key file read + parsed per call, as a login
+#      does) beside bare OpenSSL with a key parsed once
+#   2. pam_sm_authenticate in a pamtester login beside bare_verify() (key
+#      file read + ES256 verify), with a breakdown of pam_jwt's instructions
+#   3. whole processes: (login with pam_jwt - login with pam_permit) beside
+#      (bare_es256 - an empty program)
+set -eu
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+B=$ROOT/build
+HERE=$ROOT/tests/bench
+PY=/usr/bin/python3
+USER_NAME=benchuser
+ALGS="HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA"
+ITERS=${BENCH_ITERS:-5} # verifications per side under callgrind, per alg
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+command -v valgrind >/dev/null ||
+	die "valgrind is missing: install it (apt-get install valgrind, or make deps)"
+for t in pamtester openssl pkg-config "${CC:-cc}"; do
+	command -v "$t" >/dev/null || die "$t is missing (make deps installs what the bench needs)"
+done
+[ -x "$PY" ] || die "$PY is missing (it reads callgrind's output)"
+ldconfig -p | grep -q 'libpam_wrapper\.so ' ||
+	die "libpam_wrapper.so is missing (apt-get install libpam-wrapper)"
+for f in pam_jwt.so pam_jwt-tool libpj.a; do
+	[ -e "$B/$f" ] || die "$B/$f is missing: run make first (make bench builds it)"
+done
+# The module trusts only root-owned key and config files.
+[ "$(id -u)" = 0 ] || die "run as root: pam_jwt only trusts root-owned key and config files"
+
+T=$(mktemp -d /tmp/pam_jwt-bench.XXXXXX)
+chmod 755 "$T"
+trap 'rm -rf "$T"' EXIT
+START=$SECONDS
+
+# ---- build the bench programs, with the project's flags ----
+CFLAGS_B=(-std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra)
+LDFLAGS_B=("-Wl,-z,relro,-z,now" "-Wl,--as-needed")
+cd "$ROOT"
+# shellcheck disable=SC2046
+${CC:-cc} "${CFLAGS_B[@]}" -Isrc $(pkg-config --cflags openssl jansson) -o "$T/bench_algs" \
+	"$HERE/bench_algs.c" "$B/libpj.a" "${LDFLAGS_B[@]}" $(pkg-config --libs openssl jansson)
+# shellcheck disable=SC2046
+${CC:-cc} "${CFLAGS_B[@]}" $(pkg-config --cflags openssl) -o "$T/bare_es256" "$HERE/bare_es256.c" \
+	"${LDFLAGS_B[@]}" $(pkg-config --libs openssl)
+${CC:-cc} "${CFLAGS_B[@]}" -o "$T/empty" "$HERE/empty.c" "${LDFLAGS_B[@]}"
+
+# ---- keys and tokens, generated now ----
+genkey() { # NAME OPENSSL-GENPKEY-ARGS...
+	local n=$1
+	shift
+	(umask 077 && openssl genpkey "$@" -out "$T/$n.key" 2>/dev/null) ||
+		die "openssl genpkey $* failed"
+	openssl pkey -in "$T/$n.key" -pubout -out "$T/$n.pub" 2>/dev/null
+	chmod 644 "$T/$n.pub"
+}
+genkey rsa -algorithm RSA -pkeyopt rsa_keygen_bits:2048
+genkey p256 -algorithm EC -pkeyopt ec_paramgen_curve:P-256
+genkey p384 -algorithm EC -pkeyopt ec_paramgen_curve:P-384
+genkey p521 -algorithm EC -pkeyopt ec_paramgen_curve:P-521
+genkey ed -algorithm ED25519
+# One 64-byte HMAC secret serves HS256/384/512 (each needs >= its hash size):
+# raw for the bare side, an oct JWK to sign with, an oct JWKS for pam_jwt.
+(
+	umask 077
+	openssl rand 64 >"$T/hmac.bin"
+	k=$(openssl base64 -A <"$T/hmac.bin" | tr '+/' '-_' | tr -d '=')
+	printf '{"kty":"oct","k":"%s"}\n' "$k" >"$T/hmac.jwk"
+	printf '{"keys":[{"kty":"oct","k":"%s"}]}\n' "$k" >"$T/hmac.jwks"
+)
+keyname() {
+	case $1 in
+	HS*) echo hmac ;; RS* | PS*) echo rsa ;; ES256) echo p256 ;; ES384) echo p384 ;;
+	ES512) echo p521 ;; EdDSA) echo ed ;;
+	esac
+}
+for a in $ALGS; do
+	k=$(keyname "$a")
+	key=$T/$k.key
+	case $a in HS*) key=$T/hmac.jwk ;; esac
+	"$B/pam_jwt-tool" sign --key "$key" --alg "$a" --sub "$USER_NAME" --ttl 3600 \
+		>"$T/tok.$a" || die "pam_jwt-tool sign --alg $a failed"
+done
+
+# cg OUT ARGS...: callgrind into OUT; valgrind's own chatter goes to OUT.log.
+cg() {
+	local out=$1
+	shift
+	valgrind -q --tool=callgrind --callgrind-out-file="$out" "$@" 2>"$out.log" || {
+		echo "bench: under callgrind: $* failed:" >&2
+		tail -n 20 "$out.log" >&2
+		return 1
+	}
+}
+cgt() { "$PY" "$HERE/cgtree.py" "$@"; }
+incl() { cgt "$1" incl "$2" | awk '{ print $2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+fmt() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; } # 1234567 -> 1,234,567
+
+# ---- 1. per algorithm ----
+echo "== 1. one verification: pam_jwt's pj_verify vs bare OpenSSL (same token, same key)"
+echo "pam_jwt: pj_verify() with key_file=PEM (jwks_file=oct JWKS for HS*), the file opened,"
+echo "  checked, read and parsed on every call, then header/claims JSON, key checks, claims."
+echo "bare:    the key parsed once beforehand; per call only EVP_DigestVerifyInit_ex +"
+echo "  EVP_DigestVerify (ES*: raw R||S -> DER first), or HMAC() + CRYPTO_memcmp for HS*."
+echo "Instructions: callgrind, mean of $ITERS warm calls per side; time: native, best of 3 rounds."
+printf '%-6s %12s %12s %10s %7s %9s   %8s %8s %7s\n' alg "pam_jwt Ir" "key load" "bare Ir" \
+	ratio "w/o load" "pj us" "bare us" ratio
+for a in $ALGS; do
+	k=$(keyname "$a")
+	case $a in
+	HS*) src=$T/hmac.jwks bare=$T/hmac.bin ;;
+	*) src=$T/$k.pub bare=$T/$k.pub ;;
+	esac
+	set -- "$a" "$src" "$bare" "$T/tok.$a"
+	read -r pj_ns bare_ns _ < <("$T/bench_algs" time "$@") || die "bench_algs time $a failed"
+	out=$T/cg.alg.$a
+	cg "$out" --toggle-collect=pj_side --toggle-collect=bare_side \
+		"$T/bench_algs" count "$@" "$ITERS" >/dev/null
+	pj=$(($(incl "$out" pj_side) / ITERS))
+	bare=$(($(incl "$out" bare_side) / ITERS))
+	# Key load: everything pj_keys_each does besides the verification itself.
+	load=$((($(incl "$out" pj_keys_each) - $(incl "$out" try_key)) / ITERS))
+	printf '%-6s %12s %12s %10s %6sx %8sx   %8.1f %8.1f %6sx\n' "$a" "$(fmt "$pj")" \
+		"$(fmt "$load")" "$(fmt "$bare")" "$(ratio "$pj" "$bare")" \
+		"$(ratio $((pj - load)) "$bare")" "$(awk -v n="$pj_ns" 'BEGIN{print n/1000}')" \
+		"$(awk -v n="$bare_ns" 'BEGIN{print n/1000}')" "$(ratio "$pj_ns" "$bare_ns")"
+done
+echo "key load = open/check/read + parse of the key file (PEM_read_bio_PUBKEY, or JWKS JSON +"
+echo "  JWK import for HS*) and the key's release; w/o load = (pam_jwt - key load) / bare."
+echo "What differs: pam_jwt re-reads and parses the key file on every login by design (keys"
+echo "  can be rotated without restarting sshd, and no parsed state is kept between PAM"
+echo "  handles); the bare side uses a key parsed once.  The rest is pam_jwt's own work:"
+echo "  header/payload base64url + JSON (jansson), alg/kid/curve/key-size checks, claims."
+echo
+
+# ---- 2. pam_sm_authenticate vs bare_verify ----
+mkdir -p "$T/svc"
+printf 'key_file = %s\n' "$T/p256.pub" >"$T/pam_jwt.conf"
+echo "auth required pam_deny.so" >"$T/svc/other"
+echo "auth required $B/pam_jwt.so conf=$T/pam_jwt.conf" >"$T/svc/jwt"
+echo "auth required pam_permit.so" >"$T/svc/permit"
+TOK=$T/tok.ES256
+# login OUT SERVICE [callgrind options]: one pamtester login under callgrind,
+# the token on stdin; it must succeed, or the count means nothing.
+login() {
+	local out=$1 svc=$2
+	shift 2
+	LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/svc" \
+		PAM_WRAPPER_DISABLE_DEEPBIND=1 cg "$out" "$@" pamtester "$svc" "$USER_NAME" \
+		authenticate <"$TOK" >"$out.pamtester" 2>&1 ||
+		die "the $svc login failed: $(cat "$out.pamtester")"
+}
+login "$T/cg.login" jwt --toggle-collect=pam_sm_authenticate
+cg "$T/cg.bare" --toggle-collect=bare_verify "$T/bare_es256" "$T/p256.pub" <"$TOK" ||
+	die "bare_es256 failed"
+L=$(cgt "$T/cg.login" total)
+BV=$(cgt "$T/cg.bare" total)
+echo "== 2. one ES256 login: pam_sm_authenticate (pamtester + pam_wrapper) vs bare_verify()"
+echo "Both include OpenSSL's first-use set-up (init, config, provider, decoder and method fetch)."
+printf '  pam_sm_authenticate  %14s Ir\n' "$(fmt "$L")"
+printf '  bare_verify          %14s Ir  (fopen + PEM_read_PUBKEY + R||S->DER + EVP_DigestVerify)\n' \
+	"$(fmt "$BV")"
+printf '  ratio                %14sx    goal <= 1.10\n' "$(ratio "$L" "$BV")"
+printf '  extra                %14s Ir\n' "$(fmt $((L - BV)))"
+echo
+echo "-- where pam_sm_authenticate's instructions go, by library called from pam_jwt.so:"
+cgt "$T/cg.login" libs pam_sm_authenticate | while read -r o v; do
+	[ "$o" = own ] && o="pam_jwt.so (own code)"
+	printf '  %-28s %12s %6.2f%%\n' "$o" "$(fmt "$v")" "$(awk -v v="$v" -v t="$L" 'BEGIN{print 100*v/t}')"
+done
+echo "-- bare_verify, the same way:"
+cgt "$T/cg.bare" libs bare_verify | while read -r o v; do
+	[ "$o" = own ] && o="bare_verify (own code)"
+	printf '  %-28s %12s %6.2f%%\n' "$o" "$(fmt "$v")" "$(awk -v v="$v" -v t="$BV" 'BEGIN{print 100*v/t}')"
+done
+echo
+# The steps side by side.  Names are the functions' own (static helpers that
+# the compiler kept out of line); 'inclusive' = with everything they call.
+li() { incl "$T/cg.login" "$1"; }
+bi() { incl "$T/cg.bare" "$1"; }
+le() { cgt "$T/cg.login" edge "$1" "$2"; }
+row() { printf '  %-52s %12s %12s\n' "$1" "$(fmt "$2")" "$(fmt "$3")"; }
+KEYREAD=$(le key_file_each pj_read_trusted_file)
+PEMPJ=$(li pj_pem_to_key)
+EACH=$(li pj_keys_each)
+CONF=$(($(li pj_config_init) + $(li pj_config_from_args) + $(li pj_config_free)))
+BKEY=$(($(bi fopen) + $(bi fopen64) + $(bi PEM_read_PUBKEY) + $(bi fclose)))
+printf -- '-- step by step (inclusive Ir)%33s %12s %12s\n' "" pam_jwt bare
+row "whole call" "$L" "$BV"
+row "key file: open+check+read (pj_read_trusted_file)" "$KEYREAD" "$(($(bi fopen) + $(bi fopen64) + $(bi fclose)))"
+row "key file: PEM parse (PEM_read_bio_PUBKEY / _PUBKEY)" "$PEMPJ" "$(bi PEM_read_PUBKEY)"
+row "signature: key checks + ES256 verify + key free" "$((EACH - KEYREAD - PEMPJ))" "$((BV - BKEY))"
+row "  of which pj_key_fits (offer + pj_sig_verify)" "$(li pj_key_fits)" 0
+row "  of which EVP_PKEY_get_bn_param (curve order)" "$(li EVP_PKEY_get_bn_param)" "$(bi EVP_PKEY_get_bn_param)"
+row "  of which EVP_DigestVerifyInit_ex" "$(li EVP_DigestVerifyInit_ex)" "$(bi EVP_DigestVerifyInit_ex)"
+row "  of which EVP_DigestVerify" "$(li EVP_DigestVerify)" "$(bi EVP_DigestVerify)"
+row "config: pj_config_init/from_args/free (conf file)" "$CONF" 0
+row "pam_get_user" "$(li pam_get_user)" 0
+row "pam_get_authtok (prompt + conversation)" "$(li pam_get_authtok)" 0
+row "pj_token_shaped + pj_token_parse (b64 + JSON)" "$(($(li pj_token_shaped) + $(li pj_token_parse)))" 0
+row "  of which json_loadb (jansson)" "$(li json_loadb)" 0
+row "pj_claims_check" "$(li pj_claims_check)" 0
+row "pj_log_decision + pam_syslog" "$(($(li pj_log_decision) + $(li pam_syslog)))" 0
+row "pj_result_free (json_decref)" "$(li pj_result_free)" 0
+echo "-- one-off first-use costs inside the call (already counted above):"
+row "OPENSSL_init_crypto" "$(li OPENSSL_init_crypto)" "$(bi OPENSSL_init_crypto)"
+row "OSSL_DECODER_CTX_new_for_pkey (decoder set-up)" "$(li OSSL_DECODER_CTX_new_for_pkey)" "$(bi OSSL_DECODER_CTX_new_for_pkey)"
+row "EVP_MD_fetch" "$(li EVP_MD_fetch)" "$(bi EVP_MD_fetch)"
+row "json_object_seed (jansson hash seed)" "$(li json_object_seed)" 0
+echo
+echo "-- pam_sm_authenticate call tree (inclusive Ir, callees >= 0.3% of the call):"
+cgt "$T/cg.login" tree pam_sm_authenticate 7 0.3 | sed 's/^/  /'
+echo "-- bare_verify call tree (same threshold):"
+cgt "$T/cg.bare" tree bare_verify 4 0.3 | sed 's/^/  /'
+echo
+
+# ---- 3. whole processes ----
+echo "== 3. whole process: what a login adds vs what a bare verifying process adds"
+login "$T/cg.pj" jwt
+login "$T/cg.permit" permit
+cg "$T/cg.bareproc" "$T/bare_es256" "$T/p256.pub" <"$TOK" || die "bare_es256 failed"
+cg "$T/cg.empty" "$T/empty" || die "the empty program failed"
+PJ=$(cgt "$T/cg.pj" total) PERMIT=$(cgt "$T/cg.permit" total)
+BP=$(cgt "$T/cg.bareproc" total) EMPTY=$(cgt "$T/cg.empty" total)
+printf '  pamtester login, pam_jwt.so     %14s Ir\n' "$(fmt "$PJ")"
+printf '  pamtester login, pam_permit.so  %14s Ir\n' "$(fmt "$PERMIT")"
+printf '  bare_es256 process              %14s Ir\n' "$(fmt "$BP")"
+printf '  empty process                   %14s Ir\n' "$(fmt "$EMPTY")"
+printf '  login adds (pam_jwt - pam_permit)  %14s Ir\n' "$(fmt $((PJ - PERMIT)))"
+printf '  bare adds  (bare_es256 - empty)    %14s Ir\n' "$(fmt $((BP - EMPTY)))"
+printf '  ratio                              %14sx    goal <= 1.3\n' \
+	"$(ratio $((PJ - PERMIT)) $((BP - EMPTY)))"
+echo "-- self instructions per object, login (pam_jwt - pam_permit) vs bare (bare_es256 - empty):"
+objs() { cgt "$1" objs; }
+{
+	objs "$T/cg.pj" | sed 's/^/pj /'
+	objs "$T/cg.permit" | sed 's/^/permit /'
+	objs "$T/cg.bareproc" | sed 's/^/bare /'
+	objs "$T/cg.empty" | sed 's/^/empty /'
+} | awk '{ v[$1 " " $2] = $3; o[$2] = 1 }
+	END { for (k in o) { l = v["pj " k] - v["permit " k]; b = v["bare " k] - v["empty " k]
+		if (l > 20000 || l < -20000 || b > 20000 || b < -20000) printf "%s %d %d\n", k, l, b } }' |
+	sort -k2,2nr | while read -r o l b; do
+	printf '  %-34s %14s %14s\n' "$o" "$(fmt "$l")" "$(fmt "$b")"
+done
+# The same differences by phase: loading shared objects, the verifying call
+# (measured in part 2 with the toggle), exit handlers (OpenSSL's cleanup).
+ph() { # LABEL FUNCTION: (pj - permit) and (bare - empty) of FUNCTION's inclusive Ir
+	local l b
+	l=$(($(incl "$T/cg.pj" "$2") - $(incl "$T/cg.permit" "$2")))
+	b=$(($(incl "$T/cg.bareproc" "$2") - $(incl "$T/cg.empty" "$2")))
+	printf '  %-34s %14s %14s\n' "$1" "$(fmt "$l")" "$(fmt "$b")"
+}
+echo "-- by phase (inclusive Ir, same differences):"
+ph "relocation (_dl_relocate_object)" _dl_relocate_object
+ph "  of which symbol lookups" _dl_lookup_symbol_x
+ph "exit (atexit handlers, _dl_fini)" exit
+printf '  %-34s %14s %14s\n' "the verifying call (part 2)" "$(fmt "$L")" "$(fmt "$BV")"
+echo "  (relocation: libcrypto's ~4,200 symbol relocations are bound at load (BIND_NOW); in"
+echo "  pamtester each lookup walks a longer scope (pam_wrapper, pamtester, libpam, ...)."
+echo "  A host that already has libcrypto loaded, like sshd, pays none of it.)"
+printf '  of which outside the toggled calls: login %s Ir (loading pam_jwt.so, libjansson,\n' \
+	"$(fmt $((PJ - PERMIT - L)))"
+printf '  libcrypto; exit), bare %s Ir (loading libcrypto; exit)\n' "$(fmt $((BP - EMPTY - BV)))"
+echo
+echo "bench: done in $((SECONDS - START)) s"

@@ -1,0 +1,22 @@
+#!/bin/bash
+# make install honours DESTDIR and PREFIX and puts the module in the
+# system's PAM module directory; the installed tool runs.
+. "$(dirname "$0")/../lib.sh"
+
+pamdir=$(pkg-config --variable=libdir pam)/security
+make -s -C "$ROOT" install DESTDIR="$T/root" PREFIX=/usr >"$T/install.log" 2>&1
+check "make install DESTDIR=... PREFIX=/usr succeeds" test $? = 0
+check "the module lands in the PAM module directory ($pamdir)" test -f "$T/root$pamdir/pam_jwt.so"
+check "the tool lands in PREFIX/sbin" test -x "$T/root/usr/sbin/pam_jwt-tool"
+check "the example configuration lands in /etc/security" \
+	cmp -s "$ROOT/conf/pam_jwt.conf" "$T/root/etc/security/pam_jwt.conf"
+check "nothing is installed outside DESTDIR" \
+	bash -c "! grep -E 'install .* /(usr|lib|etc)/' '$T/install.log' | grep -v '$T/root' | grep -q ."
+v=$("$T/root/usr/sbin/pam_jwt-tool" --version)
+check "the installed tool reports its version ($v)" \
+	bash -c "grep -Eq '^pam_jwt-tool [0-9]+\.[0-9]+\.[0-9]+$' <<<'$v'"
+echo "# edited" >>"$T/root/etc/security/pam_jwt.conf"
+make -s -C "$ROOT" install DESTDIR="$T/root" PREFIX=/usr >/dev/null 2>&1
+check "a second install keeps an existing configuration" \
+	grep -q "^# edited" "$T/root/etc/security/pam_jwt.conf"
+finish
