@@ -1,5 +1,6 @@
 #include "revocation.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -286,29 +287,44 @@ static int lookup_indexed(const struct verdict *v, const char *p, const struct i
 	return rc;
 }
 
+/* Maps a trusted file read-only.  *map stays NULL for an empty file, and for
+ * a missing one when missing_ok. */
+static int map_trusted(const char *path, uid_t allowed_uid, int missing_ok, void **map,
+		       struct stat *st, pj_err *e)
+{
+	pj_err why;
+	*map = NULL;
+	int fd = pj_open_trusted(path, allowed_uid, 0, st, &why);
+	if (fd < 0) {
+		if (missing_ok && errno == ENOENT) {
+			st->st_size = 0;
+			return 0;
+		}
+		return pj_fail(e, "%s", why.msg);
+	}
+	int rc = 0;
+	if ((unsigned long long)st->st_size > PJ_MAX_REVFILE) {
+		rc = pj_fail(e, "%s is too large", path);
+	} else if (st->st_size > 0) {
+		*map = mmap(NULL, (size_t)st->st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (*map == MAP_FAILED) {
+			*map = NULL;
+			rc = pj_fail(e, "cannot map %s: %s", path, strerror(errno));
+		}
+	}
+	close(fd);
+	return rc;
+}
+
 static int check_file(const char *path, int must_exist, uid_t allowed_uid, int jti_only,
 		      const struct pj_revquery *q, pj_err *e)
 {
 	struct stat st;
-	pj_err why;
-	int fd = pj_open_trusted(path, allowed_uid, 0, &st, &why);
-	if (fd < 0) {
-		if (!must_exist && errno == ENOENT)
-			return 0;
-		return pj_fail(e, "%s", why.msg);
-	}
-	if ((unsigned long long)st.st_size > PJ_MAX_REVFILE) {
-		close(fd);
-		return pj_fail(e, "%s is too large", path);
-	}
-	if (st.st_size == 0) {
-		close(fd);
+	void *map;
+	if (map_trusted(path, allowed_uid, !must_exist, &map, &st, e) != 0)
+		return -1;
+	if (!map)
 		return 0;
-	}
-	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
-		return pj_fail(e, "cannot map %s: %s", path, strerror(errno));
 	struct verdict v = { q, path, jti_only, e };
 	struct index ix;
 	int rc;
@@ -423,22 +439,12 @@ int pj_revlist_load(const char *path, uid_t allowed_uid, int missing_ok, struct 
 		    pj_err *e)
 {
 	struct stat st;
-	pj_err why;
+	void *map;
 	memset(l, 0, sizeof(*l));
-	int fd = pj_open_trusted(path, allowed_uid, 0, &st, &why);
-	if (fd < 0) {
-		if (missing_ok && errno == ENOENT)
-			return 0;
-		return pj_fail(e, "%s", why.msg);
-	}
-	if (st.st_size == 0) {
-		close(fd);
+	if (map_trusted(path, allowed_uid, missing_ok, &map, &st, e) != 0)
+		return -1;
+	if (!map)
 		return 0;
-	}
-	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
-		return pj_fail(e, "cannot map %s: %s", path, strerror(errno));
 	int rc = parse_into(l, path, map, (size_t)st.st_size, e);
 	munmap(map, (size_t)st.st_size);
 	if (rc != 0)
@@ -533,6 +539,31 @@ static void fsync_dir(const char *path)
 		fsync(fd);
 		close(fd);
 	}
+}
+
+/* A writer killed between mkostemp and rename leaves its temporary file (as
+ * big as the list) behind.  Under the lock no live writer has one, so any
+ * PATH.tmp.XXXXXX or PATH.index.tmp.XXXXXX found then is garbage. */
+static void remove_stale_temps(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	size_t bl = strlen(base);
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	DIR *d = opendir(slash == path ? "/" : dir);
+	if (!d)
+		return;
+	for (struct dirent *de; (de = readdir(d));) {
+		const char *s = de->d_name;
+		if (strncmp(s, base, bl) != 0)
+			continue;
+		s += bl;
+		if (strncmp(s, ".index", 6) == 0)
+			s += 6;
+		if (strncmp(s, ".tmp.", 5) == 0 && strlen(s + 5) == 6)
+			unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
 }
 
 /* Writes text through a temp file in the same directory and renames it over
@@ -650,6 +681,21 @@ static int write_index(const char *path, const struct stat *st, size_t user_off,
 	return write_atomic(ipath, text, (size_t)n, &ist, e);
 }
 
+/* Before Linux 6.13 file times come from a clock that ticks every few
+ * milliseconds: an edit in place within the tick of our rename would keep
+ * size, mtime and ctime, and the index would still match.  Returning only once
+ * that clock has passed the file's ctime makes any later edit show. */
+static void wait_past(const struct timespec *t)
+{
+	for (int i = 0; i < 100; i++) {
+		struct timespec now, ms = { 0, 1000 * 1000 };
+		if (clock_gettime(CLOCK_REALTIME_COARSE, &now) != 0 || now.tv_sec > t->tv_sec ||
+		    (now.tv_sec == t->tv_sec && now.tv_nsec > t->tv_nsec))
+			return;
+		nanosleep(&ms, NULL);
+	}
+}
+
 int pj_revlist_update(const char *path, uid_t allowed_uid, pj_revlist_fn fn, void *ctx,
 		      pj_err *e)
 {
@@ -662,6 +708,7 @@ int pj_revlist_update(const char *path, uid_t allowed_uid, pj_revlist_fn fn, voi
 	size_t user_off = 0, jti_off = 0;
 	if (lock_file(path, &lock, e) != 0)
 		return -1;
+	remove_stale_temps(path);
 	int rc = pj_revlist_load(path, allowed_uid, 1, &l, e);
 	if (rc == 0)
 		rc = fn(&l, ctx, e);
@@ -680,6 +727,8 @@ int pj_revlist_update(const char *path, uid_t allowed_uid, pj_revlist_fn fn, voi
 	free(b.p);
 	pj_revlist_free(&l);
 	close(lock);
+	if (rc == 0)
+		wait_past(&st.st_ctim);
 	return rc;
 }
 

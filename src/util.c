@@ -110,8 +110,12 @@ int pj_open_trusted(const char *path, uid_t allowed_uid, int secret, struct stat
 		    pj_err *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return pj_fail(e, "cannot open %s: %s", path, strerror(errno));
+	if (fd < 0) {
+		int saved = errno; /* callers tell ENOENT from other failures */
+		pj_fail(e, "cannot open %s: %s", path, strerror(saved));
+		errno = saved;
+		return -1;
+	}
 	if (fstat(fd, st) != 0)
 		pj_fail(e, "cannot stat %s: %s", path, strerror(errno));
 	else if (!S_ISREG(st->st_mode))
