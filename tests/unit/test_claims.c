@@ -11,13 +11,6 @@
 
 #define NOW 1700000000L
 
-#define assert_refused(call, err, sub)                                                    \
-	do {                                                                              \
-		(err).msg[0] = 0;                                                         \
-		assert_int_equal((call), -1);                                             \
-		if (!strstr((err).msg, (sub)))                                            \
-			fail_msg("reason \"%s\" lacks \"%s\"", (err).msg, (sub));         \
-	} while (0)
 
 /* A configuration from "key", "value" pairs (NULL-terminated), set the way
  * module arguments are, so lists replace the defaults. */
@@ -84,18 +77,18 @@ static void test_exp(void **state)
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld}", NOW + 3600), e);
 	/* Valid until now < exp + leeway. */
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld}", NOW - 60 + 1), e);
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld}", NOW - 60), e, "token expired 60 s ago");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld}", NOW - 86400), e, "token expired");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":0}"), e, "token expired");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":-1}"), e, "token expired");
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld}", NOW - 60), e, "token expired 60 s ago");
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld}", NOW - 86400), e, "token expired");
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":0}"), e, "token expired");
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":-1}"), e, "token expired");
 	pj_config_free(&c);
 
 	cfg_make(&c, "leeway", "0", NULL);
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld}", NOW), e, "token expired 0 s ago");
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld}", NOW), e, "token expired 0 s ago");
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld}", NOW + 1), e);
 	/* Fractions count: 0.5 s left is still valid, 0.5 s past is not. */
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld.5}", NOW), e);
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld.5}", NOW - 1), e, "token expired");
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld.5}", NOW - 1), e, "token expired");
 	assert_ok(check(&c, NULL, &e, "{\"exp\":1.8e9}"), e);
 	pj_config_free(&c);
 }
@@ -109,18 +102,18 @@ static void test_nbf_iat(void **state)
 	const long exp = NOW + 3600;
 	/* nbf: usable from nbf - leeway on. */
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"nbf\":%ld}", exp, NOW + 60), e);
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"nbf\":%ld}", exp, NOW + 61), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"nbf\":%ld}", exp, NOW + 61), e,
 		       "token not valid for another 61 s (nbf)");
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"nbf\":%ld}", exp, NOW - 1000), e);
 	/* iat in the future beyond the leeway: a clock problem or a forgery. */
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW + 60), e);
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW + 61), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW + 61), e,
 		       "token issued 61 s in the future (iat)");
 	pj_config_free(&c);
 	cfg_make(&c, "leeway", "0", NULL);
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"nbf\":%ld}", exp, NOW + 1), e, "(nbf)");
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"nbf\":%ld}", exp, NOW + 1), e, "(nbf)");
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"nbf\":%ld}", exp, NOW), e);
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW + 1), e, "(iat)");
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW + 1), e, "(iat)");
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW), e);
 	pj_config_free(&c);
 }
@@ -141,7 +134,7 @@ static void test_dates_are_numbers(void **state)
 			snprintf(want, sizeof(want), "claim %s is not a number", names[n]);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-			assert_refused(check(&c, NULL, &e, fmt, NOW + 100), e, want);
+			assert_fails_with(check(&c, NULL, &e, fmt, NOW + 100), e, want);
 #pragma GCC diagnostic pop
 		}
 	/* Integers and reals are both numbers. */
@@ -161,20 +154,20 @@ static void test_required(void **state)
 	const long exp = NOW + 100;
 	/* The default requires exp. */
 	cfg_make(&c, NULL);
-	assert_refused(check(&c, NULL, &e, "{\"sub\":\"alice\"}"), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"sub\":\"alice\"}"), e,
 		       "required claim exp is missing");
 	pj_config_free(&c);
 
 	cfg_make(&c, "require", "exp iat jti", NULL);
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld,\"jti\":\"j1\"}", exp, NOW), e);
-	assert_refused(check(&c, NULL, &e, "{\"iat\":%ld,\"jti\":\"j1\"}", NOW), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"iat\":%ld,\"jti\":\"j1\"}", NOW), e,
 		       "required claim exp is missing");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"jti\":\"j1\"}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"jti\":\"j1\"}", exp), e,
 		       "required claim iat is missing");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW), e,
 		       "required claim jti is missing");
 	/* Names are exact. */
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld,\"JTI\":\"j\"}", exp, NOW),
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld,\"JTI\":\"j\"}", exp, NOW),
 		       e, "required claim jti is missing");
 	pj_config_free(&c);
 
@@ -185,12 +178,12 @@ static void test_required(void **state)
 	assert_ok(check(&c, NULL, &e, "{\"sub\":\"alice\"}"), e);
 	assert_ok(check(&c, NULL, &e, "{}"), e);
 	/* An exp that is present is still enforced. */
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld}", NOW - 61), e, "token expired");
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld}", NOW - 61), e, "token expired");
 	pj_config_free(&c);
 
 	/* A required claim with any name, e.g. one the issuer adds. */
 	cfg_make(&c, "require", "exp,amr", NULL);
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld}", exp), e,
 		       "required claim amr is missing");
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"amr\":[\"pwd\"]}", exp), e);
 	pj_config_free(&c);
@@ -213,23 +206,23 @@ static void test_issuer(void **state)
 	cfg_make(&c, "issuer", "https://a.example https://b.example", NULL);
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://a.example\"}", exp), e);
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://b.example\"}", exp), e);
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://c.example\"}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://c.example\"}", exp), e,
 		       "issuer \"https://c.example\" is not accepted");
 	/* Exact match: no case folding, no prefix, no trailing slash. */
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://A.example\"}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://A.example\"}", exp), e,
 		       "is not accepted");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://a.example/\"}", exp),
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://a.example/\"}", exp),
 		       e, "is not accepted");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://a.exampl\"}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://a.exampl\"}", exp), e,
 		       "is not accepted");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld}", exp), e,
 		       "token has no iss, issuer is configured");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":[\"https://a.example\"]}", exp),
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":[\"https://a.example\"]}", exp),
 		       e, "claim iss is not a string");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":null}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":null}", exp), e,
 		       "claim iss is not a string");
 	/* The refused value is shown escaped. */
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"x\\ny \\\"\"}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"x\\ny \\\"\"}", exp), e,
 		       "issuer \"x\\x0ay\\x20\\x22\" is not accepted");
 	pj_config_free(&c);
 }
@@ -244,27 +237,27 @@ static void test_audience(void **state)
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":\"api2\"}", exp), e);
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[\"other\",\"api1\"]}", exp), e);
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[\"api1\"]}", exp), e);
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":\"api3\"}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":\"api3\"}", exp), e,
 		       "audience does not match");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":\"API1\"}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":\"API1\"}", exp), e,
 		       "audience does not match");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[\"x\",\"y\"]}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[\"x\",\"y\"]}", exp), e,
 		       "audience does not match");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[]}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[]}", exp), e,
 		       "audience does not match");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld}", exp), e,
 		       "token has no aud, audience is configured");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":1}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":1}", exp), e,
 		       "claim aud is neither a string nor an array");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":{\"api1\":1}}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":{\"api1\":1}}", exp), e,
 		       "claim aud is neither a string nor an array");
 	/* A malformed array is refused wherever the bad member sits, also
 	 * after a member that matches. */
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[3,\"api1\"]}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[3,\"api1\"]}", exp), e,
 		       "claim aud has a member that is not a string");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[\"api1\",null]}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[\"api1\",null]}", exp), e,
 		       "claim aud has a member that is not a string");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[[\"api1\"]]}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[[\"api1\"]]}", exp), e,
 		       "claim aud has a member that is not a string");
 	pj_config_free(&c);
 
@@ -290,23 +283,23 @@ static void test_typ(void **state)
 	assert_ok(typ_check("{\"alg\":\"ES256\",\"typ\":\"jwt\"}"), e);
 	assert_ok(typ_check("{\"alg\":\"ES256\",\"typ\":\"application/jwt\"}"), e);
 	assert_ok(typ_check("{\"alg\":\"ES256\",\"typ\":\"Application/JWT\"}"), e);
-	assert_refused(typ_check("{\"alg\":\"ES256\",\"typ\":\"at+jwt\"}"), e,
+	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"at+jwt\"}"), e,
 		       "typ does not match, JWT is required");
-	assert_refused(typ_check("{\"alg\":\"ES256\",\"typ\":\"application/application/jwt\"}"), e,
+	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"application/application/jwt\"}"), e,
 		       "typ does not match");
-	assert_refused(typ_check("{\"alg\":\"ES256\",\"typ\":\"text/jwt\"}"), e,
+	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"text/jwt\"}"), e,
 		       "typ does not match");
-	assert_refused(typ_check("{\"alg\":\"ES256\",\"typ\":\"JWT \"}"), e, "typ does not match");
-	assert_refused(typ_check("{\"alg\":\"ES256\"}"), e,
+	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"JWT \"}"), e, "typ does not match");
+	assert_fails_with(typ_check("{\"alg\":\"ES256\"}"), e,
 		       "token has no typ, typ JWT is required");
-	assert_refused(typ_check("{\"alg\":\"ES256\",\"typ\":1}"), e, "token has no typ");
+	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":1}"), e, "token has no typ");
 	pj_config_free(&c);
 
 	/* The prefix may be on the configured side too. */
 	cfg_make(&c, "typ", "application/at+jwt", NULL);
 	assert_ok(typ_check("{\"alg\":\"ES256\",\"typ\":\"at+JWT\"}"), e);
 	assert_ok(typ_check("{\"alg\":\"ES256\",\"typ\":\"application/at+jwt\"}"), e);
-	assert_refused(typ_check("{\"alg\":\"ES256\",\"typ\":\"JWT\"}"), e, "typ does not match");
+	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"JWT\"}"), e, "typ does not match");
 	pj_config_free(&c);
 
 	/* No typ configured (or an empty one): typ is not looked at. */
@@ -333,18 +326,18 @@ static void test_user_binding(void **state)
 	static const char *other[] = { "Alice", "alice ", " alice", "alic", "alice\\n",
 				       "al\\u0069ce2" };
 	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
-		assert_refused(check(&c, "alice", &e, "{\"exp\":%ld,\"sub\":\"%s\"}", exp,
+		assert_fails_with(check(&c, "alice", &e, "{\"exp\":%ld,\"sub\":\"%s\"}", exp,
 				     other[i]),
 			       e, "token is for another user (sub does not match)");
 	/* U+00E9 precomposed vs e + U+0301 combining. */
-	assert_refused(check(&c, "jos\xc3\xa9", &e, "{\"exp\":%ld,\"sub\":\"jose\\u0301\"}", exp),
+	assert_fails_with(check(&c, "jos\xc3\xa9", &e, "{\"exp\":%ld,\"sub\":\"jose\\u0301\"}", exp),
 		       e, "token is for another user");
 	assert_ok(check(&c, "jos\xc3\xa9", &e, "{\"exp\":%ld,\"sub\":\"jos\\u00e9\"}", exp), e);
-	assert_refused(check(&c, "alice", &e, "{\"exp\":%ld}", exp), e,
+	assert_fails_with(check(&c, "alice", &e, "{\"exp\":%ld}", exp), e,
 		       "token has no sub claim to match the user");
-	assert_refused(check(&c, "alice", &e, "{\"exp\":%ld,\"sub\":[\"alice\"]}", exp), e,
+	assert_fails_with(check(&c, "alice", &e, "{\"exp\":%ld,\"sub\":[\"alice\"]}", exp), e,
 		       "claim sub is not a string");
-	assert_refused(check(&c, "0", &e, "{\"exp\":%ld,\"sub\":0}", exp), e,
+	assert_fails_with(check(&c, "0", &e, "{\"exp\":%ld,\"sub\":0}", exp), e,
 		       "claim sub is not a string");
 	/* user NULL (the tool without --user): no binding at all. */
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld}", exp), e);
@@ -363,12 +356,12 @@ static void test_username_claim(void **state)
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 	assert_ok(check(&c, "bob", &e, fmt, exp), e);
 	/* sub no longer counts. */
-	assert_refused(check(&c, "alice", &e, fmt, exp), e,
+	assert_fails_with(check(&c, "alice", &e, fmt, exp), e,
 		       "token is for another user (preferred_username does not match)");
 #pragma GCC diagnostic pop
-	assert_refused(check(&c, "alice", &e, "{\"exp\":%ld,\"sub\":\"alice\"}", exp), e,
+	assert_fails_with(check(&c, "alice", &e, "{\"exp\":%ld,\"sub\":\"alice\"}", exp), e,
 		       "token has no preferred_username claim to match the user");
-	assert_refused(check(&c, "1", &e, "{\"exp\":%ld,\"preferred_username\":1}", exp), e,
+	assert_fails_with(check(&c, "1", &e, "{\"exp\":%ld,\"preferred_username\":1}", exp), e,
 		       "claim preferred_username is not a string");
 	pj_config_free(&c);
 }
@@ -383,16 +376,16 @@ static void test_max_age(void **state)
 	const long exp = NOW + 100;
 	cfg_make(&c, "max_age", "300", NULL); /* plus leeway 60 */
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW - 360), e);
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW - 361), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW - 361), e,
 		       "token issued 361 s ago, over max_age 300");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld}", exp), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld}", exp), e,
 		       "max_age is set and the token has no iat");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":\"%ld\"}", exp, NOW), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":\"%ld\"}", exp, NOW), e,
 		       "claim iat is not a number");
 	pj_config_free(&c);
 	cfg_make(&c, "max_age", "300", "leeway", "0", NULL);
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW - 300), e);
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW - 301), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW - 301), e,
 		       "over max_age 300");
 	pj_config_free(&c);
 }
@@ -406,13 +399,13 @@ static void test_max_lifetime(void **state)
 	cfg_make(&c, "max_lifetime", "3600", NULL);
 	assert_ok(check(&c, NULL, &e, "{\"iat\":%ld,\"exp\":%ld}", iat, iat + 3600), e);
 	/* The leeway does not stretch the lifetime: it is the issuer's choice. */
-	assert_refused(check(&c, NULL, &e, "{\"iat\":%ld,\"exp\":%ld}", iat, iat + 3601), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"iat\":%ld,\"exp\":%ld}", iat, iat + 3601), e,
 		       "token lifetime 3601 s is over max_lifetime 3600");
-	assert_refused(check(&c, NULL, &e, "{\"exp\":%ld}", NOW + 100), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld}", NOW + 100), e,
 		       "max_lifetime is set and the token lacks iat or exp");
 	pj_config_free(&c);
 	cfg_make(&c, "max_lifetime", "3600", "require", "", NULL);
-	assert_refused(check(&c, NULL, &e, "{\"iat\":%ld}", iat), e,
+	assert_fails_with(check(&c, NULL, &e, "{\"iat\":%ld}", iat), e,
 		       "max_lifetime is set and the token lacks iat or exp");
 	pj_config_free(&c);
 }
@@ -425,19 +418,19 @@ static void test_order(void **state)
 	struct pj_config c;
 	pj_err e;
 	cfg_make(&c, "require", "exp jti", "issuer", "i", "audience", "a", NULL);
-	assert_refused(check(&c, "u", &e, "{\"exp\":1,\"iss\":\"x\",\"aud\":\"y\"}"), e,
+	assert_fails_with(check(&c, "u", &e, "{\"exp\":1,\"iss\":\"x\",\"aud\":\"y\"}"), e,
 		       "required claim jti is missing");
-	assert_refused(check(&c, "u", &e, "{\"exp\":1,\"jti\":\"j\",\"iss\":\"x\"}"), e,
+	assert_fails_with(check(&c, "u", &e, "{\"exp\":1,\"jti\":\"j\",\"iss\":\"x\"}"), e,
 		       "token expired");
-	assert_refused(check(&c, "u", &e, "{\"exp\":%ld,\"jti\":\"j\",\"iss\":\"x\"}", NOW + 9), e,
+	assert_fails_with(check(&c, "u", &e, "{\"exp\":%ld,\"jti\":\"j\",\"iss\":\"x\"}", NOW + 9), e,
 		       "issuer \"x\" is not accepted");
-	assert_refused(check(&c, "u", &e, "{\"exp\":%ld,\"jti\":\"j\",\"iss\":\"i\",\"sub\":\"v\"}",
+	assert_fails_with(check(&c, "u", &e, "{\"exp\":%ld,\"jti\":\"j\",\"iss\":\"i\",\"sub\":\"v\"}",
 			     NOW + 9),
 		       e, "token has no aud");
 	const char *all = "{\"exp\":%ld,\"jti\":\"j\",\"iss\":\"i\",\"aud\":\"a\",\"sub\":\"%s\"}";
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	assert_refused(check(&c, "u", &e, all, NOW + 9, "v"), e, "token is for another user");
+	assert_fails_with(check(&c, "u", &e, all, NOW + 9, "v"), e, "token is for another user");
 	assert_ok(check(&c, "u", &e, all, NOW + 9, "u"), e);
 #pragma GCC diagnostic pop
 	pj_config_free(&c);
