@@ -104,7 +104,9 @@ static int check_lists(const struct pj_config *cfg, const struct pj_token *t, co
 	if (strncmp(name, "sha256:", 7) == 0)
 		return pj_fail(e, "one_time is set and the token has no usable jti");
 	json_t *exp = json_object_get(claims, "exp");
-	long long until = json_is_number(exp) ? (long long)json_number_value(exp) : -1;
+	/* Casting a double beyond long long is undefined: no bound, no exp. */
+	double x = json_number_value(exp);
+	long long until = json_is_number(exp) && x >= 0 && x < 1e18 ? (long long)x : -1;
 	return pj_onetime_use(cfg->one_time_file ? cfg->one_time_file : PJ_DEFAULT_ONE_TIME_FILE,
 			      cfg->allowed_uid, name, until, !cfg->no_record, now, e);
 }

@@ -142,7 +142,9 @@ static int token_entry(const char *file, struct change *c, char *name, size_t na
 		fprintf(stderr, "pam_jwt-tool: cannot name the token\n");
 	else {
 		json_t *exp = json_object_get(t.claims, "exp");
-		c->time = json_is_number(exp) ? (long long)json_number_value(exp) : -1;
+		/* Casting a double beyond long long is undefined: no bound, no EXP. */
+		double x = json_number_value(exp);
+		c->time = json_is_number(exp) && x >= 0 && x < 1e18 ? (long long)x : -1;
 		c->text = name;
 		rc = 0;
 	}
