@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +20,10 @@
 #define PJ_INDEX_MAGIC "pam_jwt-index 1"
 #define PJ_LOCK_WAIT_MS 5000
 #define PJ_TIME_MAX 999999999999999999ll /* parse_time's 18 digits */
+/* Any line, comments included, fits the module's read buffer. */
+#define PJ_LINE_LIMIT 65536
+/* The longest entry line: "user " or "jti ", a name, a space, 18 digits. */
+#define PJ_ENTRY_MAX (5 + PJ_NAME_MAX + 1 + 18)
 
 int pj_name_valid(const char *s, size_t n)
 {
@@ -100,6 +103,8 @@ static int parse_rline(const char *p, size_t n, struct rline *l, pj_err *e)
 		n--;
 	memset(l, 0, sizeof(*l));
 	l->time = -1;
+	if (n >= PJ_LINE_LIMIT)
+		return pj_fail(e, "line longer than %d bytes", PJ_LINE_LIMIT - 1);
 	size_t k = split(p, n, f, fl);
 	if (k == 0 || f[0][0] == '#') {
 		l->kind = PJ_REV_COMMENT;
@@ -137,7 +142,10 @@ static int key_cmp(const char *a, size_t an, const char *b, size_t bn)
 	return c ? c : (an > bn) - (an < bn);
 }
 
-/* ---- lookups in a mapped file ---- */
+/* ---- lookups: read with pread, never mapped ---- */
+
+/* A file truncated in place under a mapping would kill the PAM application
+ * with SIGBUS; with reads, that is only a refusal. */
 
 /* Lookups return 1 when a line matches the query (the reason in e), 0 when
  * none does, -1 when the file is broken. */
@@ -184,30 +192,82 @@ static int apply(const struct verdict *v, const struct rline *l)
 	}
 }
 
-/* Every line, validated: the way for files the tool did not index. */
-static int scan_all(const struct verdict *v, const char *p, size_t n)
+/* Reads exactly n bytes at off; a short read means the file shrank. */
+static int read_at(int fd, char *buf, size_t n, off_t off)
 {
-	unsigned lineno = 0;
-	int voided = 0;
-	pj_err why, first;
-	first.msg[0] = 0;
-	for (const char *end = p + n; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		struct rline l;
-		lineno++;
-		if (parse_rline(p, len, &l, &why) != 0)
-			return pj_fail(v->e, "%s:%u: %s", v->path, lineno, why.msg);
-		/* Keep scanning after a match: a malformed line anywhere refuses. */
-		if (!voided && apply(v, &l) != 0) {
-			voided = 1;
-			first = *v->e;
-		}
-		p += len + (nl != NULL);
+	size_t done = 0;
+	while (done < n) {
+		ssize_t r = pread(fd, buf + done, n - done, off + (off_t)done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		done += (size_t)r;
 	}
-	if (voided)
-		*v->e = first;
-	return voided;
+	return 0;
+}
+
+struct scan {
+	const struct verdict *v;
+	unsigned lineno;
+	int voided;
+	pj_err first;
+};
+
+static int scan_line(struct scan *sc, const char *p, size_t n)
+{
+	struct rline l;
+	pj_err why;
+	sc->lineno++;
+	if (parse_rline(p, n, &l, &why) != 0)
+		return pj_fail(sc->v->e, "%s:%u: %s", sc->v->path, sc->lineno, why.msg);
+	/* Keep scanning after a match: a malformed line anywhere refuses. */
+	if (!sc->voided && apply(sc->v, &l) != 0) {
+		sc->voided = 1;
+		sc->first = *sc->v->e;
+	}
+	return 0;
+}
+
+/* Every line of [0, end), validated: the way for files the tool did not
+ * index, and for the few lines before the sorted sections. */
+static int scan_all(const struct verdict *v, int fd, size_t end)
+{
+	struct scan sc = { .v = v };
+	char *buf = malloc(PJ_LINE_LIMIT + 1);
+	size_t have = 0, off = 0;
+	int rc = 0;
+	if (!buf)
+		return pj_fail(v->e, "out of memory");
+	while (rc == 0 && (off < end || have)) {
+		size_t want = end - off < PJ_LINE_LIMIT - have ? end - off : PJ_LINE_LIMIT - have;
+		if (want && read_at(fd, buf + have, want, (off_t)off) != 0) {
+			rc = pj_fail(v->e, "%s changed while being read", v->path);
+			break;
+		}
+		off += want;
+		have += want;
+		char *p = buf, *nl;
+		while (rc == 0 && (nl = memchr(p, '\n', have - (size_t)(p - buf)))) {
+			rc = scan_line(&sc, p, (size_t)(nl - p));
+			p = nl + 1;
+		}
+		if (rc == 0 && off == end && p < buf + have) {
+			rc = scan_line(&sc, p, have - (size_t)(p - buf));
+			p = buf + have;
+		}
+		have -= (size_t)(p - buf);
+		memmove(buf, p, have);
+		if (rc == 0 && have == PJ_LINE_LIMIT)
+			rc = pj_fail(v->e, "%s:%u: line longer than %d bytes", v->path,
+				     sc.lineno + 1, PJ_LINE_LIMIT - 1);
+	}
+	free(buf);
+	if (rc != 0)
+		return -1;
+	if (sc.voided)
+		*v->e = sc.first;
+	return sc.voided;
 }
 
 struct index {
@@ -246,93 +306,99 @@ static int index_matches(const struct index *ix, const struct stat *st)
 	       ix->jti_off <= ix->size;
 }
 
+/* The line of [lo, hi) that holds byte mid: its offset and length.  The
+ * sorted sections hold entry lines only, so both ends are near. */
+static int line_at(int fd, size_t lo, size_t hi, size_t mid, char *buf, size_t *start,
+		   size_t *len)
+{
+	size_t from = mid - lo < PJ_ENTRY_MAX ? lo : mid - PJ_ENTRY_MAX;
+	size_t to = hi - mid < PJ_ENTRY_MAX + 1 ? hi : mid + PJ_ENTRY_MAX + 1;
+	if (read_at(fd, buf, to - from, (off_t)from) != 0)
+		return -1;
+	size_t s = mid - from;
+	while (s > 0 && buf[s - 1] != '\n')
+		s--;
+	if (s == 0 && from != lo)
+		return -1;
+	const char *nl = memchr(buf + s, '\n', to - from - s);
+	if (!nl && to != hi)
+		return -1;
+	*start = from + s;
+	*len = nl ? (size_t)(nl - buf) - s : to - from - s;
+	memmove(buf, buf + s, *len);
+	return 0;
+}
+
 /* Binary search over the sorted lines of [lo, hi) for key; applies the
  * matching line.  Every line touched is parsed strictly. */
-static int search(const struct verdict *v, const char *base, size_t lo, size_t hi,
-		  enum pj_rev_kind kind, const char *key)
+static int search(const struct verdict *v, int fd, size_t lo, size_t hi, enum pj_rev_kind kind,
+		  const char *key)
 {
+	char buf[2 * PJ_ENTRY_MAX + 2];
 	size_t keylen = strlen(key);
 	pj_err why;
 	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		while (mid > lo && base[mid - 1] != '\n')
-			mid--;
-		const char *nl = memchr(base + mid, '\n', hi - mid);
-		size_t len = nl ? (size_t)(nl - base - mid) : hi - mid;
+		size_t start, len;
 		struct rline l;
-		if (parse_rline(base + mid, len, &l, &why) != 0 || l.kind != kind)
+		if (line_at(fd, lo, hi, lo + (hi - lo) / 2, buf, &start, &len) != 0 ||
+		    parse_rline(buf, len, &l, &why) != 0 || l.kind != kind)
 			return pj_fail(v->e, "%s: index does not match the file, run "
 					     "pam_jwt-tool check", v->path);
 		int c = key_cmp(l.key, l.keylen, key, keylen);
 		if (c == 0)
 			return apply(v, &l);
 		if (c < 0)
-			lo = mid + len + 1;
+			lo = start + len + 1;
 		else
-			hi = mid;
+			hi = start;
 	}
 	return 0;
 }
 
-static int lookup_indexed(const struct verdict *v, const char *p, const struct index *ix)
+static int lookup_indexed(const struct verdict *v, int fd, const struct index *ix)
 {
 	/* Comments and "all" lines come first: few, so read them all. */
-	int rc = scan_all(v, p, ix->user_off);
+	int rc = scan_all(v, fd, ix->user_off);
 	if (rc == 0 && v->q->user)
-		rc = search(v, p, ix->user_off, ix->jti_off, PJ_REV_USER, v->q->user);
+		rc = search(v, fd, ix->user_off, ix->jti_off, PJ_REV_USER, v->q->user);
 	if (rc == 0)
-		rc = search(v, p, ix->jti_off, ix->size, PJ_REV_JTI, v->q->name);
+		rc = search(v, fd, ix->jti_off, ix->size, PJ_REV_JTI, v->q->name);
 	if (rc == 0 && v->q->alt_name)
-		rc = search(v, p, ix->jti_off, ix->size, PJ_REV_JTI, v->q->alt_name);
+		rc = search(v, fd, ix->jti_off, ix->size, PJ_REV_JTI, v->q->alt_name);
 	return rc;
 }
 
-/* Maps a trusted file read-only.  *map stays NULL for an empty file, and for
- * a missing one when missing_ok. */
-static int map_trusted(const char *path, uid_t allowed_uid, int missing_ok, void **map,
-		       struct stat *st, pj_err *e)
+/* Opens a trusted file; -1 with e, or 0 with *fd (-1 for a missing file
+ * when missing_ok). */
+static int open_list(const char *path, uid_t allowed_uid, int missing_ok, int *fd,
+		     struct stat *st, pj_err *e)
 {
 	pj_err why;
-	*map = NULL;
-	int fd = pj_open_trusted(path, allowed_uid, 0, st, &why);
-	if (fd < 0) {
-		if (missing_ok && errno == ENOENT) {
-			st->st_size = 0;
-			return 0;
-		}
-		return pj_fail(e, "%s", why.msg);
-	}
-	int rc = 0;
-	if ((unsigned long long)st->st_size > PJ_MAX_REVFILE) {
-		rc = pj_fail(e, "%s is too large", path);
-	} else if (st->st_size > 0) {
-		*map = mmap(NULL, (size_t)st->st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (*map == MAP_FAILED) {
-			*map = NULL;
-			rc = pj_fail(e, "cannot map %s: %s", path, strerror(errno));
-		}
-	}
-	close(fd);
-	return rc;
+	*fd = pj_open_trusted(path, allowed_uid, 0, st, &why);
+	if (*fd >= 0)
+		return 0;
+	if (missing_ok && errno == ENOENT)
+		return 0;
+	return pj_fail(e, "%s", why.msg);
 }
 
 static int check_file(const char *path, int must_exist, uid_t allowed_uid, int jti_only,
 		      const struct pj_revquery *q, pj_err *e)
 {
 	struct stat st;
-	void *map;
-	if (map_trusted(path, allowed_uid, !must_exist, &map, &st, e) != 0)
+	int fd;
+	if (open_list(path, allowed_uid, !must_exist, &fd, &st, e) != 0)
 		return -1;
-	if (!map)
+	if (fd < 0)
 		return 0;
 	struct verdict v = { q, path, jti_only, e };
 	struct index ix;
 	int rc;
 	if (index_read(path, allowed_uid, &ix) == 0 && index_matches(&ix, &st))
-		rc = lookup_indexed(&v, map, &ix);
+		rc = lookup_indexed(&v, fd, &ix);
 	else
-		rc = scan_all(&v, map, (size_t)st.st_size);
-	munmap(map, (size_t)st.st_size);
+		rc = scan_all(&v, fd, (size_t)st.st_size);
+	close(fd);
 	return rc;
 }
 
@@ -439,14 +505,23 @@ int pj_revlist_load(const char *path, uid_t allowed_uid, int missing_ok, struct 
 		    pj_err *e)
 {
 	struct stat st;
-	void *map;
+	int fd;
 	memset(l, 0, sizeof(*l));
-	if (map_trusted(path, allowed_uid, missing_ok, &map, &st, e) != 0)
+	if (open_list(path, allowed_uid, missing_ok, &fd, &st, e) != 0)
 		return -1;
-	if (!map)
+	if (fd < 0)
 		return 0;
-	int rc = parse_into(l, path, map, (size_t)st.st_size, e);
-	munmap(map, (size_t)st.st_size);
+	size_t n = (size_t)st.st_size;
+	char *text = (unsigned long long)st.st_size <= PJ_MAX_REVFILE ? malloc(n + 1) : NULL;
+	int rc;
+	if (!text)
+		rc = pj_fail(e, "%s is too large to load", path);
+	else if (read_at(fd, text, n, 0) != 0)
+		rc = pj_fail(e, "%s changed while being read", path);
+	else
+		rc = parse_into(l, path, text, n, e);
+	free(text);
+	close(fd);
 	if (rc != 0)
 		pj_revlist_free(l);
 	return rc;
