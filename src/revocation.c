@@ -462,7 +462,9 @@ size_t pj_revlist_remove(struct pj_revlist *l, enum pj_rev_kind kind, const char
 {
 	size_t o = 0, gone = 0;
 	for (size_t i = 0; i < l->n; i++) {
-		if (l->v[i].kind == kind && l->v[i].text && strcmp(l->v[i].text, text) == 0) {
+		/* "all" lines have no text: removing "all" removes every one. */
+		if (l->v[i].kind == kind &&
+		    (kind == PJ_REV_ALL || (l->v[i].text && strcmp(l->v[i].text, text) == 0))) {
 			free(l->v[i].text);
 			gone++;
 			continue;
@@ -548,6 +550,10 @@ static long long later(long long a, long long b)
 
 void pj_revlist_normalize(struct pj_revlist *l)
 {
+	/* An empty list has v == NULL, and NULL + 0 (or qsort of NULL) is
+	 * undefined behaviour (found by fuzz_revocation). */
+	if (l->n == 0)
+		return;
 	/* Comments first, in their order (qsort is not stable, so partition). */
 	size_t nc = 0;
 	for (size_t i = 0; i < l->n; i++)
@@ -576,7 +582,7 @@ void pj_revlist_normalize(struct pj_revlist *l)
 
 /* ---- writing: lock, temp file, fsync, rename, index ---- */
 
-static int lock_file(const char *path, int *fd, pj_err *e)
+static int lock_file(const char *path, int wait_ms, int *fd, pj_err *e)
 {
 	char lpath[PATH_MAX];
 	if (snprintf(lpath, sizeof(lpath), "%s.lock", path) >= (int)sizeof(lpath))
@@ -586,7 +592,7 @@ static int lock_file(const char *path, int *fd, pj_err *e)
 		return pj_fail(e, "cannot open lock %s: %s", lpath, strerror(errno));
 	/* Bounded: a stuck writer must not hang a login that records a use. */
 	for (int waited = 0; flock(*fd, LOCK_EX | LOCK_NB) != 0; waited += 10) {
-		if (errno != EWOULDBLOCK || waited >= PJ_LOCK_WAIT_MS) {
+		if (errno != EWOULDBLOCK || waited >= wait_ms) {
 			close(*fd);
 			*fd = -1;
 			return pj_fail(e, "cannot lock %s: %s", lpath,
@@ -774,14 +780,20 @@ static void wait_past(const struct timespec *t)
 int pj_revlist_update(const char *path, uid_t allowed_uid, pj_revlist_fn fn, void *ctx,
 		      pj_err *e)
 {
+	return pj_revlist_update_wait(path, allowed_uid, PJ_LOCK_WAIT_MS, fn, ctx, e);
+}
+
+int pj_revlist_update_wait(const char *path, uid_t allowed_uid, int wait_ms, pj_revlist_fn fn,
+			   void *ctx, pj_err *e)
+{
 	static const char header[] = "# pam_jwt: jti ID [EXP] | user NAME TIME | all TIME "
 				     "(times in seconds since the epoch)";
-	int lock;
+	int lock = -1;
 	struct pj_revlist l;
 	struct buf b = { 0 };
 	struct stat st;
 	size_t user_off = 0, jti_off = 0;
-	if (lock_file(path, &lock, e) != 0)
+	if (lock_file(path, wait_ms, &lock, e) != 0)
 		return -1;
 	remove_stale_temps(path);
 	int rc = pj_revlist_load(path, allowed_uid, 1, &l, e);
@@ -797,8 +809,13 @@ int pj_revlist_update(const char *path, uid_t allowed_uid, pj_revlist_fn fn, voi
 	}
 	if (rc == 0)
 		rc = write_atomic(path, b.p ? b.p : "", b.n, &st, e);
-	if (rc == 0)
-		rc = write_index(path, &st, user_off, jti_off, e);
+	if (rc == 0 && write_index(path, &st, user_off, jti_off, e) != 0) {
+		/* The list itself is in place: say so, not "unchanged". */
+		char why[PJ_ERR_MAX];
+		snprintf(why, sizeof(why), "%s", e->msg);
+		rc = pj_fail(e, "%s was changed, but its index was not written (%s); lookups "
+				"read the whole file until the next change", path, why);
+	}
 	free(b.p);
 	pj_revlist_free(&l);
 	close(lock);

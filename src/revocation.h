@@ -71,7 +71,8 @@ int pj_revlist_load(const char *path, uid_t allowed_uid, int missing_ok, struct 
 void pj_revlist_free(struct pj_revlist *l);
 int pj_revlist_add(struct pj_revlist *l, enum pj_rev_kind kind, const char *text, size_t n,
 		   long long time);
-/* Removes entries of kind whose text equals text; returns how many. */
+/* Removes entries of kind whose text equals text (every "all" entry for
+ * PJ_REV_ALL); returns how many. */
 size_t pj_revlist_remove(struct pj_revlist *l, enum pj_rev_kind kind, const char *text);
 /* Sorts, merges duplicates (latest cut-off, latest EXP) and keeps one "all". */
 void pj_revlist_normalize(struct pj_revlist *l);
@@ -83,6 +84,10 @@ void pj_revlist_normalize(struct pj_revlist *l);
 typedef int (*pj_revlist_fn)(struct pj_revlist *l, void *ctx, pj_err *e);
 int pj_revlist_update(const char *path, uid_t allowed_uid, pj_revlist_fn fn, void *ctx,
 		      pj_err *e);
+/* The same, waiting up to wait_ms for the lock (pj_revlist_update waits 5 s,
+ * which suits a login; an administrator's command can wait longer). */
+int pj_revlist_update_wait(const char *path, uid_t allowed_uid, int wait_ms, pj_revlist_fn fn,
+			   void *ctx, pj_err *e);
 
 /* Checks that a name is fit for the file (printable ASCII, no spaces, not
  * empty, not starting with '#'). */

@@ -20,7 +20,7 @@ static const char help[] =
 	"       pam_jwt-tool revoke --user NAME [--before TIME]\n"
 	"       pam_jwt-tool revoke --all [--before TIME]\n"
 	"       pam_jwt-tool revoke --jti-file FILE      (one \"ID [EXP]\" a line)\n"
-	"       pam_jwt-tool unrevoke --jti ID | --user NAME\n"
+	"       pam_jwt-tool unrevoke --jti ID | --user NAME | --all\n"
 	"       pam_jwt-tool list [--json]\n"
 	"       pam_jwt-tool prune       drop jti lines whose EXP + leeway has passed\n"
 	"       pam_jwt-tool check       validate the file (exit 1 naming the bad line)\n"
@@ -51,7 +51,7 @@ static int add_batch(struct pj_revlist *l, struct change *c, pj_err *e)
 	int rc = 0;
 	while (rc == 0 && (n = getline(&line, &cap, c->jti_file)) >= 0) {
 		lineno++;
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
+		while (n && strchr("\n\r \t", line[n - 1]))
 			line[--n] = 0;
 		char *id = line + strspn(line, " \t"), *sp = strpbrk(id, " \t");
 		long long exp = -1;
@@ -222,7 +222,9 @@ static int parse_change(int argc, char **argv, int allow, struct change *c, char
 static int run_update(const char *path, pj_revlist_fn fn, struct change *c)
 {
 	pj_err e;
-	int rc = pj_revlist_update(path, getuid(), fn, c, &e);
+	/* Many administrators' commands on a big list queue up behind each
+	 * other; a login waits 5 s at most, a command up to 10 minutes. */
+	int rc = pj_revlist_update_wait(path, getuid(), 600 * 1000, fn, c, &e);
 	if (c->jti_file && c->jti_file != stdin)
 		fclose(c->jti_file);
 	if (rc != 0) {
@@ -328,6 +330,11 @@ int cmd_revoke(struct tool *t, const char *cmd, int argc, char **argv)
 	} else if (strcmp(cmd, "unrevoke") == 0 || strcmp(cmd, "unallow") == 0) {
 		const char *v;
 		for (int i = 1; i < argc; i++) {
+			if (!allow && strcmp(argv[i], "--all") == 0 && argc == 2) {
+				c.kind = PJ_REV_ALL;
+				c.text = "all";
+				break;
+			}
 			int m = tool_opt(argc, argv, &i, "--jti", &v);
 			if (m == 0 && !allow && (m = tool_opt(argc, argv, &i, "--user", &v)) > 0)
 				c.kind = PJ_REV_USER;
@@ -344,7 +351,7 @@ int cmd_revoke(struct tool *t, const char *cmd, int argc, char **argv)
 			rc = run_update(path, apply_change, &c);
 		else
 			fprintf(stderr, "pam_jwt-tool: %s needs --jti ID%s\n", cmd,
-				allow ? "" : " or --user NAME");
+				allow ? "" : ", --user NAME or --all");
 	} else if (parse_change(argc, argv, allow, &c, name, sizeof(name)) == 0) {
 		rc = run_update(path, apply_change, &c);
 	}

@@ -96,7 +96,11 @@ refused "revoke --all (iat before the cut-off)" bob "$bobold" \
 	"all tokens issued before $((now - 10)) are revoked"
 accepted "revoke --all: a newer token is fine" bob "$(sign --sub bob)"
 refused "revoke --all: a token without iat" alice "$noiat" "has no iat"
-# There is no "unrevoke --all": a hand edit takes it out.
+tool unrevoke --all >/dev/null
+check "unrevoke --all removes the all line" bash -c "! grep -q '^all ' '$REV'"
+accepted "unrevoke --all restores old tokens" bob "$bobold"
+# A hand edit takes it out just as well.
+tool revoke --all --before $((now - 10)) >/dev/null
 sed -i '/^all /d' "$REV"
 accepted "deleting the all line by hand restores old tokens" bob "$bobold"
 accepted "a token without iat is fine once no cut-off applies" alice "$noiat"
@@ -263,6 +267,13 @@ check "... the ids are listed" grep -qx "jti far" "$T/odd"
 check "... the long comment is kept" grep -qx "# $(printf '%02000d' 0)" "$T/odd"
 service jwt-odd "auth required $MODULE conf=$T/odd.conf"
 accepted "... and a login is still accepted" alice "$(sign --sub alice)"
+
+# Lists exported from elsewhere may carry tabs at line ends.
+printf 'tab-one\t\ntab-two 2000000000\t\r\n' >"$T/tabs"
+tool revoke --jti-file "$T/tabs" >/dev/null
+check "--jti-file takes lines with trailing tabs and CR" \
+	bash -c "grep -qx 'jti tab-one' '$REV' && grep -qx 'jti tab-two 2000000000' '$REV'"
+tool unrevoke --jti tab-one >/dev/null && tool unrevoke --jti tab-two >/dev/null
 
 # ---- a million ids ----
 awk 'BEGIN { srand(7); for (i = 0; i < 1000000; i++)
