@@ -1,16 +1,23 @@
 /* pam_jwt: the PAM entry points only.  Options, user, authtok, one decision,
  * one log line; everything else is in src/ and shared with pam_jwt-tool. */
+#include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
 
 #define PAM_SM_AUTH
+#define PAM_SM_ACCOUNT
+#define PAM_SM_SESSION
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
 #include "config.h"
 #include "log.h"
+#include "session.h"
 #include "verify.h"
+
+/* The module data a successful authentication leaves on the handle. */
+#define PJ_GRANT_DATA "pam_jwt.grant"
 
 #define PJ_EXPORT __attribute__((visibility("default")))
 
@@ -28,12 +35,75 @@ static int load_config(pam_handle_t *pamh, int argc, const char **argv, struct p
 	return 0;
 }
 
+static void grant_cleanup(pam_handle_t *pamh, void *data, int status)
+{
+	(void)pamh, (void)status;
+	pj_grant_free(data);
+}
+
+static const struct pj_grant *get_grant(pam_handle_t *pamh)
+{
+	const void *g = NULL;
+	return pam_get_data(pamh, PJ_GRANT_DATA, &g) == PAM_SUCCESS ? g : NULL;
+}
+
+static int put_var(const char *var, const char *value, const char *claim, const char *why,
+		   void *ctx)
+{
+	pam_handle_t *pamh = ctx;
+	char line[PJ_CLAIM_NAME_MAX + PJ_EXPORT_VALUE_MAX + 16];
+	if (why)
+		pam_syslog(pamh, LOG_NOTICE, "export_claims: claim %s is not exported: %s", claim,
+			   why);
+	/* Unsetting a variable that is not there is no error (and libpam
+	 * would log one). */
+	if (!value && !pam_getenv(pamh, var))
+		return 0;
+	snprintf(line, sizeof(line), value ? "%s=%s" : "%s", var, value);
+	return pam_putenv(pamh, line) == PAM_SUCCESS ? 0 : PAM_BUF_ERR;
+}
+
+/* export_claims into the PAM environment (claims NULL: out of it). */
+static int export_claims(pam_handle_t *pamh, const struct pj_config *cfg, json_t *claims)
+{
+	int rc = pj_export_each(cfg, claims, put_var, pamh);
+	if (rc != 0)
+		pam_syslog(pamh, LOG_ERR, "export_claims: %s", pam_strerror(pamh, rc));
+	return rc == 0 ? PAM_SUCCESS : PAM_SESSION_ERR;
+}
+
+/* An accepted token leaves a grant for acct_mgmt and open_session, and its
+ * claims in the environment already: sshd runs keyboard-interactive
+ * authentication in a child process whose module data is lost, but whose PAM
+ * environment it carries into the session.  A refusal leaves neither. */
+static int keep_grant(pam_handle_t *pamh, const struct pj_config *cfg, const char *tok,
+		      size_t len, const char *user, const struct pj_result *r)
+{
+	if (r->stage != PJ_STAGE_OK) {
+		export_claims(pamh, cfg, NULL);
+		return PAM_AUTH_ERR;
+	}
+	struct pj_grant *g = pj_grant_new(tok, len, user, r);
+	if (!g || pam_set_data(pamh, PJ_GRANT_DATA, g, grant_cleanup) != PAM_SUCCESS) {
+		pj_grant_free(g);
+		pam_syslog(pamh, LOG_CRIT, "cannot keep the login's state: refused");
+		return PAM_BUF_ERR;
+	}
+	if (export_claims(pamh, cfg, g->claims) != PAM_SUCCESS) {
+		pam_set_data(pamh, PJ_GRANT_DATA, NULL, NULL);
+		return PAM_AUTH_ERR;
+	}
+	return PAM_SUCCESS;
+}
+
 PJ_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pj_config cfg;
 	const char *user = NULL, *tok = NULL;
 	int rc;
 	(void)flags;
+	/* Whatever an earlier call on this handle accepted no longer counts. */
+	pam_set_data(pamh, PJ_GRANT_DATA, NULL, NULL);
 	if (load_config(pamh, argc, argv, &cfg) != 0) {
 		pj_config_free(&cfg);
 		return PAM_SERVICE_ERR;
@@ -62,7 +132,7 @@ PJ_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const
 	char line[1024];
 	pj_log_decision(line, sizeof(line), user, len, &r);
 	pam_syslog(pamh, r.stage == PJ_STAGE_OK ? LOG_INFO : LOG_NOTICE, "%s", line);
-	rc = r.stage == PJ_STAGE_OK ? PAM_SUCCESS : PAM_AUTH_ERR;
+	rc = keep_grant(pamh, &cfg, tok, len, user, &r);
 	pj_result_free(&r);
 	pj_config_free(&cfg);
 	return rc;
@@ -72,4 +142,56 @@ PJ_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char
 {
 	(void)pamh, (void)flags, (void)argc, (void)argv;
 	return PAM_SUCCESS;
+}
+
+/* Only for a handle this module authenticated: is the token still good (not
+ * expired, not revoked since)?  Any other login (a Unix password, an SSH
+ * key, another module) is none of its business: PAM_IGNORE lets the rest of
+ * the account stack decide and can never grant anything by itself. */
+PJ_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	const struct pj_grant *g = get_grant(pamh);
+	const void *user = NULL;
+	struct pj_config cfg;
+	char line[1024];
+	pj_err e;
+	(void)flags;
+	if (!g)
+		return PAM_IGNORE;
+	if (load_config(pamh, argc, argv, &cfg) != 0) {
+		pj_config_free(&cfg);
+		return PAM_SERVICE_ERR;
+	}
+	pam_get_item(pamh, PAM_USER, &user);
+	int rc = pj_grant_check(&cfg, g, user, time(NULL), &e) == 0 ? PAM_SUCCESS : PAM_PERM_DENIED;
+	if (rc != PAM_SUCCESS || cfg.debug) {
+		pj_log_phase(line, sizeof(line), user, "account",
+			     rc == PAM_SUCCESS ? "accepted" : "refused",
+			     rc == PAM_SUCCESS ? "ok" : e.msg);
+		pam_syslog(pamh, rc == PAM_SUCCESS ? LOG_DEBUG : LOG_NOTICE, "%s", line);
+	}
+	pj_config_free(&cfg);
+	return rc;
+}
+
+/* export_claims for a handle this module authenticated, with this line's
+ * configuration; PAM_IGNORE for any other. */
+PJ_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	const struct pj_grant *g = get_grant(pamh);
+	struct pj_config cfg;
+	(void)flags;
+	if (!g)
+		return PAM_IGNORE;
+	int rc = PAM_SESSION_ERR;
+	if (load_config(pamh, argc, argv, &cfg) == 0)
+		rc = export_claims(pamh, &cfg, g->claims);
+	pj_config_free(&cfg);
+	return rc;
+}
+
+PJ_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)flags, (void)argc, (void)argv;
+	return get_grant(pamh) ? PAM_SUCCESS : PAM_IGNORE;
 }

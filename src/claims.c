@@ -1,6 +1,7 @@
 #include "claims.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -162,6 +163,82 @@ static int check_user(const struct pj_config *cfg, json_t *claims, const char *u
 	return 0;
 }
 
+/* A scalar's text for require_claim: strings as they are, integers in
+ * decimal, booleans as true/false.  Reals, null, objects match nothing. */
+static int scalar_is(json_t *v, const char *value)
+{
+	char buf[32];
+	if (json_is_string(v)) {
+		const char *s = plain_string(v);
+		return s && strcmp(s, value) == 0;
+	}
+	if (json_is_integer(v)) {
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return strcmp(buf, value) == 0;
+	}
+	if (json_is_boolean(v))
+		return strcmp(json_is_true(v) ? "true" : "false", value) == 0;
+	return 0;
+}
+
+/* Is value one of the space-separated words of s (an OAuth scope, RFC 6749
+ * 3.3)?  Whole words only: "ssh:login" is not in "ssh:login-admin". */
+static int has_word(const char *s, const char *value)
+{
+	size_t n = strlen(value);
+	while (*s) {
+		s += strspn(s, " ");
+		size_t w = strcspn(s, " ");
+		if (w == n && memcmp(s, value, n) == 0)
+			return 1;
+		s += w;
+	}
+	return 0;
+}
+
+/* The claim equals value, is an array with a member equal to it, or is a
+ * space-separated string holding it as a word. */
+static int claim_holds(json_t *v, const char *value)
+{
+	if (json_is_array(v)) {
+		size_t i;
+		json_t *m;
+		json_array_foreach(v, i, m) {
+			if (scalar_is(m, value))
+				return 1;
+		}
+		return 0;
+	}
+	if (scalar_is(v, value))
+		return 1;
+	const char *s = plain_string(v);
+	return s && has_word(s, value);
+}
+
+/* require_claim NAME=VALUE: authorization, so that a token for one purpose
+ * (a web application) is not a token for another (root's sudo). */
+static int check_claim_rules(const struct pj_config *cfg, json_t *claims, pj_err *e)
+{
+	for (size_t i = 0; i < cfg->require_claim.n; i++) {
+		const char *rule = cfg->require_claim.v[i], *eq = strchr(rule, '=');
+		char name[PJ_CLAIM_NAME_MAX + 1], shown[100];
+		size_t n = eq ? (size_t)(eq - rule) : 0;
+		if (!eq || n >= sizeof(name))
+			return pj_fail(e, "require_claim \"%.40s\" is malformed", rule);
+		memcpy(name, rule, n);
+		name[n] = 0;
+		json_t *v = json_object_get(claims, name);
+		pj_sanitize(shown, sizeof(shown), eq + 1, strlen(eq + 1));
+		if (!v)
+			return pj_fail(e, "token has no %s claim, require_claim %s=%s", name, name,
+				       shown);
+		if (!claim_holds(v, eq + 1))
+			return pj_fail(e, "claim %s does not hold \"%s\" (require_claim)", name,
+				       shown);
+	}
+	return 0;
+}
+
 int pj_claims_check(const struct pj_config *cfg, json_t *header, json_t *claims,
 		    const char *user, time_t now, pj_err *e)
 {
@@ -171,5 +248,5 @@ int pj_claims_check(const struct pj_config *cfg, json_t *header, json_t *claims,
 		return -1;
 	if (user && check_user(cfg, claims, user, e) != 0)
 		return -1;
-	return 0;
+	return check_claim_rules(cfg, claims, e);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fetch.h"
 #include "sig.h"
 #include "util.h"
 
@@ -42,6 +43,11 @@ int pj_config_init(struct pj_config *c, uid_t allowed_uid)
 	c->algorithms = PJ_ALGS_ASYMMETRIC;
 	c->leeway = PJ_DEFAULT_LEEWAY;
 	c->allowed_uid = allowed_uid;
+	c->fetch_timeout = PJ_DEFAULT_FETCH_TIMEOUT;
+	c->jwks_ttl_min = PJ_DEFAULT_JWKS_TTL_MIN;
+	c->jwks_ttl_max = PJ_DEFAULT_JWKS_TTL_MAX;
+	c->jwks_max_stale = PJ_DEFAULT_JWKS_MAX_STALE;
+	c->jwks_refetch_interval = PJ_DEFAULT_JWKS_REFETCH_INTERVAL;
 	return strlist_add(&c->require, "exp", 3);
 }
 
@@ -58,12 +64,19 @@ void pj_config_free(struct pj_config *c)
 	free(c->allowlist_file);
 	free(c->one_time_file);
 	free(c->prompt);
+	strlist_free(&c->jwks_url);
+	strlist_free(&c->discovery_url);
+	free(c->ca_file);
+	free(c->cache_dir);
+	strlist_free(&c->require_claim);
+	strlist_free(&c->export_claims);
+	free(c->user_jwks_file);
 	free(c->path);
 	memset(c, 0, sizeof(*c));
 }
 
 enum opt_kind { OPT_LIST, OPT_PATHS, OPT_KEYFILES, OPT_ALGS, OPT_STRING, OPT_PATH, OPT_SECONDS,
-		OPT_BOOL };
+		OPT_BOOL, OPT_URLS, OPT_CLAIM_RULE, OPT_CLAIM_NAMES, OPT_USER_PATH };
 
 struct opt {
 	const char *name;
@@ -82,6 +95,13 @@ static const struct opt opts[] = {
 	O(prompt, OPT_STRING),         O(debug, OPT_BOOL),
 	O(allowlist_file, OPT_PATH),   O(one_time, OPT_BOOL),
 	O(one_time_file, OPT_PATH),
+	O(jwks_url, OPT_URLS),         O(discovery_url, OPT_URLS),
+	O(ca_file, OPT_PATH),          O(cache_dir, OPT_PATH),
+	O(fetch_timeout, OPT_SECONDS), O(jwks_ttl_min, OPT_SECONDS),
+	O(jwks_ttl_max, OPT_SECONDS),  O(jwks_max_stale, OPT_SECONDS),
+	O(jwks_refetch_interval, OPT_SECONDS),
+	O(require_claim, OPT_CLAIM_RULE), O(export_claims, OPT_CLAIM_NAMES),
+	O(user_jwks_file, OPT_USER_PATH),
 };
 #undef O
 
@@ -140,9 +160,22 @@ static int each_word(struct pj_config *c, const struct opt *o, const char *v, wo
 		words++;
 		v += n;
 	}
-	if (words == 0 && o->kind != OPT_LIST)
+	/* export_claims may be emptied, like lists, to override the file's. */
+	if (words == 0 && o->kind != OPT_LIST && o->kind != OPT_CLAIM_NAMES)
 		return pj_fail(e, "%s: %s needs a value", origin, o->name);
 	return 0;
+}
+
+/* Claim names as export_claims and require_claim take them: printable ASCII
+ * without '=' (which ends the name in require_claim), bounded. */
+static int claim_name_ok(const char *w, size_t n)
+{
+	if (n == 0 || n > PJ_CLAIM_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)w[i] <= 0x20 || (unsigned char)w[i] >= 0x7f || w[i] == '=')
+			return 0;
+	return 1;
 }
 
 static int add_word(struct pj_config *c, const struct opt *o, const char *w, size_t n,
@@ -159,6 +192,23 @@ static int add_word(struct pj_config *c, const struct opt *o, const char *w, siz
 			return pj_fail(e, "%s: key_file must be an absolute path or KID=PATH",
 				       origin);
 	}
+	if (o->kind == OPT_URLS) {
+		/* Refused here, so a plain-http source is a configuration error
+		 * named with its line, not a surprise at the first login. */
+		char url[PJ_URL_MAX + 1];
+		pj_err why;
+		if (n > PJ_URL_MAX)
+			return pj_fail(e, "%s: %s is longer than %d bytes", origin, o->name,
+				       PJ_URL_MAX);
+		memcpy(url, w, n);
+		url[n] = 0;
+		if (pj_url_check(url, &why) != 0)
+			return pj_fail(e, "%s: %s: %s", origin, o->name, why.msg);
+	}
+	if (o->kind == OPT_CLAIM_NAMES && !claim_name_ok(w, n))
+		return pj_fail(e, "%s: %s: \"%.*s\" is not a claim name (printable, no '=', "
+			       "at most %d bytes)", origin, o->name, (int)(n > 40 ? 40 : n), w,
+			       PJ_CLAIM_NAME_MAX);
 	if (strlist_add(l, w, n) != 0)
 		return pj_fail(e, "out of memory");
 	return 0;
@@ -201,6 +251,43 @@ static int set_string(char **dst, const char *v, const struct opt *o, const char
 	return 0;
 }
 
+/* require_claim: one "NAME=VALUE" per option, the VALUE kept whole (it may
+ * hold spaces and commas), so it is not split like other lists. */
+static int add_claim_rule(struct pj_strlist *l, const char *v, const char *origin, pj_err *e)
+{
+	const char *eq = strchr(v, '=');
+	if (!eq || !claim_name_ok(v, (size_t)(eq - v)) || !eq[1])
+		return pj_fail(e, "%s: require_claim must be NAME=VALUE (a claim name, a value)",
+			       origin);
+	for (const char *p = eq + 1; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return pj_fail(e, "%s: require_claim has a control character", origin);
+	if (strlist_add(l, v, strlen(v)) != 0)
+		return pj_fail(e, "out of memory");
+	return 0;
+}
+
+/* user_jwks_file: an absolute path with %u (the login name) and no other
+ * escape but %%; without %u one file would serve every user. */
+static int check_user_path(const char *v, const char *origin, pj_err *e)
+{
+	int has_u = 0;
+	if (v[0] != '/')
+		return pj_fail(e, "%s: user_jwks_file must be an absolute path", origin);
+	for (const char *p = v; *p; p++) {
+		if (*p != '%')
+			continue;
+		if (p[1] != 'u' && p[1] != '%')
+			return pj_fail(e, "%s: user_jwks_file: only %%u and %%%% may follow %%",
+				       origin);
+		has_u |= p[1] == 'u';
+		p++;
+	}
+	if (!has_u)
+		return pj_fail(e, "%s: user_jwks_file must contain %%u (the user name)", origin);
+	return 0;
+}
+
 int pj_config_set(struct pj_config *c, const char *key, const char *value, const char *origin,
 		  pj_err *e)
 {
@@ -211,14 +298,23 @@ int pj_config_set(struct pj_config *c, const char *key, const char *value, const
 	switch (o->kind) {
 	case OPT_LIST:
 	case OPT_PATHS:
+	case OPT_URLS:
+	case OPT_CLAIM_NAMES:
+	case OPT_CLAIM_RULE:
 	case OPT_KEYFILES: {
 		struct pj_strlist *l = field;
 		if (l->layer < c->layer) {
 			strlist_free(l);
 			l->layer = c->layer;
 		}
+		if (o->kind == OPT_CLAIM_RULE)
+			return add_claim_rule(l, value, origin, e);
 		return each_word(c, o, value, add_word, origin, e);
 	}
+	case OPT_USER_PATH:
+		if (check_user_path(value, origin, e) != 0)
+			return -1;
+		return set_string(field, value, o, origin, e);
 	case OPT_ALGS:
 		if (c->algorithms_layer < c->layer) {
 			c->algorithms = 0;
@@ -283,10 +379,15 @@ int pj_config_load_file(struct pj_config *c, const char *path, int must_exist, p
 		return 0;
 	if (pj_read_trusted_file(path, PJ_MAX_CONF, c->allowed_uid, 0, &text, &n, NULL, &why) != 0)
 		return pj_fail(e, "configuration: %s", why.msg);
-	if (memchr(text, 0, n)) {
-		free(text);
+	int rc = pj_config_parse(c, text, n, path, e);
+	free(text);
+	return rc;
+}
+
+int pj_config_parse(struct pj_config *c, char *text, size_t n, const char *path, pj_err *e)
+{
+	if (memchr(text, 0, n))
 		return pj_fail(e, "configuration: %s has a NUL byte", path);
-	}
 	free(c->path);
 	c->path = strdup(path);
 	int saved = c->layer, rc = 0;
@@ -305,7 +406,6 @@ int pj_config_load_file(struct pj_config *c, const char *path, int must_exist, p
 		}
 	}
 	c->layer = saved;
-	free(text);
 	return rc;
 }
 

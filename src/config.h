@@ -14,6 +14,7 @@
 #define PJ_DEFAULT_PROMPT "JWT: "
 #define PJ_DEFAULT_LEEWAY 60
 #define PJ_MAX_TOKEN 16384
+#define PJ_CLAIM_NAME_MAX 64 /* export_claims and require_claim names */
 
 struct pj_strlist {
 	char **v;
@@ -37,8 +38,20 @@ struct pj_config {
 	char *allowlist_file;
 	int one_time;
 	char *one_time_file;
+	struct pj_strlist require_claim; /* "NAME=VALUE" each; every one must hold */
+	struct pj_strlist export_claims; /* claim names put into the PAM environment */
+	char *user_jwks_file;            /* a path with %u: keys for that user only */
 	char *prompt;
 	int debug;
+	/* Keys from the identity provider (src/fetch.c). */
+	struct pj_strlist jwks_url;      /* https:// URLs of JWKS documents */
+	struct pj_strlist discovery_url; /* OIDC discovery documents naming a jwks_uri */
+	char *ca_file;                   /* NULL: the system's CAs */
+	char *cache_dir;                 /* NULL: PJ_DEFAULT_CACHE_DIR */
+	long fetch_timeout;              /* seconds for all fetches of one login */
+	long jwks_ttl_min, jwks_ttl_max; /* clamp Cache-Control max-age */
+	long jwks_max_stale;             /* a cached copy is used until this old */
+	long jwks_refetch_interval;      /* logins fetch a URL at most this often */
 	/* Who may own the files besides root: (uid_t)-1 in the module, the
 	 * invoking user in the tool. */
 	uid_t allowed_uid;
@@ -65,6 +78,11 @@ int pj_config_set(struct pj_config *c, const char *key, const char *value, const
 /* Reads a configuration file.  A missing file is an error only when
  * must_exist is set (an explicitly named file). */
 int pj_config_load_file(struct pj_config *c, const char *path, int must_exist, pj_err *e);
+
+/* The text of a configuration file (n bytes, NUL-terminated at n, changed in
+ * place); path names it in errors.  pj_config_load_file's parser, exposed so
+ * the fuzzer drives exactly it. */
+int pj_config_parse(struct pj_config *c, char *text, size_t n, const char *path, pj_err *e);
 
 /* The module's way: argv may hold conf=FILE, PAM's own flags (use_first_pass,
  * try_first_pass, use_authtok, debug) and key=value overrides applied after

@@ -1,7 +1,10 @@
 #include "keys.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -12,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "config.h"
+#include "fetch.h"
 #include "token.h"
 #include "util.h"
 
@@ -403,7 +407,7 @@ static int jwk_matches(json_t *jwk, enum pj_alg alg, const char *kid)
 	return !kalg || strcmp(kalg, pj_alg_name(alg)) == 0;
 }
 
-static int jwks_has_secret(json_t *keys)
+int pj_jwks_has_secret(json_t *keys)
 {
 	size_t i;
 	json_t *k;
@@ -415,16 +419,17 @@ static int jwks_has_secret(json_t *keys)
 	return 0;
 }
 
-/* Reads a JWKS file; secret keys demand a private file. */
-static json_t *jwks_load(const char *path, uid_t allowed_uid, json_t **keys, pj_err *e)
+/* Reads a JWKS file; secret keys demand a private file (secret: always). */
+static json_t *jwks_load(const char *path, uid_t allowed_uid, int secret, json_t **keys,
+			 pj_err *e)
 {
 	char *text;
 	size_t n;
 	unsigned mode;
 	pj_err why;
-	if (pj_read_trusted_file(path, PJ_MAX_KEYFILE, allowed_uid, 0, &text, &n, &mode, &why) !=
-	    0) {
-		pj_fail(e, "jwks_file: %s", why.msg);
+	if (pj_read_trusted_file(path, PJ_MAX_KEYFILE, allowed_uid, secret, &text, &n, &mode,
+				 &why) != 0) {
+		pj_fail(e, "%s: %s", secret ? "user_jwks_file" : "jwks_file", why.msg);
 		return NULL;
 	}
 	json_t *doc = pj_json_object((unsigned char *)text, n, path, e);
@@ -437,7 +442,7 @@ static json_t *jwks_load(const char *path, uid_t allowed_uid, json_t **keys, pj_
 		pj_fail(e, "%s has no \"keys\" array", path);
 		return NULL;
 	}
-	if ((mode & 044) && jwks_has_secret(*keys)) {
+	if ((mode & 044) && pj_jwks_has_secret(*keys)) {
 		json_decref(doc);
 		pj_fail(e, "%s holds secret keys but is readable by group or others (mode %04o)",
 			path, mode);
@@ -446,22 +451,23 @@ static json_t *jwks_load(const char *path, uid_t allowed_uid, json_t **keys, pj_
 	return doc;
 }
 
-static int jwks_file_each(const char *path, const struct pj_config *cfg, enum pj_alg alg,
-			  const char *kid, pj_key_fn fn, void *ctx, unsigned *tried, pj_err *e)
+/* The candidates of a JWKS (from a file or fetched), labeled LABEL#INDEX;
+ * *seen (if non-NULL) is set when a key with the token's kid is there at all. */
+static int jwks_keys_each(json_t *keys, const char *label, enum pj_alg alg, const char *kid,
+			  pj_key_fn fn, void *ctx, unsigned *tried, int *seen, pj_err *e)
 {
-	json_t *keys, *jwk;
-	json_t *doc = jwks_load(path, cfg->allowed_uid, &keys, e);
+	json_t *jwk;
 	size_t i;
 	int rc = 0;
-	if (!doc)
-		return -1;
 	json_array_foreach(keys, i, jwk) {
 		if (!jwk_matches(jwk, alg, kid))
 			continue;
 		char source[600];
 		struct pj_key key;
 		pj_err why;
-		snprintf(source, sizeof(source), "%s#%zu", path, i);
+		if (seen)
+			*seen = 1;
+		snprintf(source, sizeof(source), "%s#%zu", label, i);
 		if (pj_jwk_to_key(jwk, 0, source, &key, &why) != 0) {
 			rc = pj_fail(e, "%s: %s", source, why.msg);
 			break;
@@ -471,7 +477,53 @@ static int jwks_file_each(const char *path, const struct pj_config *cfg, enum pj
 		if (rc != 0)
 			break;
 	}
+	return rc;
+}
+
+static int jwks_file_each(const char *path, const struct pj_config *cfg, int secret,
+			  enum pj_alg alg, const char *kid, pj_key_fn fn, void *ctx,
+			  unsigned *tried, pj_err *e)
+{
+	json_t *keys;
+	json_t *doc = jwks_load(path, cfg->allowed_uid, secret, &keys, e);
+	if (!doc)
+		return -1;
+	int rc = jwks_keys_each(keys, path, alg, kid, fn, ctx, tried, NULL, e);
 	json_decref(doc);
+	return rc;
+}
+
+/* A jwks_url or discovery_url.  A source that yields nothing (server down,
+ * no usable cache) does not stop the others (user_jwks_file included): its
+ * reason is kept in *failed and said if no key verifies.  A kid missing from
+ * the cached JWKS earns one refetch, which fetch.c rate-limits. */
+static int url_each(const char *url, int discovery, const struct pj_config *cfg,
+		    struct pj_fetch_call *call, enum pj_alg alg, const char *kid, pj_key_fn fn,
+		    void *ctx, unsigned *tried, pj_err *failed, pj_err *e)
+{
+	struct pj_doc d;
+	pj_err why;
+	int seen = 0, rc = pj_fetch_jwks(cfg, call, url, discovery, PJ_WANT_CACHED, &d, NULL, &why);
+	if (rc != 0) {
+		*failed = why;
+		return 0;
+	}
+	rc = jwks_keys_each(json_object_get(d.json, "keys"), d.url, alg, kid, fn, ctx, tried,
+			    &seen, e);
+	int just_fetched = d.origin == PJ_ORIGIN_FETCHED || d.origin == PJ_ORIGIN_NOT_MODIFIED;
+	pj_doc_free(&d);
+	if (rc != 0 || !kid || seen || just_fetched)
+		return rc;
+	rc = pj_fetch_jwks(cfg, call, url, discovery, PJ_WANT_NEWER, &d, NULL, &why);
+	if (rc < 0)
+		*failed = why;
+	if (rc > 0)
+		pj_fail(e, "%s", why.msg); /* why the kid stays unknown */
+	if (rc != 0)
+		return 0;
+	rc = jwks_keys_each(json_object_get(d.json, "keys"), d.url, alg, kid, fn, ctx, tried,
+			    NULL, e);
+	pj_doc_free(&d);
 	return rc;
 }
 
@@ -486,10 +538,23 @@ int pj_keys_each(const struct pj_config *cfg, enum pj_alg alg, const char *kid, 
 			return rc;
 	}
 	for (size_t i = 0; i < cfg->jwks_file.n; i++) {
-		int rc = jwks_file_each(cfg->jwks_file.v[i], cfg, alg, kid, fn, ctx, tried, e);
+		int rc = jwks_file_each(cfg->jwks_file.v[i], cfg, 0, alg, kid, fn, ctx, tried, e);
 		if (rc != 0)
 			return rc;
 	}
+	/* Local keys first: a kid found there never costs a fetch. */
+	struct pj_fetch_call call = { 0 };
+	pj_err failed = { "" };
+	for (size_t i = 0; i < cfg->jwks_url.n + cfg->discovery_url.n; i++) {
+		int disco = i >= cfg->jwks_url.n;
+		const char *url =
+			disco ? cfg->discovery_url.v[i - cfg->jwks_url.n] : cfg->jwks_url.v[i];
+		int rc = url_each(url, disco, cfg, &call, alg, kid, fn, ctx, tried, &failed, e);
+		if (rc != 0)
+			return rc;
+	}
+	if (failed.msg[0])
+		pj_fail(e, "%s", failed.msg);
 	return 0;
 }
 
@@ -520,21 +585,16 @@ static void list_key_file(const char *entry, const struct pj_config *cfg, pj_key
 	pj_key_clear(&key);
 }
 
-static void list_jwks_file(const char *path, const struct pj_config *cfg, pj_key_fn fn,
-			   pj_key_bad_fn bad, void *ctx)
+static void list_jwks_keys(json_t *keys, const char *label, pj_key_fn fn, pj_key_bad_fn bad,
+			   void *ctx)
 {
-	json_t *keys, *jwk;
-	pj_err why;
-	json_t *doc = jwks_load(path, cfg->allowed_uid, &keys, &why);
+	json_t *jwk;
 	size_t i;
-	if (!doc) {
-		bad(path, why.msg, ctx);
-		return;
-	}
+	pj_err why;
 	json_array_foreach(keys, i, jwk) {
 		char source[600];
 		struct pj_key key;
-		snprintf(source, sizeof(source), "%s#%zu", path, i);
+		snprintf(source, sizeof(source), "%s#%zu", label, i);
 		if (pj_jwk_to_key(jwk, 0, source, &key, &why) != 0) {
 			bad(source, why.msg, ctx);
 			continue;
@@ -542,7 +602,35 @@ static void list_jwks_file(const char *path, const struct pj_config *cfg, pj_key
 		fn(&key, ctx, &why);
 		pj_key_clear(&key);
 	}
+}
+
+static void list_jwks_file(const char *path, const struct pj_config *cfg, pj_key_fn fn,
+			   pj_key_bad_fn bad, void *ctx)
+{
+	json_t *keys;
+	pj_err why;
+	json_t *doc = jwks_load(path, cfg->allowed_uid, 0, &keys, &why);
+	if (!doc) {
+		bad(path, why.msg, ctx);
+		return;
+	}
+	list_jwks_keys(keys, path, fn, bad, ctx);
 	json_decref(doc);
+}
+
+/* What the cache holds for a URL source; the tool's fetch command fills it. */
+static void list_url(const char *url, int discovery, const struct pj_config *cfg, pj_key_fn fn,
+		     pj_key_bad_fn bad, void *ctx)
+{
+	struct pj_fetch_call call = { 0 };
+	struct pj_doc d;
+	pj_err why;
+	if (pj_fetch_jwks(cfg, &call, url, discovery, PJ_WANT_CACHE_ONLY, &d, NULL, &why) != 0) {
+		bad(discovery ? "discovery_url" : "jwks_url", why.msg, ctx);
+		return;
+	}
+	list_jwks_keys(json_object_get(d.json, "keys"), d.url, fn, bad, ctx);
+	pj_doc_free(&d);
 }
 
 int pj_keys_list(const struct pj_config *cfg, pj_key_fn fn, pj_key_bad_fn bad, void *ctx,
@@ -553,6 +641,10 @@ int pj_keys_list(const struct pj_config *cfg, pj_key_fn fn, pj_key_bad_fn bad, v
 		list_key_file(cfg->key_file.v[i], cfg, fn, bad, ctx);
 	for (size_t i = 0; i < cfg->jwks_file.n; i++)
 		list_jwks_file(cfg->jwks_file.v[i], cfg, fn, bad, ctx);
+	for (size_t i = 0; i < cfg->jwks_url.n; i++)
+		list_url(cfg->jwks_url.v[i], 0, cfg, fn, bad, ctx);
+	for (size_t i = 0; i < cfg->discovery_url.n; i++)
+		list_url(cfg->discovery_url.v[i], 1, cfg, fn, bad, ctx);
 	return 0;
 }
 
@@ -584,4 +676,92 @@ int pj_load_signing_key(const char *path, uid_t allowed_uid, struct pj_key *key,
 	}
 	pj_free_secret(text, n);
 	return rc;
+}
+
+/* ---- per-user keys (user_jwks_file) ---- */
+
+int pj_user_name_plain(const char *user)
+{
+	size_t n = strlen(user);
+	if (n == 0 || n > PJ_USER_NAME_MAX || strcmp(user, ".") == 0 || strcmp(user, "..") == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)user[i] <= 0x20 || (unsigned char)user[i] >= 0x7f ||
+		    user[i] == '/')
+			return 0;
+	return 1;
+}
+
+int pj_user_path(const char *tmpl, const char *user, char *out, size_t outn, pj_err *e)
+{
+	char shown[100];
+	size_t o = 0;
+	if (!pj_user_name_plain(user)) {
+		pj_sanitize(shown, sizeof(shown), user, strlen(user));
+		return pj_fail(e, "user name \"%s\" cannot name a user_jwks_file", shown);
+	}
+	for (const char *p = tmpl; *p; p++) {
+		const char *add = p;
+		size_t n = 1;
+		if (p[0] == '%' && p[1] == 'u') {
+			add = user;
+			n = strlen(user);
+			p++;
+		} else if (p[0] == '%' && p[1] == '%') {
+			p++;
+		}
+		if (o + n >= outn)
+			return pj_fail(e, "user_jwks_file for this user is too long");
+		memcpy(out + o, add, n);
+		o += n;
+	}
+	out[o] = 0;
+	return 0;
+}
+
+/* Whoever may rename files in the directory could make alice.jwks into
+ * bob.jwks: like the file, it must belong to root and not be writable by
+ * group or others.  A missing directory holds no keys (1). */
+static int user_dir_check(const char *path, uid_t allowed_uid, pj_err *e)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t n = slash == path ? 1 : (size_t)(slash - path);
+	struct stat st;
+	memcpy(dir, path, n);
+	dir[n] = 0;
+	if (stat(dir, &st) != 0) {
+		if (errno == ENOENT)
+			return 1;
+		return pj_fail(e, "user_jwks_file: cannot stat %s: %s", dir, strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return pj_fail(e, "user_jwks_file: %s is not a directory", dir);
+	if (st.st_uid != 0 && st.st_uid != allowed_uid)
+		return pj_fail(e, "user_jwks_file: %s is owned by uid %u, not root", dir,
+			       (unsigned)st.st_uid);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return pj_fail(e, "user_jwks_file: %s is writable by group or others (mode %04o)",
+			       dir, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+int pj_user_keys_each(const struct pj_config *cfg, const char *user, enum pj_alg alg,
+		      const char *kid, pj_key_fn fn, void *ctx, unsigned *tried, pj_err *e)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	if (!cfg->user_jwks_file || !user)
+		return 0;
+	if (pj_user_path(cfg->user_jwks_file, user, path, sizeof(path), e) != 0)
+		return -1;
+	int rc = user_dir_check(path, cfg->allowed_uid, e);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	/* No file: this user has no keys of their own. */
+	if (lstat(path, &st) != 0 && errno == ENOENT)
+		return 0;
+	/* Always held to the rules for secrets: HMAC keys are what a client
+	 * that signs its own tokens most often has. */
+	return jwks_file_each(path, cfg, 1, alg, kid, fn, ctx, tried, e);
 }

@@ -25,16 +25,42 @@ int pj_pem_to_key(const char *pem, size_t n, int allow_private, const char *sour
  * returns 1 (stop: found) or -1 (stop: error).  Returns fn's last result, 0 when
  * no key was left (e then says why the last key that did not fit was passed
  * over, or is empty), -1 with e filled on a source error.  Keys are built on
- * demand and freed after fn returns.  *tried counts the candidate keys. */
+ * demand and freed after fn returns.  *tried counts the candidate keys.
+ * Order: key_file, jwks_file, then jwks_url and discovery_url (src/fetch.c:
+ * cached, fetched when stale or when the kid is missing).  A URL source that
+ * yields no keys (server down and no usable copy) is not a source error: the
+ * others are still tried, and its reason is left in e as for a key passed
+ * over. */
 typedef int (*pj_key_fn)(const struct pj_key *key, void *ctx, pj_err *e);
 int pj_keys_each(const struct pj_config *cfg, enum pj_alg alg, const char *kid, pj_key_fn fn,
 		 void *ctx, unsigned *tried, pj_err *e);
 
 /* Every configured key, for `pam_jwt-tool keys`: fn gets each key (alg is
- * ignored).  Keys that fail to load are reported through bad. */
+ * ignored).  Keys that fail to load are reported through bad.  URL sources
+ * list what is cached, without fetching. */
 typedef void (*pj_key_bad_fn)(const char *source, const char *why, void *ctx);
 int pj_keys_list(const struct pj_config *cfg, pj_key_fn fn, pj_key_bad_fn bad, void *ctx,
 		 pj_err *e);
+
+/* Does a JWKS "keys" array hold a secret (oct) key? */
+int pj_jwks_has_secret(json_t *keys);
+
+/* Keys of one user (user_jwks_file with %u = user): they verify tokens for
+ * that login only, because no other login reads this file.  Called after
+ * pj_keys_each with the same arguments; does nothing without user_jwks_file
+ * or user (the tool's verify without --user), or when the user has no file.
+ * The file and its directory must belong to root and not be writable by
+ * group or others; the file not readable by them either. */
+int pj_user_keys_each(const struct pj_config *cfg, const char *user, enum pj_alg alg,
+		      const char *kid, pj_key_fn fn, void *ctx, unsigned *tried, pj_err *e);
+
+/* A login name fit to stand in a path: printable ASCII without spaces or
+ * '/', not "." or "..", at most PJ_USER_NAME_MAX bytes.  Others are refused,
+ * never escaped. */
+#define PJ_USER_NAME_MAX 256
+int pj_user_name_plain(const char *user);
+/* user_jwks_file with %u replaced by user (and %% by %). */
+int pj_user_path(const char *tmpl, const char *user, char *out, size_t outn, pj_err *e);
 
 /* Reads a private key for signing (PEM, or a JWK / single-key JWKS). */
 int pj_load_signing_key(const char *path, uid_t allowed_uid, struct pj_key *key, pj_err *e);

@@ -65,3 +65,15 @@ void pj_log_decision(char *buf, size_t bufn, const char *user, size_t len,
 			 "keyboard-interactive\"",
 			 len);
 }
+
+void pj_log_phase(char *buf, size_t bufn, const char *user, const char *phase,
+		  const char *outcome, const char *reason)
+{
+	char u[100], why[PJ_ERR_MAX + 8];
+	pj_sanitize(u, sizeof(u), user ? user : "-", user ? strlen(user) : 1);
+	snprintf(why, sizeof(why), "%s", reason);
+	for (char *p = why; *p; p++)
+		if (*p == '"' || (unsigned char)*p < 0x20)
+			*p = '\'';
+	snprintf(buf, bufn, "user=%s phase=%s outcome=%s reason=\"%s\"", u, phase, outcome, why);
+}

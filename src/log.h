@@ -11,4 +11,9 @@ struct pj_result;
 void pj_log_decision(char *buf, size_t bufn, const char *user, size_t len,
 		     const struct pj_result *r);
 
+/* The line for a later phase (account, session): "user=U phase=P
+ * outcome=O reason=\"R\"", user and reason made safe the same way. */
+void pj_log_phase(char *buf, size_t bufn, const char *user, const char *phase,
+		  const char *outcome, const char *reason);
+
 #endif

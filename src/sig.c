@@ -398,7 +398,8 @@ static int ec_verify(const struct pj_key *key, const struct alg_info *ai,
 	if (ec_raw_to_der(ai, sig, &der, &derlen, e) != 0)
 		return -1;
 	int rc = evp_verify(key->pkey, ai, msg, msglen, der, (size_t)derlen, e);
-	OPENSSL_free(der);
+	/* The signature in another form: wiped like the raw one. */
+	OPENSSL_clear_free(der, (size_t)derlen);
 	return rc;
 }
 
@@ -624,7 +625,8 @@ int pj_ecdsa_twin(enum pj_alg alg, const unsigned char *sig, size_t n, unsigned 
 	int ok = s && t && BN_sub(t, t, s) && !BN_is_negative(t) &&
 		 BN_bn2binpad(t, out + ai->ec_len, (int)ai->ec_len) == (int)ai->ec_len;
 	memcpy(out, sig, ai->ec_len);
-	BN_free(s);
-	BN_free(t);
+	/* s and n - s: the signature of a token that verifies. */
+	BN_clear_free(s);
+	BN_clear_free(t);
 	return ok ? 0 : -1;
 }

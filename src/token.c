@@ -27,13 +27,34 @@ int pj_token_shaped(const char *s, size_t n)
 	return dots == 2;
 }
 
+int pj_token_prefix(const char *s, size_t n)
+{
+	size_t dots = 0;
+	if (n < 16 || memcmp(s, "eyJ", 3) != 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '.')
+			dots++;
+		else if (!is_b64url_char((unsigned char)s[i]))
+			return 0;
+	}
+	return dots < 2;
+}
+
 json_t *pj_json_object(const unsigned char *p, size_t n, const char *what, pj_err *e)
 {
 	json_error_t je;
 	/* jansson refuses NUL in strings unless JSON_ALLOW_NUL, and limits depth. */
 	json_t *j = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, &je);
 	if (!j) {
-		pj_fail(e, "%s is not valid JSON: %s", what, je.text);
+		/* jansson quotes the text near the error ("near 'hunter2'"): a
+		 * password that merely looks like a token would reach the log
+		 * decoded.  The position is enough to find the fault. */
+		char *near = strstr(je.text, " near ");
+		if (near)
+			*near = 0;
+		pj_fail(e, "%s is not valid JSON: %s (line %d, column %d)", what, je.text, je.line,
+			je.column);
 		return NULL;
 	}
 	if (!json_is_object(j)) {

@@ -23,6 +23,10 @@ struct pj_token {
  * Anything else is treated as "not a token" and never logged. */
 int pj_token_shaped(const char *s, size_t n);
 
+/* Is it the beginning of one: a JSON-object header ("eyJ") of at least 16
+ * URL-alphabet characters, then at most one dot? */
+int pj_token_prefix(const char *s, size_t n);
+
 /* Parses tok (n bytes, n <= PJ_MAX_TOKEN) into t.  The token's buffer must
  * outlive t.  allowed_algs is the configured allowlist.  On failure t holds
  * whatever was decoded (header/claims may be set, for logging). */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +188,62 @@ done:
 		pj_free_secret(buf, (size_t)st.st_size + 2);
 	close(fd);
 	return rc;
+}
+
+static void fsync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = 0;
+	else if (slash)
+		*slash = 0;
+	else
+		strcpy(dir, ".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+int pj_write_atomic(const char *path, const char *text, size_t n, struct stat *st, pj_err *e)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
+		return pj_fail(e, "path too long: %s", path);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return pj_fail(e, "cannot create a temporary file beside %s: %s", path,
+			       strerror(errno));
+	size_t done = 0;
+	while (done < n) {
+		ssize_t w = write(fd, text + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto fail;
+		done += (size_t)w;
+	}
+	/* Everyone may read: PAM applications that are not root check these
+	 * files too (revocations, cached public keys). */
+	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0 || rename(tmp, path) != 0)
+		goto fail;
+	fsync_dir(path);
+	if (fstat(fd, st) != 0 || (size_t)st->st_size != n)
+		goto fail_renamed;
+	close(fd);
+	return 0;
+fail:
+	pj_fail(e, "cannot write %s: %s (the old file is unchanged)", path, strerror(errno));
+	close(fd);
+	unlink(tmp);
+	return -1;
+fail_renamed:
+	pj_fail(e, "%s changed while being written", path);
+	close(fd);
+	return -1;
 }
 
 void pj_free_secret(void *p, size_t n)

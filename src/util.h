@@ -27,6 +27,12 @@ struct stat;
 int pj_open_trusted(const char *path, uid_t allowed_uid, int secret, struct stat *st,
 		    pj_err *e);
 
+/* Writes text to a temporary file beside path (PATH.tmp.XXXXXX), fsyncs it,
+ * makes it mode 0644 and renames it over path, so readers see the old file
+ * or the new one, never a mix, and a failure leaves the old one.  *st gets
+ * the identity of what now stands at path. */
+int pj_write_atomic(const char *path, const char *text, size_t n, struct stat *st, pj_err *e);
+
 /* Frees after wiping. */
 void pj_free_secret(void *p, size_t n);
 

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "claims.h"
 #include "config.h"
 #include "keys.h"
@@ -26,11 +28,14 @@ static int try_key(const struct pj_key *key, void *arg, pj_err *e)
 	return 0;
 }
 
-static int check_signature(const struct pj_config *cfg, const struct pj_token *t, pj_err *e)
+static int check_signature(const struct pj_config *cfg, const struct pj_token *t,
+			   const char *user, pj_err *e)
 {
 	struct sig_ctx c = { .t = t };
 	unsigned tried = 0;
 	int rc = pj_keys_each(cfg, t->alg, t->kid, try_key, &c, &tried, e);
+	if (rc == 0)
+		rc = pj_user_keys_each(cfg, user, t->alg, t->kid, try_key, &c, &tried, e);
 	if (rc == 1)
 		return 0;
 	if (rc < 0)
@@ -72,9 +77,38 @@ static int twin_name(const struct pj_token *t, char *out, size_t outn)
 		tok = NULL;
 	else
 		rc = pj_token_name(NULL, tok, strlen(tok), out, outn);
-	free(b64);
-	free(tok);
+	/* tok is a complete token that verifies like the one typed in. */
+	OPENSSL_cleanse(twin, sizeof(twin));
+	pj_free_secret(b64, b64 ? strlen(b64) : 0);
+	pj_free_secret(tok, tok ? strlen(tok) : 0);
 	return rc;
+}
+
+/* The names a token is listed under: its jti or hash, and for an ECDSA
+ * token listed by hash its twin's hash (alt, "" when none). */
+static int token_names(const struct pj_token *t, const char *token, size_t n, char *name,
+		       char *alt, size_t size, pj_err *e)
+{
+	alt[0] = 0;
+	if (pj_token_name(t->claims, token, n, name, size) != 0)
+		return pj_fail(e, "cannot name the token for revocation");
+	if (strncmp(name, "sha256:", 7) == 0 && pj_alg_kty(t->alg) == PJ_KTY_EC &&
+	    twin_name(t, alt, size) != 0)
+		return pj_fail(e, "cannot name the token for revocation");
+	return 0;
+}
+
+/* The revocation file, then the allowlist: at login and again at account
+ * management (pj_grant_check). */
+static int check_revoked(const struct pj_config *cfg, const struct pj_revquery *q, pj_err *e)
+{
+	const char *rev = cfg->revocation_file ? cfg->revocation_file : PJ_DEFAULT_REVOCATION_FILE;
+	if (pj_revocation_check(rev, cfg->revocation_file != NULL, cfg->allowed_uid, q, e) != 0)
+		return -1;
+	if (cfg->allowlist_file &&
+	    pj_allowlist_check(cfg->allowlist_file, cfg->allowed_uid, q->name, e) != 0)
+		return -1;
+	return 0;
 }
 
 /* Revocation, the allowlist and one-time use: only for tokens that passed
@@ -86,18 +120,10 @@ static int check_lists(const struct pj_config *cfg, const struct pj_token *t, co
 	json_t *claims = t->claims, *iat = json_object_get(claims, "iat");
 	struct pj_revquery q = { .name = name, .user = login_name(cfg, claims, user),
 				 .has_iat = json_is_number(iat), .iat = json_number_value(iat) };
-	if (pj_token_name(claims, token, n, name, sizeof(name)) != 0)
-		return pj_fail(e, "cannot name the token for revocation");
-	if (strncmp(name, "sha256:", 7) == 0 && pj_alg_kty(t->alg) == PJ_KTY_EC) {
-		if (twin_name(t, alt, sizeof(alt)) != 0)
-			return pj_fail(e, "cannot name the token for revocation");
-		q.alt_name = alt;
-	}
-	const char *rev = cfg->revocation_file ? cfg->revocation_file : PJ_DEFAULT_REVOCATION_FILE;
-	if (pj_revocation_check(rev, cfg->revocation_file != NULL, cfg->allowed_uid, &q, e) != 0)
+	if (token_names(t, token, n, name, alt, sizeof(name), e) != 0)
 		return -1;
-	if (cfg->allowlist_file &&
-	    pj_allowlist_check(cfg->allowlist_file, cfg->allowed_uid, name, e) != 0)
+	q.alt_name = alt[0] ? alt : NULL;
+	if (check_revoked(cfg, &q, e) != 0)
 		return -1;
 	if (!cfg->one_time)
 		return 0;
@@ -116,7 +142,7 @@ static enum pj_stage judge(const struct pj_config *cfg, const struct pj_token *t
 			   const char *token, size_t n, const char *user, time_t now,
 			   struct pj_result *r)
 {
-	if (check_signature(cfg, t, &r->reason) != 0)
+	if (check_signature(cfg, t, user, &r->reason) != 0)
 		return PJ_STAGE_SIGNATURE;
 	r->verified = 1;
 	if (pj_claims_check(cfg, r->header, r->claims, user, now, &r->reason) != 0)
@@ -151,6 +177,12 @@ int pj_verify(const struct pj_config *cfg, const char *token, size_t n, const ch
 		return refuse(r, PJ_STAGE_PARSE);
 	}
 	if (!pj_token_shaped(token, n)) {
+		/* The start of a token cut before its second dot is still no
+		 * password: call it what it is, so the log can say it was cut. */
+		if (pj_token_prefix(token, n)) {
+			pj_fail(&r->reason, "token has fewer than three parts (cut short?)");
+			return refuse(r, PJ_STAGE_PARSE);
+		}
 		pj_fail(&r->reason, "input is not a JWT");
 		return refuse(r, PJ_STAGE_NOT_TOKEN);
 	}
@@ -172,4 +204,68 @@ void pj_result_free(struct pj_result *r)
 	json_decref(r->header);
 	json_decref(r->claims);
 	memset(r, 0, sizeof(*r));
+}
+
+/* ---- after the login: account management and the session ---- */
+
+struct pj_grant *pj_grant_new(const char *token, size_t n, const char *user,
+			      const struct pj_result *r)
+{
+	struct pj_token t;
+	struct pj_grant *g = NULL;
+	char name[PJ_NAME_MAX + 1], alt[PJ_NAME_MAX + 1];
+	pj_err e;
+	if (r->stage != PJ_STAGE_OK || !user)
+		return NULL;
+	/* The same trimming as pj_verify, so the hash names match its own. */
+	while (n && is_space(token[0]))
+		token++, n--;
+	while (n && is_space(token[n - 1]))
+		n--;
+	/* Parsed again for the names only: pj_verify checked everything else,
+	 * and keeping its parse would keep the token (a credential) around. */
+	if (pj_token_parse(token, n, PJ_ALGS_ALL, &t, &e) == 0 &&
+	    token_names(&t, token, n, name, alt, sizeof(name), &e) == 0 &&
+	    (g = calloc(1, sizeof(*g)))) {
+		json_t *iat = json_object_get(t.claims, "iat");
+		json_t *exp = json_object_get(t.claims, "exp");
+		g->has_iat = json_is_number(iat);
+		g->iat = json_number_value(iat);
+		g->has_exp = json_is_number(exp);
+		g->exp = json_number_value(exp);
+		g->claims = json_incref(r->claims);
+		g->user = strdup(user);
+		g->name = strdup(name);
+		g->alt_name = alt[0] ? strdup(alt) : NULL;
+		if (!g->user || !g->name || (alt[0] && !g->alt_name)) {
+			pj_grant_free(g);
+			g = NULL;
+		}
+	}
+	pj_token_free(&t);
+	return g;
+}
+
+int pj_grant_check(const struct pj_config *cfg, const struct pj_grant *g, const char *user,
+		   time_t now, pj_err *e)
+{
+	if (!user || strcmp(user, g->user) != 0)
+		return pj_fail(e, "the user changed after authentication");
+	if (g->has_exp && (double)now >= g->exp + (double)cfg->leeway)
+		return pj_fail(e, "token expired %.0f s ago, after authentication",
+			       (double)now - g->exp);
+	struct pj_revquery q = { .name = g->name, .alt_name = g->alt_name, .user = g->user,
+				 .has_iat = g->has_iat, .iat = g->iat };
+	return check_revoked(cfg, &q, e);
+}
+
+void pj_grant_free(struct pj_grant *g)
+{
+	if (!g)
+		return;
+	json_decref(g->claims);
+	free(g->user);
+	free(g->name);
+	free(g->alt_name);
+	free(g);
 }

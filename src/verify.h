@@ -33,4 +33,27 @@ int pj_verify(const struct pj_config *cfg, const char *token, size_t n, const ch
 	      time_t now, struct pj_result *r);
 void pj_result_free(struct pj_result *r);
 
+/* What the module keeps about a token it accepted (pam_set_data), to check it
+ * again at account management and to export its claims into the session,
+ * without keeping the token itself. */
+struct pj_grant {
+	char *user;     /* the login it was accepted for */
+	char *name;     /* the name it is listed under in the revocation file */
+	char *alt_name; /* its ECDSA twin's name, or NULL */
+	int has_iat, has_exp;
+	double iat, exp;
+	json_t *claims; /* the verified claims */
+};
+
+/* For a token pj_verify accepted for user (r from that call): a grant, or
+ * NULL (not accepted, out of memory).  Free with pj_grant_free. */
+struct pj_grant *pj_grant_new(const char *token, size_t n, const char *user,
+			      const struct pj_result *r);
+/* 0 while the grant still holds: the same user, exp (with leeway) not passed,
+ * not revoked since and still allowlisted (when allowlist_file is set).
+ * One-time use is not checked again: the login used the token up. */
+int pj_grant_check(const struct pj_config *cfg, const struct pj_grant *g, const char *user,
+		   time_t now, pj_err *e);
+void pj_grant_free(struct pj_grant *g);
+
 #endif

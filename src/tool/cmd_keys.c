@@ -4,18 +4,21 @@
 
 #include <openssl/evp.h>
 
+#include "fetch.h"
 #include "keys.h"
 #include "tool.h"
 
 static const char help[] = "usage: pam_jwt-tool [--config FILE] keys\n"
 			   "Lists the configured keys: kid, type, alg, source.\n"
+			   "Keys of jwks_url and discovery_url sources are those cached\n"
+			   "(pam_jwt-tool fetch refreshes them); their age is listed after.\n"
 			   "Exit 1 when a configured key cannot be loaded.\n";
 
 struct list_ctx {
 	int bad;
 };
 
-static void describe(const struct pj_key *k, char *buf, size_t n)
+void tool_key_type(const struct pj_key *k, char *buf, size_t n)
 {
 	char group[64] = "";
 	switch (k->kty) {
@@ -39,7 +42,7 @@ static int show(const struct pj_key *k, void *arg, pj_err *e)
 {
 	char type[64];
 	(void)arg, (void)e;
-	describe(k, type, sizeof(type));
+	tool_key_type(k, type, sizeof(type));
 	printf("%-24s %-16s %-6s %s\n", k->kid ? k->kid : "-", type,
 	       k->alg >= 0 ? pj_alg_name((enum pj_alg)k->alg) : "-", k->source);
 	return 0;
@@ -50,6 +53,32 @@ static void bad(const char *source, const char *why, void *arg)
 	struct list_ctx *c = arg;
 	c->bad++;
 	fprintf(stderr, "pam_jwt-tool: %s: cannot load: %s\n", source, why);
+}
+
+/* How old the cached copy of each URL source is, without fetching. */
+static void show_cache(const struct pj_config *cfg)
+{
+	size_t nurl = cfg->jwks_url.n, total = nurl + cfg->discovery_url.n;
+	if (total)
+		printf("\nCACHE (%s)\n", cfg->cache_dir ? cfg->cache_dir : PJ_DEFAULT_CACHE_DIR);
+	for (size_t i = 0; i < total; i++) {
+		int disco = i >= nurl;
+		const char *url = disco ? cfg->discovery_url.v[i - nurl] : cfg->jwks_url.v[i];
+		struct pj_fetch_call call = { 0 };
+		struct pj_doc jwks, dd;
+		pj_err why;
+		memset(&dd, 0, sizeof(dd));
+		int rc =
+			pj_fetch_jwks(cfg, &call, url, disco, PJ_WANT_CACHE_ONLY, &jwks, &dd, &why);
+		if (dd.json)
+			tool_print_doc("", "discovery_url", &dd);
+		if (rc == 0)
+			tool_print_doc(disco ? "  " : "", disco ? "jwks_uri" : "jwks_url", &jwks);
+		else
+			printf("%s: %s\n", disco ? "discovery_url" : "jwks_url", why.msg);
+		pj_doc_free(&jwks);
+		pj_doc_free(&dd);
+	}
 }
 
 int cmd_keys(struct tool *t, int argc, char **argv)
@@ -69,6 +98,7 @@ int cmd_keys(struct tool *t, int argc, char **argv)
 		return EXIT_USAGE;
 	printf("%-24s %-16s %-6s %s\n", "KID", "TYPE", "ALG", "SOURCE");
 	pj_keys_list(&cfg, show, bad, &c, &e);
+	show_cache(&cfg);
 	pj_config_free(&cfg);
 	return c.bad ? EXIT_REJECTED : 0;
 }

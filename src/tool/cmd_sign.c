@@ -79,12 +79,12 @@ static char *make_token(const struct pj_key *key, enum pj_alg alg, json_t *heade
 	char *s = pj_b64url_encode(sig, siglen);
 	if (!s || asprintf(&out, "%s.%s", input, s) < 0)
 		out = NULL;
-	free(s);
+	pj_free_secret(s, s ? strlen(s) : 0);
 done:
 	free(h);
 	free(p);
 	free(input);
-	free(sig);
+	pj_free_secret(sig, siglen);
 	return out;
 }
 
@@ -202,7 +202,7 @@ int cmd_sign(struct tool *t, int argc, char **argv)
 	puts(token);
 	rc = 0;
 done:
-	free(token);
+	pj_free_secret(token, token ? strlen(token) : 0);
 	json_decref(header);
 	json_decref(claims);
 	json_decref(a.aud);

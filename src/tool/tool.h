@@ -31,6 +31,15 @@ int tool_parse_time(const char *s, long long *out);
 int cmd_verify(struct tool *t, int argc, char **argv);
 int cmd_sign(struct tool *t, int argc, char **argv);
 int cmd_keys(struct tool *t, int argc, char **argv);
+/* fetch: refresh the cache of every jwks_url and discovery_url now. */
+int cmd_fetch(struct tool *t, int argc, char **argv);
+
+/* "EC/P-256", "RSA/2048"...: a key's type for listings. */
+struct pj_key;
+void tool_key_type(const struct pj_key *k, char *buf, size_t n);
+/* One line on a fetched or cached document: age and freshness. */
+struct pj_doc;
+void tool_print_doc(const char *indent, const char *what, const struct pj_doc *d);
 /* revoke, unrevoke, list, prune, check, reindex, allow, unallow */
 int cmd_revoke(struct tool *t, const char *cmd, int argc, char **argv);
 

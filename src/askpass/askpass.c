@@ -1,0 +1,195 @@
+/* pam_jwt-askpass: answers a password prompt with a JWT, for ssh
+ * (SSH_ASKPASS) and sudo (SUDO_ASKPASS, sudo -A), so that nobody pastes
+ * tokens into terminals.  The token comes from $PAM_JWT_TOKEN_FILE, or else
+ * from the output of $PAM_JWT_TOKEN_COMMAND (run by /bin/sh with the prompt
+ * as $1).  It prints the token and a newline on stdout and nothing else;
+ * errors go to stderr with exit status 1, never with any of the token.
+ *
+ * The token file is a bearer credential, held to ssh's rules for private
+ * keys: a regular file owned by the user, not readable or writable by group
+ * or others.  Yes/no questions (ssh's host key confirmation) are never
+ * answered. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_TOKEN 16384 /* the module's limit (PJ_MAX_TOKEN) */
+#define SUDO_MAX  511	/* what sudo hands to PAM */
+#define SSH_MAX	  1023	/* what the OpenSSH client sends */
+
+static const char *prog = "pam_jwt-askpass";
+
+static void wipe(void *p, size_t n)
+{
+	explicit_bzero(p, n);
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
+/* Reads fd into buf (at most MAX_TOKEN bytes, one more to see overflow). */
+static ssize_t read_all(int fd, char *buf)
+{
+	size_t len = 0;
+	while (len <= MAX_TOKEN) {
+		ssize_t r = read(fd, buf + len, MAX_TOKEN + 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	return (ssize_t)len;
+}
+
+static ssize_t from_file(const char *path, char *buf)
+{
+	struct stat st;
+	/* O_NONBLOCK: a FIFO put in its place must not hang the login. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return fail("cannot open PAM_JWT_TOKEN_FILE %s", path);
+	ssize_t n = -1;
+	if (fstat(fd, &st) != 0)
+		fail("cannot stat %s", path);
+	else if (!S_ISREG(st.st_mode))
+		fail("%s is not a regular file", path);
+	else if (st.st_uid != getuid())
+		fail("%s is not owned by the user running pam_jwt-askpass", path);
+	else if (st.st_mode & 077)
+		fail("%s is accessible by group or others: chmod 600 it (a token is a "
+		     "credential)",
+		     path);
+	else if ((n = read_all(fd, buf)) < 0)
+		fail("cannot read %s", path);
+	close(fd);
+	return n;
+}
+
+static ssize_t from_command(const char *cmd, const char *prompt, char *buf)
+{
+	int p[2], status;
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return fail("cannot make a pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		return fail("cannot fork");
+	if (pid == 0) {
+		dup2(p[1], STDOUT_FILENO);
+		execl("/bin/sh", "sh", "-c", cmd, prog, prompt, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	ssize_t n = read_all(p[0], buf);
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return fail("cannot wait for PAM_JWT_TOKEN_COMMAND");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return fail("PAM_JWT_TOKEN_COMMAND failed");
+	if (n < 0)
+		return fail("cannot read the output of PAM_JWT_TOKEN_COMMAND");
+	return n;
+}
+
+/* Trims surrounding white space in place and checks the JWS compact shape
+ * (base64url and exactly two dots), so that nothing else, say a file holding
+ * something other than a token, is ever sent as a password. */
+static int token_shape(char *buf, size_t *n)
+{
+	size_t start = 0, end = *n, dots = 0;
+	while (start < end && strchr(" \t\r\n", buf[start]))
+		start++;
+	while (end > start && strchr(" \t\r\n", buf[end - 1]))
+		end--;
+	if (end - start > MAX_TOKEN)
+		return fail("the token is longer than %d bytes", MAX_TOKEN);
+	for (size_t i = start; i < end; i++) {
+		char c = buf[i];
+		if (c == '.')
+			dots++;
+		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			   (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return fail("the input is not a JWT (one line of base64url and dots)");
+	}
+	if (dots != 2 || end == start)
+		return fail("the input is not a JWT (three parts separated by dots)");
+	memmove(buf, buf + start, end - start);
+	*n = end - start;
+	return 0;
+}
+
+static int write_all(const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(STDOUT_FILENO, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static char buf[MAX_TOKEN + 2];
+	const char *prompt = argc > 1 ? argv[1] : "";
+	const char *file = getenv("PAM_JWT_TOKEN_FILE"), *cmd = getenv("PAM_JWT_TOKEN_COMMAND");
+	const char *kind = getenv("SSH_ASKPASS_PROMPT");
+	ssize_t got;
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("usage: SSH_ASKPASS=%s SSH_ASKPASS_REQUIRE=force ssh HOST\n"
+		       "       SUDO_ASKPASS=%s sudo -A COMMAND\n"
+		       "Prints the JWT in $PAM_JWT_TOKEN_FILE (mode 0600, yours), or else the\n"
+		       "output of $PAM_JWT_TOKEN_COMMAND (run by /bin/sh, the prompt as $1).\n",
+		       prog, prog);
+		return 0;
+	}
+	/* ssh asks for a confirmation ("confirm") or shows a notice ("none"):
+	 * neither wants a secret. */
+	if (kind && strcmp(kind, "none") == 0)
+		return 0;
+	if ((kind && strcmp(kind, "confirm") == 0) || strstr(prompt, "(yes/no")) {
+		fail("not answering a yes/no question: %s", prompt);
+		return 1;
+	}
+	if (file && *file)
+		got = from_file(file, buf);
+	else if (cmd && *cmd)
+		got = from_command(cmd, prompt, buf);
+	else
+		got = fail("set PAM_JWT_TOKEN_FILE or PAM_JWT_TOKEN_COMMAND");
+	size_t n = got < 0 ? 0 : (size_t)got;
+	int rc = 1;
+	if (got >= 0 && token_shape(buf, &n) == 0) {
+		if (n > SSH_MAX || (n > SUDO_MAX && strstr(prompt, "sudo")))
+			fprintf(stderr,
+				"%s: note: the token is %zu bytes; sudo passes at most %d to PAM "
+				"and the OpenSSH client sends at most %d\n",
+				prog, n, SUDO_MAX, SSH_MAX);
+		buf[n] = '\n';
+		rc = write_all(buf, n + 1) == 0 ? 0 : 1;
+	}
+	wipe(buf, sizeof(buf));
+	return rc;
+}

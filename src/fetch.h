@@ -1,0 +1,82 @@
+/* Keys from the identity provider: JWKS documents over HTTPS (jwks_url) or
+ * found through OIDC discovery (discovery_url), kept in cache_dir.
+ *
+ * libcurl is dlopen'ed only at the moment a fetch is needed, so a login whose
+ * keys are fresh in the cache never loads it and the module does not link it.
+ * The cache holds one file per URL (named by the URL's SHA-256), written
+ * atomically and readable by everyone; beside it, FILE.stamp records when a
+ * login last fetched that URL, so that logins fetch a URL at most once per
+ * jwks_refetch_interval across all processes. */
+#ifndef PJ_FETCH_H
+#define PJ_FETCH_H
+
+#include <jansson.h>
+#include <time.h>
+
+#include "err.h"
+
+struct pj_config;
+
+/* The options' defaults (jwks_max_stale: 7 days). */
+#define PJ_DEFAULT_CACHE_DIR		 "/var/cache/pam_jwt"
+#define PJ_DEFAULT_FETCH_TIMEOUT	 3
+#define PJ_DEFAULT_JWKS_TTL_MIN		 300
+#define PJ_DEFAULT_JWKS_TTL_MAX		 86400
+#define PJ_DEFAULT_JWKS_MAX_STALE	 604800
+#define PJ_DEFAULT_JWKS_REFETCH_INTERVAL 60
+/* Freshness when the server sends no Cache-Control max-age. */
+#define PJ_DEFAULT_TTL 3600
+/* Larger responses are refused while they arrive. */
+#define PJ_FETCH_MAX (1024 * 1024)
+#define PJ_URL_MAX   1024
+#define PJ_ETAG_MAX  256
+
+/* An https:// URL without user name or password, printable ASCII, at most
+ * PJ_URL_MAX bytes: the only URLs fetched (configured ones, jwks_uri). */
+int pj_url_check(const char *url, pj_err *e);
+
+/* One login's (or one tool source's) fetching: every fetch it makes shares a
+ * single budget of fetch_timeout seconds, from the first fetch on. */
+struct pj_fetch_call {
+	long long deadline_ms; /* CLOCK_MONOTONIC; 0 until the first fetch */
+};
+
+enum pj_want {
+	PJ_WANT_CACHED,	    /* a login: the cache while fresh, else fetch */
+	PJ_WANT_NEWER,	    /* a login whose kid is missing: refetch (rate-limited) */
+	PJ_WANT_NOW,	    /* pam_jwt-tool fetch: fetch regardless */
+	PJ_WANT_CACHE_ONLY, /* pam_jwt-tool keys: whatever is cached, never fetch */
+};
+
+enum pj_origin {
+	PJ_ORIGIN_CACHE,	/* fresh in the cache */
+	PJ_ORIGIN_STALE,	/* stale, used because no fetch succeeded (note says why) */
+	PJ_ORIGIN_FETCHED,	/* HTTP 200 */
+	PJ_ORIGIN_NOT_MODIFIED, /* HTTP 304: the cached copy revalidated */
+};
+
+struct pj_doc {
+	json_t *json;
+	char *url;	/* where it came from (for discovery: the jwks_uri) */
+	char *path;	/* its cache file */
+	time_t fetched; /* when the server last confirmed it */
+	long age;	/* seconds since then */
+	long ttl;	/* its freshness lifetime: max-age clamped to the ttl options */
+	long max_stale; /* usable until age reaches this */
+	enum pj_origin origin;
+	int stored; /* written to the cache by this call */
+	char etag[PJ_ETAG_MAX + 1];
+	pj_err note; /* why a stale copy was used, or why nothing was stored */
+};
+
+/* The JWKS of a jwks_url (discovery 0) or of the jwks_uri a discovery_url
+ * names (discovery 1; disco, if non-NULL, gets that document).
+ * Returns 0 with jwks filled; -1 with e filled (nothing usable); with
+ * PJ_WANT_NEWER also 1 when nothing newer was obtained (e says why: the
+ * refetch interval, a failure, or 304). */
+int pj_fetch_jwks(const struct pj_config *cfg, struct pj_fetch_call *call, const char *url,
+		  int discovery, enum pj_want want, struct pj_doc *jwks, struct pj_doc *disco,
+		  pj_err *e);
+void pj_doc_free(struct pj_doc *d);
+
+#endif

@@ -1,0 +1,155 @@
+/* pam_jwt-tool fetch: refresh the cached keys of every URL source now, so
+ * that logins find them fresh and never wait for the network (the systemd
+ * timer in conf/ runs this). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fetch.h"
+#include "keys.h"
+#include "tool.h"
+
+static const char help[] =
+	"usage: pam_jwt-tool [--config FILE] fetch [--ahead SECONDS]\n"
+	"Fetches every jwks_url and discovery_url (and the jwks_uri it names) now,\n"
+	"revalidating cached copies with If-None-Match, stores them in cache_dir\n"
+	"and reports per source: the outcome, how long it stays fresh, its keys\n"
+	"(kid, type, alg).  The jwks_refetch_interval of logins does not apply.\n"
+	"  --ahead SECONDS  only sources not cached or turning stale within SECONDS\n"
+	"Exit 0 when every source is fetched and cached (or fresh enough for\n"
+	"--ahead), 1 when one is not (logins keep using its cached copy until\n"
+	"jwks_max_stale), 2 for usage or configuration errors.\n";
+
+void tool_print_doc(const char *indent, const char *what, const struct pj_doc *d)
+{
+	static const char *origins[] = { "cached", "cached", "fetched (HTTP 200)",
+					 "not modified (HTTP 304)" };
+	char state[160];
+	if (d->origin != PJ_ORIGIN_STALE && d->age < d->ttl)
+		snprintf(state, sizeof(state), "fresh for %ld s more", d->ttl - d->age);
+	else if (d->age <= d->max_stale)
+		snprintf(state, sizeof(state),
+			 "stale, used while the server is unreachable for %ld s more",
+			 d->max_stale - d->age);
+	else
+		snprintf(state, sizeof(state), "expired: over jwks_max_stale (%ld s)",
+			 d->max_stale);
+	size_t nkeys = json_array_size(json_object_get(d->json, "keys"));
+	char keys[32] = "";
+	if (json_is_array(json_object_get(d->json, "keys")))
+		snprintf(keys, sizeof(keys), ", %zu key%s", nkeys, nkeys == 1 ? "" : "s");
+	printf("%s%s %s: %s%s, age %ld s, %s%s%s\n", indent, what, d->url, origins[d->origin], keys,
+	       d->age, state, d->etag[0] ? ", etag " : "", d->etag);
+	if (d->note.msg[0])
+		printf("%s  note: %s\n", indent, d->note.msg);
+}
+
+static void print_keys(const char *indent, const struct pj_doc *d)
+{
+	json_t *keys = json_object_get(d->json, "keys"), *jwk;
+	size_t i;
+	json_array_foreach (keys, i, jwk) {
+		char source[600], type[64];
+		struct pj_key key;
+		pj_err why;
+		snprintf(source, sizeof(source), "%s#%zu", d->url, i);
+		if (pj_jwk_to_key(jwk, 0, source, &key, &why) != 0) {
+			printf("%s  key #%zu: cannot be used: %s\n", indent, i, why.msg);
+			continue;
+		}
+		tool_key_type(&key, type, sizeof(type));
+		printf("%s  kid %-24s %-16s %s\n", indent, key.kid ? key.kid : "-", type,
+		       key.alg >= 0 ? pj_alg_name((enum pj_alg)key.alg) : "-");
+		pj_key_clear(&key);
+	}
+}
+
+/* Fresh enough not to bother the server with --ahead? */
+static int fresh_ahead(const struct pj_config *cfg, const char *url, int disco, long ahead)
+{
+	struct pj_fetch_call call = { 0 };
+	struct pj_doc jwks, dd;
+	memset(&dd, 0, sizeof(dd));
+	int ok = pj_fetch_jwks(cfg, &call, url, disco, PJ_WANT_CACHE_ONLY, &jwks, &dd, NULL) == 0 &&
+		 jwks.ttl - jwks.age > ahead && (!disco || dd.ttl - dd.age > ahead);
+	pj_doc_free(&jwks);
+	pj_doc_free(&dd);
+	return ok;
+}
+
+static int fetch_one(const struct pj_config *cfg, const char *url, int disco, long ahead)
+{
+	const char *what = disco ? "discovery_url" : "jwks_url";
+	if (ahead >= 0 && fresh_ahead(cfg, url, disco, ahead)) {
+		printf("%s %s: skipped, fresh for more than %ld s\n", what, url, ahead);
+		return 0;
+	}
+	/* Every source gets the whole fetch_timeout: this is not a login. */
+	struct pj_fetch_call call = { 0 };
+	struct pj_doc jwks, dd;
+	pj_err why;
+	memset(&dd, 0, sizeof(dd));
+	int rc = pj_fetch_jwks(cfg, &call, url, disco, PJ_WANT_NOW, &jwks, &dd, &why);
+	int stored = rc == 0 && jwks.stored && (!disco || dd.stored);
+	if (dd.json)
+		tool_print_doc("", what, &dd);
+	if (rc == 0) {
+		tool_print_doc(disco ? "  " : "", disco ? "jwks_uri" : what, &jwks);
+		print_keys(disco ? "  " : "", &jwks);
+	} else {
+		printf("%s %s: FAILED: %s\n", what, url, why.msg);
+		/* What logins fall back on meanwhile. */
+		struct pj_doc old, od;
+		memset(&od, 0, sizeof(od));
+		if (pj_fetch_jwks(cfg, &call, url, disco, PJ_WANT_CACHE_ONLY, &old, &od, &why) == 0)
+			tool_print_doc("  ", "kept", &old);
+		else
+			printf("  nothing cached: %s\n", why.msg);
+		pj_doc_free(&old);
+		pj_doc_free(&od);
+	}
+	pj_doc_free(&jwks);
+	pj_doc_free(&dd);
+	return stored ? 0 : -1;
+}
+
+int cmd_fetch(struct tool *t, int argc, char **argv)
+{
+	struct pj_config cfg;
+	long ahead = -1;
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		int m;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(help, stdout);
+			return 0;
+		}
+		if ((m = tool_opt(argc, argv, &i, "--ahead", &v)) != 0) {
+			char *end;
+			if (m < 0)
+				return EXIT_USAGE;
+			ahead = strtol(v, &end, 10);
+			if (!*v || *end || ahead < 0) {
+				fprintf(stderr, "pam_jwt-tool: fetch: --ahead needs seconds\n");
+				return EXIT_USAGE;
+			}
+			continue;
+		}
+		fprintf(stderr, "pam_jwt-tool: fetch: unexpected argument %s\n%s", argv[i], help);
+		return EXIT_USAGE;
+	}
+	if (tool_load_config(t, &cfg) != 0)
+		return EXIT_USAGE;
+	size_t nurl = cfg.jwks_url.n, total = nurl + cfg.discovery_url.n;
+	int failed = 0;
+	if (total == 0)
+		printf("no jwks_url or discovery_url configured: nothing to fetch\n");
+	for (size_t i = 0; i < total; i++) {
+		int disco = i >= nurl;
+		const char *url = disco ? cfg.discovery_url.v[i - nurl] : cfg.jwks_url.v[i];
+		if (fetch_one(&cfg, url, disco, ahead) != 0)
+			failed = 1;
+	}
+	pj_config_free(&cfg);
+	return failed ? EXIT_REJECTED : 0;
+}
