@@ -1,0 +1,381 @@
+#!/bin/bash
+# Keys from the identity provider: jwks_url / discovery_url over HTTPS against
+# a local server (tests/helpers/jwks_server.py, 127.0.0.1 only) with a test CA
+# made here by the openssl CLI; the cache, outages, rotation, the refetch
+# rate limit, TLS and size limits, timeouts, and that libcurl is loaded only
+# when a fetch happens.  Logins go through pamtester (pam_run) where the
+# module matters, pam_jwt-tool elsewhere (same code, src/verify.c).
+#
+# Ages are faked by rewriting the "fetched SECONDS" metadata line of a cache
+# file (the time the server last confirmed the copy) and by back-dating the
+# FILE.stamp next to it with touch (its mtime is the last login-driven fetch).
+. "$(dirname "$0")/../lib.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	# The module trusts only cache files that belong to root.
+	skip "keys from the identity provider" "needs root"
+	finish
+	exit 0
+fi
+PY=/usr/bin/python3
+SRV=$ROOT/tests/helpers/jwks_server.py
+PIDS=()
+# KEEP=1 keeps $T for a look afterwards.
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	if [ -n "${KEEP:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+note() { echo "# $*"; }
+ms() { date +%s%3N; }
+
+# ---- certificates: a test CA, a second CA, and server certificates ----
+ca() { # NAME
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-keyout "$T/$1.key" -out "$T/$1.pem" -subj "/CN=pam_jwt test $1" \
+		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign \
+		2>/dev/null
+}
+cert() { # NAME CA SAN
+	printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$3" \
+		>"$T/$1.ext"
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$1.key" \
+		-out "$T/$1.csr" -subj "/CN=$1" 2>/dev/null &&
+		openssl x509 -req -in "$T/$1.csr" -CA "$T/$2.pem" -CAkey "$T/$2.key" \
+			-CAcreateserial -days 2 -extfile "$T/$1.ext" -out "$T/$1.pem" 2>/dev/null
+}
+ca ca && ca otherca && cert good ca "IP:127.0.0.1,DNS:localhost" &&
+	cert badca otherca "IP:127.0.0.1,DNS:localhost" && cert badhost ca "DNS:wrong.example" &&
+	chmod 644 "$T"/*.pem || { notok "make the test CA and certificates"; finish; exit 1; }
+
+# ---- servers ----
+start() { # DIR CERT [PORT]
+	mkdir -p "$T/$1"
+	rm -f "$T/$1/port"
+	$PY "$SRV" serve --cert "$T/$2.pem" --key "$T/$2.key" --dir "$T/$1" --port "${3:-0}" &
+	PIDS+=($!)
+	eval "pid_$1=$!"
+	for _ in $(seq 100); do [ -s "$T/$1/port" ] && break; sleep 0.05; done
+	eval "port_$1=$(cat "$T/$1/port")"
+}
+stop() { local p; eval "p=\$pid_$1"; kill "$p"; wait "$p" 2>/dev/null; }
+mode() { echo "$2" >"$T/$1/mode"; }
+hits() { cat "$T/$1/requests.log" 2>/dev/null | grep -c "^$2 "; } # DIR PATH: requests seen
+cfile() { echo "$T/cache/$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)"; } # URL: its cache
+
+gen_key ES256 k1 && gen_key ES256 k2 && gen_key ES256 evil || { notok "keys"; finish; exit 1; }
+start idp good
+start idp2 badca
+start idp3 badhost
+$PY "$SRV" jwks k1="$T/k1.pub" >"$T/idp/jwks.json"
+cp "$T/idp/jwks.json" "$T/idp2/jwks.json"
+cp "$T/idp/jwks.json" "$T/idp3/jwks.json"
+P=$port_idp
+URL=https://127.0.0.1:$P/jwks
+mkdir -m 755 "$T/cache"
+CACHE=$(cfile "$URL")
+
+# conf NAME [key=value...]: $T/NAME.conf with the common settings.
+conf() {
+	local n=$1
+	shift
+	{
+		echo "ca_file = $T/ca.pem"
+		echo "cache_dir = $T/cache"
+		echo "algorithms = ES256"
+		echo "issuer = https://idp.test"
+		printf '%s\n' "$@"
+	} >"$T/$n.conf"
+}
+conf idp "jwks_url = $URL"
+service idp "auth required $MODULE conf=$T/idp.conf"
+sign() { "$TOOL" sign --key "$T/$1.key" --alg ES256 --kid "$2" --iss https://idp.test --sub alice; }
+verify() { "$TOOL" verify --config "$T/$1.conf" "$2" 2>"$T/verify.err" >/dev/null; }
+# age FILE SECONDS: the cached copy was last confirmed SECONDS ago.
+age() { sed -i "s/^fetched .*/fetched $(($(date +%s) - $2))/" "$1"; }
+# unstamp FILE: no login fetched it for an hour (the refetch interval is over).
+unstamp() { touch -d "@$(($(date +%s) - 3600))" "$1.stamp"; }
+cc -shared -fPIC -O2 -o "$T/maps.so" "$ROOT/tests/helpers/maps_at_exit.c" ||
+	{ notok "build the maps shim"; finish; exit 1; }
+# login_maps USER TOKEN: pam_run that also leaves the process's maps in $T/maps.
+login_maps() { PJ_MAPS_OUT=$T/maps LOGSHIM="$LOGSHIM $T/maps.so" pam_run idp "$@"; }
+
+t1=$(sign k1 k1)
+
+# ---- the module and the tool never link libcurl ----
+check "the module has no NEEDED libcurl (dlopen'ed on demand)" \
+	bash -c "! readelf -d '$MODULE' | grep -q libcurl"
+check "the tool has no NEEDED libcurl" bash -c "! readelf -d '$TOOL' | grep -q libcurl"
+
+# ---- a fetched key, then the cache ----
+login_maps alice "$t1"
+check "a login with a key fetched from jwks_url is accepted" test $? = 0
+check "  ...and logged as accepted" log_has "outcome=accepted"
+check "  ...after exactly one request to the server" test "$(hits idp /jwks)" = 1
+check "  ...and that login loaded libcurl (the maps check can see it)" grep -q libcurl "$T/maps"
+check "the cache file is named by the URL's SHA-256, root's, mode 0644" \
+	test "$(stat -c %U:%a "$CACHE" 2>/dev/null)" = root:644
+check "  ...and records URL, fetch time, max-age and ETag before the body" \
+	bash -c "head -5 '$CACHE' | grep -q '^url $URL\$' && grep -q '^etag \"' '$CACHE'"
+login_maps alice "$t1"
+check "a second login is accepted from the fresh cache" test $? = 0
+check "  ...without a request" test "$(hits idp /jwks)" = 1
+# (pam_end unloads the module itself; libcurl, once loaded, stays: RTLD_NODELETE.)
+check "a login with fresh keys in the cache does not load libcurl" \
+	bash -c "grep -q libpam.so '$T/maps' && ! grep -q libcurl '$T/maps'"
+
+# ---- outage ----
+stop idp
+pam_run idp alice "$t1"
+check "server stopped, fresh cache: accepted" test $? = 0
+age "$CACHE" 7200 && unstamp "$CACHE"
+s=$(ms)
+pam_run idp alice "$t1"
+rc=$? el=$(($(ms) - s))
+check "server stopped, stale cache (2 h, within jwks_max_stale): accepted (${el} ms)" test $rc = 0
+age "$CACHE" $((8 * 86400)) && unstamp "$CACHE"
+pam_run idp alice "$t1"
+check "server stopped, cache 8 days old (over jwks_max_stale 7 d): refused" test $? != 0
+check "  ...the reason names jwks_max_stale" log_has "over jwks_max_stale"
+verify idp "$t1"
+check "  ...and the tool gives the same reason" grep -q "over jwks_max_stale" "$T/verify.err"
+
+# ---- the server is back; rotation ----
+start idp good "$P"
+rotated=$($PY "$SRV" jwks k2="$T/k2.pub")
+printf '%s\n' "$rotated" >"$T/idp/jwks.json"
+age "$CACHE" 0 && unstamp "$CACHE"
+before=$(hits idp /jwks)
+t2=$(sign k2 k2)
+pam_run idp alice "$t2"
+check "a rotated key (new kid k2, not in the fresh cache) is accepted" test $? = 0
+check "  ...after one refetch" test "$(($(hits idp /jwks) - before))" = 1
+pam_run idp alice "$t2"
+check "  ...and then from the cache without another" test "$(($(hits idp /jwks) - before))" = 1
+pam_run idp alice "$t1"
+check "the retired kid k1 is refused" test $? != 0
+check "  ...without a request (refetched seconds ago): the reason says so" \
+	bash -c "[ $(($(hits idp /jwks) - before)) = 1 ] && tail -n1 '$LOG' | grep -q jwks_refetch_interval"
+
+# ---- 200 tokens with unknown kids ----
+$PY - "$T/k2.key" >"$T/unknown.tokens" <<'PYEOF'
+import sys, time, uuid, jwt
+key = open(sys.argv[1]).read()
+now = int(time.time())
+for _ in range(200):
+    print(jwt.encode({"sub": "alice", "iss": "https://idp.test", "iat": now, "exp": now + 300},
+                     key, algorithm="ES256", headers={"kid": uuid.uuid4().hex}))
+PYEOF
+unstamp "$CACHE"
+before=$(hits idp /jwks)
+xargs -P 4 -I{} "$TOOL" verify --config "$T/idp.conf" {} <"$T/unknown.tokens" >/dev/null 2>&1
+check "200 tokens with unknown kids (4 processes at a time) are refused" test $? != 0
+n=$(($(hits idp /jwks) - before))
+note "unknown kids, jwks_refetch_interval 60: $n fetch(es) for 200 tokens"
+check "  ...and cause exactly one fetch within jwks_refetch_interval (60 s): $n" test "$n" = 1
+conf idp1 "jwks_url = $URL" "jwks_refetch_interval = 1"
+before=$(hits idp /jwks)
+s=$(ms)
+for i in 1 2; do
+	xargs -P 4 -I{} "$TOOL" verify --config "$T/idp1.conf" {} <"$T/unknown.tokens" \
+		>/dev/null 2>&1
+done
+el=$(($(ms) - s)) n=$(($(hits idp /jwks) - before))
+note "unknown kids, jwks_refetch_interval 1: $n fetches for 400 tokens in $el ms"
+check "  ...with an interval of 1 s: at most one per second ($n in $el ms)" \
+	test "$n" -ge 1 -a "$n" -le $((el / 1000 + 1))
+
+# ---- http:// and TLS ----
+"$TOOL" verify --set jwks_url=http://127.0.0.1:$P/jwks "$t2" 2>"$T/verify.err" >/dev/null
+check "jwks_url = http://... is a configuration error (exit 2)" test $? = 2
+check "  ...saying only https:// is fetched" grep -q "only https://" "$T/verify.err"
+service http "auth required $MODULE conf=$T/idp.conf jwks_url=http://127.0.0.1:$P/jwks"
+pam_run http alice "$t2"
+check "  ...and the module refuses every login" test $? != 0
+conf redir "jwks_url = https://127.0.0.1:$P/redirect-http"
+verify redir "$t2"
+check "a redirect to http:// is not followed: refused" test $? = 1
+check "  ...the reason says the protocol is refused ($(tr -d '\n' <"$T/verify.err"))" \
+	grep -qi "protocol" "$T/verify.err"
+conf dischttp "discovery_url = https://127.0.0.1:$P/disco-http"
+verify dischttp "$t2"
+check "a discovery document whose jwks_uri is http:// is refused" test $? = 1
+check "  ...saying so" grep -q "jwks_uri: only https://" "$T/verify.err"
+conf disco "discovery_url = https://127.0.0.1:$P/.well-known/openid-configuration"
+service disco "auth required $MODULE conf=$T/disco.conf"
+pam_run disco alice "$t2"
+check "discovery_url: a login with a key from its jwks_uri is accepted" test $? = 0
+check "  ...the discovery document is cached too" \
+	test -f "$(cfile "https://127.0.0.1:$P/.well-known/openid-configuration")"
+
+conf badca "jwks_url = https://127.0.0.1:$port_idp2/jwks"
+verify badca "$t1"
+check "a server certificate from another CA is refused" test $? = 1
+check "  ...as a certificate problem ($(tr -d '\n' <"$T/verify.err"))" \
+	grep -qi "certificate" "$T/verify.err"
+conf badhost "jwks_url = https://127.0.0.1:$port_idp3/jwks"
+verify badhost "$t1"
+check "a certificate for another host name is refused" test $? = 1
+check "  ...as a name mismatch ($(tr -d '\n' <"$T/verify.err"))" grep -qi "name" "$T/verify.err"
+printf 'jwks_url = %s\ncache_dir = %s\n' "$URL" "$T/nocache" >"$T/noca.conf"
+verify noca "$t2"
+check "without ca_file the system's CAs are used, and do not know the test CA" \
+	grep -qi "certificate" "$T/verify.err"
+check "nothing from those servers was cached" bash -c "! ls '$T/nocache' '$(cfile \
+	"https://127.0.0.1:$port_idp2/jwks")' '$(cfile "https://127.0.0.1:$port_idp3/jwks")' \
+	'$(cfile "https://127.0.0.1:$P/redirect-http")' 2>/dev/null"
+
+chmod 664 "$T/ca.pem"
+conf cafile "jwks_url = https://127.0.0.1:$P/jwks?ca"
+verify cafile "$t1"
+check "a ca_file writable by group is refused" grep -q "ca_file: .*writable by group" "$T/verify.err"
+chmod 644 "$T/ca.pem"
+
+# ---- a server that never answers ----
+mode idp hang
+conf hang "jwks_url = $URL" "fetch_timeout = 2" "cache_dir = $T/hangcache"
+s=$(ms)
+verify hang "$t2"
+rc=$? el=$(($(ms) - s))
+note "a server that never answers, fetch_timeout 2 s: refused after $el ms"
+check "a server that never answers: refused after fetch_timeout (2 s) + at most 1 s ($el ms)" \
+	test $rc = 1 -a "$el" -ge 1900 -a "$el" -le 3000
+check "  ...the reason says so" grep -q "no answer within" "$T/verify.err"
+# Discovery answers after 1.5 s, the JWKS would after another 1.5 s: the
+# JWKS fetch gets only what is left of the one fetch_timeout.
+mode idp slow
+echo 1500 >"$T/idp/delay"
+conf slowd "discovery_url = https://127.0.0.1:$P/.well-known/openid-configuration" \
+	"fetch_timeout = 2" "cache_dir = $T/hangcache"
+s=$(ms)
+verify slowd "$t2"
+rc=$? el=$(($(ms) - s))
+note "discovery (1.5 s) then JWKS (1.5 s more) with fetch_timeout 2 s: refused after $el ms"
+check "discovery then JWKS share one fetch_timeout: refused after $el ms" \
+	test $rc = 1 -a "$el" -le 3000
+check "  ...the JWKS fetch got what was left ($(tr -d '\n' <"$T/verify.err"))" \
+	grep -qE "no answer within [0-9]{1,3} ms" "$T/verify.err"
+mode idp hang
+conf idph "jwks_url = $URL" "fetch_timeout = 2"
+service idph "auth required $MODULE conf=$T/idph.conf"
+age "$CACHE" 7200 && unstamp "$CACHE"
+s=$(ms)
+pam_run idph alice "$t2"
+rc=$? el=$(($(ms) - s))
+note "login with a stale cache while the server hangs: $el ms"
+check "a login with a stale cache while the server hangs is accepted within 3 s ($el ms)" \
+	test $rc = 0 -a "$el" -le 3000
+s=$(ms)
+pam_run idph alice "$t2"
+rc=$? el=$(($(ms) - s))
+note "the next login, the failed attempt being recent: $el ms"
+check "  ...and the next one at once: no new attempt within jwks_refetch_interval ($el ms)" \
+	test $rc = 0 -a "$el" -lt 1000
+
+# ---- size limit and memory ----
+mode idp normal
+# maxrss ARGS...: runs the tool, prints its exit status and peak RSS in KiB.
+maxrss() {
+	$PY -c 'import resource, subprocess, sys
+err = open(sys.argv[1], "w")
+rc = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=err).returncode
+print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$T/rss.err" "$@"
+}
+read -r rc base < <(maxrss "$TOOL" --config "$T/idp.conf" fetch)
+check "tool fetch of the normal JWKS succeeds (peak RSS ${base} KiB)" test "$rc" = 0
+mode idp big
+read -r rc big < <(maxrss "$TOOL" --config "$T/idp.conf" fetch)
+check "a 50 MB response with Content-Length is refused (peak RSS ${big} KiB)" test "$rc" = 1
+mode idp bigstream
+s=$(ms)
+read -r rc stream < <(maxrss "$TOOL" --config "$T/idp.conf" fetch)
+el=$(($(ms) - s))
+note "peak RSS: normal fetch $base KiB, 50 MB with length $big KiB, 50 MB streamed $stream KiB"
+check "a 50 MB response without Content-Length is refused (peak RSS ${stream} KiB, $el ms)" \
+	test "$rc" = 1
+check "  ...memory grows by less than 4 MiB over a normal fetch ($((stream - base)) KiB)" \
+	test $((stream - base)) -lt 4096 -a $((big - base)) -lt 4096
+"$TOOL" --config "$T/idp.conf" fetch >"$T/fetch.out" 2>&1
+check "  ...the reason gives the limit" grep -q "larger than 1048576 bytes" "$T/fetch.out"
+
+# ---- malformed JSON keeps the previous cache ----
+mode idp normal
+"$TOOL" --config "$T/idp.conf" fetch >/dev/null
+cp "$CACHE" "$T/cache.before"
+mode idp malformed
+"$TOOL" --config "$T/idp.conf" fetch >"$T/fetch.out" 2>&1
+check "malformed JSON from the server: tool fetch fails (exit 1)" test $? = 1
+check "  ...saying the document is bad" grep -q "bad document" "$T/fetch.out"
+check "  ...and the cache file is unchanged" cmp -s "$CACHE" "$T/cache.before"
+age "$CACHE" 7200 && unstamp "$CACHE"
+pam_run idp alice "$t2"
+check "  ...and a login still uses the previous keys" test $? = 0
+mode idp normal
+
+# ---- freshness, revalidation, reports ----
+rm -f "$T/idp/max-age"
+"$TOOL" --config "$T/idp.conf" fetch >"$T/fetch.out"
+check "tool fetch revalidates with If-None-Match: HTTP 304" \
+	bash -c "grep -q 'not modified (HTTP 304)' '$T/fetch.out' && tail -n1 '$T/idp/requests.log' | grep -q '^/jwks 304'"
+check "  ...no max-age: fresh for 3600 s" grep -q "fresh for 3600 s" "$T/fetch.out"
+check "  ...and reports kid, type and alg" grep -qE "kid k2 +EC/prime256v1 +ES256" "$T/fetch.out"
+echo 10 >"$T/idp/max-age"
+"$TOOL" --config "$T/idp.conf" fetch >"$T/fetch.out"
+check "max-age=10 is clamped up to jwks_ttl_min (300 s)" grep -q "fresh for 300 s" "$T/fetch.out"
+echo 999999 >"$T/idp/max-age"
+"$TOOL" --config "$T/idp.conf" fetch >"$T/fetch.out"
+check "max-age=999999 is clamped down to jwks_ttl_max (86400 s)" \
+	grep -q "fresh for 86400 s" "$T/fetch.out"
+age "$CACHE" 100
+"$TOOL" --config "$T/idp.conf" keys >"$T/keys.out"
+check "tool keys lists the cached key with its source" \
+	grep -qE "^k2 +EC/prime256v1 +ES256 +https://127.0.0.1:$P/jwks#0" "$T/keys.out"
+check "  ...and the cache's age and freshness" grep -q "age 100 s, fresh for 86300 s" "$T/keys.out"
+before=$(hits idp /jwks)
+"$TOOL" --config "$T/idp.conf" fetch --ahead 3600 >"$T/fetch.out"
+rc=$?
+check "fetch --ahead skips a source that stays fresh long enough" \
+	test "$(hits idp /jwks)" = "$before" -a $rc = 0
+
+# ---- trust: the cache directory and its files ----
+chmod 664 "$CACHE" && unstamp "$CACHE"
+before=$(hits idp /jwks)
+verify idp "$t2"
+check "a group-writable cache file is not used: a fetch replaces it" \
+	test $? = 0 -a "$(($(hits idp /jwks) - before))" = 1 -a "$(stat -c %a "$CACHE")" = 644
+chmod 777 "$T/cache"
+pam_run idp alice "$t2"
+check "a cache_dir writable by others refuses the login" test $? != 0
+check "  ...saying why" log_has "writable by group or others"
+chmod 755 "$T/cache"
+
+# ---- a PAM application that is not root ----
+age "$CACHE" 100000 && unstamp "$CACHE" # stale even for max-age 999999 (86400 s)
+cp "$CACHE" "$T/cache.before"
+before=$(hits idp /jwks)
+setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$TOOL" verify --config "$T/idp.conf" "$t2" >/dev/null 2>"$T/verify.err"
+check "not root, stale cache: the keys are fetched into memory and the login accepted" \
+	test $? = 0 -a "$(($(hits idp /jwks) - before))" = 1
+check "  ...and the cache is left as it was" cmp -s "$CACHE" "$T/cache.before"
+age "$CACHE" 0
+before=$(hits idp /jwks)
+setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$TOOL" verify --config "$T/idp.conf" "$t2" >/dev/null 2>&1
+check "not root, fresh cache: accepted from the cache, no request" \
+	test $? = 0 -a "$(hits idp /jwks)" = "$before"
+
+# ---- the token's jku is never followed ----
+evil=$("$TOOL" sign --key "$T/evil.key" --alg ES256 --kid evil --iss https://idp.test \
+	--sub alice --header "jku=https://127.0.0.1:$P/evil")
+unstamp "$CACHE"
+pam_run idp alice "$evil"
+check "a token naming its own jku is refused" test $? != 0
+check "  ...and its jku is never fetched" bash -c "! grep -q '^/evil' '$T/idp/requests.log'"
+
+# ---- the systemd units ----
+check "pam_jwt-fetch.service runs pam_jwt-tool fetch" \
+	grep -qE "^ExecStart=.*pam_jwt-tool fetch" "$ROOT/conf/pam_jwt-fetch.service"
+check "pam_jwt-fetch.timer starts it" grep -q "^Unit=pam_jwt-fetch.service" \
+	"$ROOT/conf/pam_jwt-fetch.timer"
+finish
