@@ -24,9 +24,22 @@ void closelog(void)
 {
 }
 
+/* sshd empties environ in the child that runs keyboard-interactive PAM
+ * authentication: the path is remembered when the shim is loaded. */
+static char saved_path[4096];
+
+__attribute__((constructor)) static void save_path(void)
+{
+	const char *p = getenv("PJ_LOG_FILE");
+	if (p && strlen(p) < sizeof(saved_path))
+		strcpy(saved_path, p);
+}
+
 void vsyslog(int priority, const char *fmt, va_list ap)
 {
 	const char *path = getenv("PJ_LOG_FILE");
+	if (!path && saved_path[0])
+		path = saved_path;
 	char line[4096];
 	int n = snprintf(line, sizeof(line), "<%d> ", priority);
 	if (!path || n < 0)
