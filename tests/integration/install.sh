@@ -15,6 +15,20 @@ check "nothing is installed outside DESTDIR" \
 v=$("$T/root/usr/sbin/pam_jwt-tool" --version)
 check "the installed tool reports its version ($v)" \
 	bash -c "grep -Eq '^pam_jwt-tool [0-9]+\.[0-9]+\.[0-9]+$' <<<'$v'"
+if command -v scdoc >/dev/null; then
+	m=""
+	for p in man8/pam_jwt.8 man5/pam_jwt.conf.5 man8/pam_jwt-tool.8; do
+		[ -s "$T/root/usr/share/man/$p" ] || m="$m $p"
+	done
+	check "the manual pages land in PREFIX/share/man${m:+ (missing:$m)}" test -z "$m"
+else
+	skip "the manual pages land in PREFIX/share/man" "scdoc is not installed"
+fi
+if [ -x "$B/pam_jwt-askpass" ]; then
+	check "pam_jwt-askpass and its manual page land in PREFIX/bin and man1" bash -c \
+		"[ -x '$T/root/usr/bin/pam_jwt-askpass' ] &&
+		 { ! command -v scdoc >/dev/null || [ -s '$T/root/usr/share/man/man1/pam_jwt-askpass.1' ]; }"
+fi
 echo "# edited" >>"$T/root/etc/security/pam_jwt.conf"
 make -s -C "$ROOT" install DESTDIR="$T/root" PREFIX=/usr >/dev/null 2>&1
 check "a second install keeps an existing configuration" \
