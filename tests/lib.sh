@@ -3,7 +3,9 @@
 # and TAP output ("ok N - ...", "not ok N - ...").
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-B=$ROOT/build
+# PJ_BUILD runs the same tests against another build (tests/integration/
+# sanitizers.sh: build/san); PJ_PRELOAD goes first in LD_PRELOAD (its libasan).
+B=${PJ_BUILD:-$ROOT/build}
 TOOL=$B/pam_jwt-tool
 MODULE=$B/pam_jwt.so
 LOGSHIM=$B/tests/logshim.so
@@ -47,7 +49,8 @@ pam_run() {
 	local svc=$1 user=$2 input=$3
 	shift 3
 	[ $# -gt 0 ] || set -- authenticate
-	printf '%s\n' "$input" | LD_PRELOAD="libpam_wrapper.so $LOGSHIM" PAM_WRAPPER=1 \
+	printf '%s\n' "$input" |
+		LD_PRELOAD="${PJ_PRELOAD:+$PJ_PRELOAD }libpam_wrapper.so $LOGSHIM" PAM_WRAPPER=1 \
 		PAM_WRAPPER_USE_SYSLOG=1 PAM_WRAPPER_SERVICE_DIR="$T/svc" PJ_LOG_FILE="$LOG" \
 		pamtester "$svc" "$user" "$@" >"$T/pamtester.out" 2>&1
 }

@@ -1,0 +1,286 @@
+#!/bin/bash
+# Faults through the real module (pamtester + pam_wrapper): files that cannot
+# be read, files with the wrong owner or mode, a revocation file replaced and
+# writers killed while logins run, a full filesystem under the revocation file
+# and the one-time record.  Every case must fail closed and lose no revocation.
+# Not repeated here (tests/integration/revocation.sh has them): kill -9 of a
+# lone writer at random points and between write and rename, ENOSPC before the
+# rename, a group-writable revocation file; tests/integration/pamtester.sh: a
+# group-writable configuration, a missing key file.
+. "$(dirname "$0")/../lib.sh"
+
+gen_key ES256 es || { notok "generate keys"; finish; exit 1; }
+REV=$T/rev
+cat >"$T/pam_jwt.conf" <<CONF
+key_file = $T/es.pub
+algorithms = ES256
+issuer = https://idp.test
+revocation_file = $REV
+CONF
+(umask 022 && : >"$REV")
+service jwt "auth required $MODULE conf=$T/pam_jwt.conf"
+tool() { "$TOOL" --config "$T/pam_jwt.conf" "$@"; }
+sign() { "$TOOL" sign --key "$T/es.key" --alg ES256 --iss https://idp.test "$@"; }
+good=$(sign --sub alice --claim jti=good-1)
+bad=$(sign --sub alice --claim jti=revoked-1)
+tool revoke --jti revoked-1 >/dev/null
+pam_run jwt alice "$good"
+check "baseline: the good token is accepted" test $? = 0
+pam_run jwt alice "$bad"
+check "baseline: the revoked token is refused" test $? != 0
+
+# svc NAME ARGS: a service for the module with these arguments.
+svc() { local n=$1; shift; service "$n" "auth required $MODULE $*"; }
+# refused DESCRIPTION SERVICE LOGTEXT: the good token is refused, and why.
+refused() {
+	pam_run "$2" alice "$good"
+	local rc=$?
+	check "$1: refused" test $rc != 0
+	check "$1: the log says \"$3\"" log_has "$3"
+}
+
+# ---- a file that cannot be read ----
+# root reads any file whatever its mode, so "unreadable" needs other means:
+# /proc/self/mem is a root-owned 0600 regular file whose first page is never
+# mapped (read fails with EIO); a write-only sysfs attribute (mode 0200, such
+# as /sys/bus/pci/rescan) cannot be opened for reading even by root (EACCES,
+# and opening it to read triggers nothing); and a non-root PAM application (a
+# screen locker) meets a 0600 root-owned file for real (below, as nobody).
+svc mem "conf=$T/pam_jwt.conf key_file=/proc/self/mem"
+refused "key_file is unreadable even for root (/proc/self/mem, EIO)" mem \
+	"cannot read /proc/self/mem: Input/output error"
+svc memjwks "conf=$T/pam_jwt.conf jwks_file=/proc/self/mem key_file=$T/es.pub"
+pam_run memjwks alice "$good"
+check "an unreadable jwks_file after a key_file that verifies: accepted (never read)" \
+	test $? = 0
+grep -v key_file "$T/pam_jwt.conf" >"$T/nokey.conf"
+svc memjwks2 "conf=$T/nokey.conf jwks_file=/proc/self/mem"
+refused "an unreadable jwks_file" memjwks2 "jwks_file: cannot read /proc/self/mem"
+wo=$(find /sys/bus /sys/class -maxdepth 2 -type f -perm 0200 2>/dev/null | head -n 1)
+if [ -n "$wo" ] && ! head -c1 "$wo" >/dev/null 2>&1; then
+	svc wokey "conf=$T/pam_jwt.conf key_file=$wo"
+	refused "key_file root cannot open ($wo, EACCES)" wokey "cannot open $wo: Permission denied"
+	svc worev "conf=$T/pam_jwt.conf revocation_file=$wo"
+	refused "revocation_file root cannot open ($wo): refused, not taken as empty" worev \
+		"$wo: Permission denied"
+else
+	skip "files root cannot open" "no write-only sysfs attribute here"
+fi
+mkfifo "$T/fifo"
+svc fifo "conf=$T/pam_jwt.conf key_file=$T/fifo"
+s=$SECONDS
+refused "a FIFO as key file (nobody writes to it)" fifo "is not a regular file"
+check "a FIFO as key file does not hang the login ($((SECONDS - s)) s)" test $((SECONDS - s)) -lt 5
+mkdir "$T/keydir"
+svc dir "conf=$T/pam_jwt.conf key_file=$T/keydir"
+refused "a directory as key file" dir "is not a regular file"
+svc fiforev "conf=$T/pam_jwt.conf revocation_file=$T/fifo"
+refused "a FIFO as revocation file" fiforev "is not a regular file"
+
+if command -v setpriv >/dev/null; then
+	# The same login in a process running as nobody.
+	nobody_run() { # SERVICE TOKEN
+		: >"$T/nobody.log" && chmod 666 "$T/nobody.log"
+		printf '%s\n' "$2" | setpriv --reuid=65534 --regid=65534 --clear-groups env \
+			LD_PRELOAD="${PJ_PRELOAD:+$PJ_PRELOAD }libpam_wrapper.so $LOGSHIM" \
+			PAM_WRAPPER=1 PAM_WRAPPER_USE_SYSLOG=1 PAM_WRAPPER_SERVICE_DIR="$T/svc" \
+			PJ_LOG_FILE="$T/nobody.log" pamtester "$1" alice authenticate \
+			>/dev/null 2>&1
+	}
+	nobody_run jwt "$good"
+	check "as nobody: the good token is accepted (all files 0644)" test $? = 0
+	cp "$T/es.pub" "$T/es600.pub" && chmod 600 "$T/es600.pub"
+	svc k600 "conf=$T/pam_jwt.conf key_file=$T/es600.pub"
+	nobody_run k600 "$good"
+	check "as nobody: a 0600 root key file is refused" test $? != 0
+	check "as nobody: ... because it cannot be opened" \
+		grep -q "cannot open $T/es600.pub: Permission denied" "$T/nobody.log"
+	cp "$REV" "$T/rev600" && chmod 600 "$T/rev600"
+	svc r600 "conf=$T/pam_jwt.conf revocation_file=$T/rev600"
+	nobody_run r600 "$good"
+	check "as nobody: a revocation file it cannot read refuses" test $? != 0
+	check "as nobody: ... saying so" grep -q "$T/rev600: Permission denied" "$T/nobody.log"
+else
+	skip "logins as nobody" "no setpriv"
+fi
+
+# ---- the wrong owner or mode ----
+owned() { # FILE UID MODE: a copy of FILE owned by UID with MODE, named FILE.UID.MODE
+	local f=$1.$2.$3
+	cp "$1" "$f" && chown "$2" "$f" && chmod "$3" "$f" && echo "$f"
+}
+conf=$(owned "$T/pam_jwt.conf" 65534 644)
+svc cown "conf=$conf"
+refused "a configuration owned by another user" cown "is owned by uid 65534, not root"
+conf=$(owned "$T/pam_jwt.conf" 0 646)
+svc cww "conf=$conf"
+refused "a world-writable configuration" cww "writable by group or others"
+key=$(owned "$T/es.pub" 65534 644)
+svc kown "conf=$T/pam_jwt.conf key_file=$key"
+refused "a key file owned by another user" kown "is owned by uid 65534, not root"
+key=$(owned "$T/es.pub" 0 664)
+svc kgw "conf=$T/pam_jwt.conf key_file=$key"
+refused "a group-writable key file" kgw "writable by group or others"
+ln -s "$(owned "$T/es.pub" 65534 600)" "$T/es.link"
+svc klink "conf=$T/pam_jwt.conf key_file=$T/es.link"
+refused "a root-owned symlink to a key file owned by another user" klink "owned by uid 65534"
+# A JWKS with an HMAC secret must be private; the owner rule holds for any.
+printf '{"keys":[{"kty":"oct","kid":"h","k":"%s"}]}\n' "$(head -c 32 /dev/urandom |
+	base64 -w0 | tr '+/' '-_' | tr -d '=')" >"$T/oct.jwks"
+chmod 600 "$T/oct.jwks"
+hs=$("$TOOL" sign --key "$T/oct.jwks" --alg HS256 --iss https://idp.test --sub alice)
+svc oct "conf=$T/nokey.conf jwks_file=$T/oct.jwks algorithms=HS256"
+pam_run oct alice "$hs"
+check "an HS256 token with a private (0600) JWKS is accepted" test $? = 0
+chmod 644 "$T/oct.jwks"
+pam_run oct alice "$hs"
+check "the same JWKS readable by others: refused" test $? != 0
+check "... because it holds a secret" log_has "holds secret keys but is readable by group"
+jwks=$(owned "$T/oct.jwks" 65534 600)
+svc jown "conf=$T/nokey.conf jwks_file=$jwks algorithms=HS256"
+pam_run jown alice "$hs"
+check "a JWKS owned by another user: refused" test $? != 0
+check "... saying so" log_has "owned by uid 65534"
+rev=$(owned "$REV" 65534 644)
+svc rown "conf=$T/pam_jwt.conf revocation_file=$rev"
+refused "a revocation file owned by another user" rown "owned by uid 65534"
+# An index nobody trusts is ignored: the whole file is read instead.
+tool reindex >/dev/null
+cp "$REV.index" "$T/index.good"
+sed -i 's/ [0-9]* [0-9]*$/ 0 0/' "$REV.index" && chown 65534 "$REV.index"
+pam_run jwt alice "$bad"
+check "a foreign-owned, falsified index: the revoked token is still refused" test $? != 0
+check "... as revoked" log_has "token revoked-1 is revoked"
+pam_run jwt alice "$good"
+check "... and the good token still accepted" test $? = 0
+chown 0 "$REV.index" && chmod 666 "$REV.index"
+pam_run jwt alice "$bad"
+check "a world-writable, falsified index: the revoked token is still refused" test $? != 0
+cp "$T/index.good" "$REV.index" && chmod 644 "$REV.index"
+
+# ---- the revocation file replaced, and writers killed, while logins run ----
+# A writer replaces the file over and over: tool revokes (atomic rename plus
+# index), hand replacements with mv (no index), reindexes, and big revokes
+# killed with SIGKILL at random points.  Meanwhile logins alternate between the
+# good and the revoked token; every one must come out right.
+awk 'BEGIN { for (i = 0; i < 40000; i++) printf "bulk-%d 2000000000\n", i }' >"$T/bulk"
+writer() {
+	local i=0
+	: >"$T/revoked.ok"
+	while [ ! -e "$T/stop" ]; do
+		i=$((i + 1))
+		case $((i % 6)) in
+		0) tool reindex >/dev/null 2>&1 ;;
+		1 | 4) tool revoke --jti "w-$i" >/dev/null 2>&1 && echo "w-$i" >>"$T/revoked.ok" ;;
+		2 | 5) cp "$REV" "$T/rev.hand" && echo "jti h-$i" >>"$T/rev.hand" &&
+			mv "$T/rev.hand" "$REV" && echo "h-$i" >>"$T/revoked.ok" ;;
+		3) sed "s/^/k$i-/" "$T/bulk" >"$T/bulk.$i"
+			tool revoke --jti-file "$T/bulk.$i" >/dev/null 2>&1 &
+			local p=$!
+			sleep "0.0$((RANDOM % 10))"
+			kill -9 $p 2>/dev/null && echo "$i" >>"$T/killed"
+			wait $p 2>/dev/null && echo "k$i-bulk-0" >>"$T/revoked.ok"
+			rm -f "$T/bulk.$i" ;;
+		esac
+	done
+}
+: >"$T/killed"
+writer &
+wpid=$!
+wrong=0 logins=0
+for i in $(seq 1 40); do
+	pam_run jwt alice "$good" || { wrong=$((wrong + 1)); echo "# good refused: $(last_log)"; }
+	pam_run jwt alice "$bad" && { wrong=$((wrong + 1)); echo "# revoked accepted!"; }
+	log_has "token revoked-1 is revoked" || { wrong=$((wrong + 1)); echo "# $(last_log)"; }
+	logins=$((logins + 2))
+done
+touch "$T/stop"
+wait $wpid
+kills=$(wc -l <"$T/killed")
+writes=$(wc -l <"$T/revoked.ok")
+echo "# $logins logins during $writes completed replacements and $kills writers killed"
+check "$logins logins while the file was replaced: every one right ($wrong wrong)" test $wrong = 0
+check "writers were killed during the logins ($kills)" test "$kills" -gt 0
+tool check >/dev/null 2>&1
+check "after the storm the file passes check" test $? = 0
+lost=0
+while read -r id; do grep -q "^jti $id\( \|$\)" "$REV" || lost=$((lost + 1)); done <"$T/revoked.ok"
+check "no completed revocation was lost ($writes checked, $lost missing)" test $lost = 0
+check "revoked-1 is still listed" grep -q "^jti revoked-1$" "$REV"
+
+# ---- a full filesystem ----
+if unshare --mount true 2>/dev/null; then
+	mkdir "$T/full"
+	cat >"$T/full.conf" <<CONF
+key_file = $T/es.pub
+algorithms = ES256
+issuer = https://idp.test
+revocation_file = $T/full/rev
+one_time_file = $T/full/used
+CONF
+	service full "auth required $MODULE conf=$T/full.conf"
+	service once "auth required $MODULE conf=$T/full.conf one_time=yes"
+	export -f pam_run service sign tool last_log log_has
+	export T TOOL MODULE LOGSHIM LOG good bad
+	unshare --mount bash -s >"$T/full.out" 2>&1 <<'SH'
+set -u
+mount -t tmpfs -o size=256k tmpfs "$T/full" || { echo "SKIP mount"; exit 0; }
+ftool() { "$TOOL" --config "$T/full.conf" "$@"; }
+ftool revoke --jti revoked-1 >/dev/null || echo "FAIL seed"
+seq -f "pad-%06g 2000000000" 1 300 >"$T/pad" && ftool revoke --jti-file "$T/pad" >/dev/null
+# Keep the old file's blocks allocated after the rename (an open reader), and
+# leave exactly room for the new file: the rename succeeds, the index fails.
+exec 3<"$T/full/rev"
+size=$(stat -c %s "$T/full/rev")
+need=$(((size + 64 + 4095) / 4096))
+avail=$(stat -f -c %a "$T/full")
+dd if=/dev/zero of="$T/full/filler" bs=4096 count=$((avail - need)) 2>/dev/null
+echo "avail after fill: $(stat -f -c %a "$T/full") blocks, new file needs $need"
+ftool revoke --jti revoked-2 2>"$T/idx.err"
+echo "rc=$?"
+cat "$T/idx.err"
+grep -q "^jti revoked-2$" "$T/full/rev" && echo "REV2 LISTED"
+exec 3<&-
+pam_run full alice "$("$TOOL" sign --key "$T/es.key" --alg ES256 --iss https://idp.test \
+	--sub alice --claim jti=revoked-2)"
+echo "login revoked-2 rc=$? $(last_log)"
+# Now nothing fits at all.
+dd if=/dev/zero of="$T/full/filler2" bs=4096 count=1000 2>/dev/null
+echo "avail when full: $(stat -f -c %a "$T/full") blocks"
+cp "$T/full/rev" "$T/full.copy"
+ftool revoke --jti revoked-3 >/dev/null 2>&1
+echo "revoke3 rc=$?"
+cmp -s "$T/full/rev" "$T/full.copy" && echo "INTACT"
+pam_run full alice "$good"
+echo "login good rc=$?"
+pam_run full alice "$bad"
+echo "login revoked-1 rc=$? $(last_log)"
+ftool check >/dev/null 2>&1 && echo "CHECKED"
+once=$("$TOOL" sign --key "$T/es.key" --alg ES256 --iss https://idp.test --sub alice)
+pam_run once alice "$once"
+echo "login one-time rc=$? $(last_log)"
+SH
+	sed 's/^/# /' "$T/full.out"
+	if grep -q "SKIP mount" "$T/full.out"; then
+		skip "a full filesystem" "cannot mount tmpfs"
+	else
+		check "full fs, index write fails after the rename: the tool reports failure" \
+			grep -qx "rc=1" "$T/full.out"
+		check "... naming the index" grep -q "rev.index" "$T/full.out"
+		check "... yet the revocation is in the file" grep -qx "REV2 LISTED" "$T/full.out"
+		check "... and honoured through the stale index (full scan)" \
+			grep -q "login revoked-2 rc=[1-9].*token revoked-2 is revoked" "$T/full.out"
+		check "full fs: revoke fails" grep -qx "revoke3 rc=1" "$T/full.out"
+		check "full fs: the file is intact and passes check" \
+			bash -c "grep -qx INTACT '$T/full.out' && grep -qx CHECKED '$T/full.out'"
+		check "full fs: a good login is still accepted" \
+			grep -qx "login good rc=0" "$T/full.out"
+		check "full fs: a revoked token is still refused" \
+			grep -q "login revoked-1 rc=[1-9].*token revoked-1 is revoked" "$T/full.out"
+		check "full fs: a one-time token whose use cannot be recorded is refused" \
+			grep -q "login one-time rc=[1-9].*No space left on device" "$T/full.out"
+	fi
+else
+	skip "a full filesystem" "unshare --mount is not available"
+fi
+finish
