@@ -108,13 +108,20 @@ pam_run jwt alice "${rs:0:510}"
 check "a 510-byte cut gets no truncation note" bash -c "! tail -n1 '$LOG' | grep -q 'cut short'"
 pam_run jwt alice "$rs"
 check "the whole RS256 token is accepted" test $? = 0
+# Cut before its second dot: still the start of a token, not a password.
+big=$(sign --sub alice --claim "pad=$(printf '%01100d' 0)")
+pam_run jwt alice "${big:0:1023}"
+check "a token cut at 1023 bytes before its second dot is refused" test $? != 0
+check "... and logged as a cut token, not declined as a password" \
+	bash -c "tail -n1 '$LOG' | grep -q 'outcome=refused.*fewer than three parts.*probably cut short'"
 
 pam_run jwt alice "$good" authenticate setcred
 check "pam_sm_setcred is present and succeeds" test $? = 0
 
 syms=$(nm -D --defined-only "$MODULE" | awk '{print $3}' | sort | tr '\n' ' ')
 check "the module exports only pam_sm_* ($syms)" \
-	test "$syms" = "pam_sm_authenticate pam_sm_setcred "
+	test "$syms" = "$(printf '%s ' pam_sm_acct_mgmt pam_sm_authenticate pam_sm_close_session \
+		pam_sm_open_session pam_sm_setcred)"
 check "the module has full RELRO and BIND_NOW" \
 	bash -c "readelf -d '$MODULE' | grep -q BIND_NOW && readelf -lW '$MODULE' | grep -q GNU_RELRO"
 finish
