@@ -9,6 +9,12 @@ PKG_CONFIG ?= pkg-config
 PAMDIR     ?= $(shell $(PKG_CONFIG) --variable=libdir pam 2>/dev/null || echo /lib)/security
 SBINDIR    ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || \
+                  echo /lib/systemd/system)
+SCDOC      ?= $(shell command -v scdoc 2>/dev/null)
+MAN_OUT     = $(patsubst man/%.scd,$(B)/man/%,$(wildcard man/*.scd))
 B          := build
 VECTORS    ?= $(abspath ../shared/vectors)
 
@@ -52,6 +58,11 @@ $(B)/pam_jwt.so: $(B)/pam_jwt.o $(B)/libpj.a pam_jwt.map
 $(B)/pam_jwt-tool: $(TOOL_OBJ) $(B)/libpj.a
 	$(CC) -pie -o $@ $(TOOL_OBJ) $(B)/libpj.a $(ALL_LDFLAGS) $(PKG_LIBS)
 
+# The client side (SSH_ASKPASS, SUDO_ASKPASS): plain C, no libraries.
+all: $(B)/pam_jwt-askpass
+$(B)/pam_jwt-askpass: $(B)/src/askpass/askpass.o
+	$(CC) -pie -o $@ $^ $(ALL_LDFLAGS)
+
 $(B)/tests/%: tests/unit/%.c $(B)/libpj.a tests/unit/unit.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libpj.a $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka
@@ -59,14 +70,24 @@ $(B)/tests/%: tests/unit/%.c $(B)/libpj.a tests/unit/unit.h
 # Debian packages the build and the tests need; installed when missing and we
 # are root, named otherwise.
 DEB_BUILD := gcc make pkg-config libpam0g-dev libssl-dev libjansson-dev
+# libcurl's header only: src/fetch.c dlopens libcurl.so.4, nothing links it.
+DEB_BUILD += libcurl4-openssl-dev
 DEB_TEST  := libcmocka-dev pamtester libpam-wrapper python3-jwt python3-jwcrypto openssl \
              valgrind
+# The real logins (tests/integration/sshd.sh, sudo_su.sh).
+DEB_TEST  += openssh-server openssh-client sudo python3-paramiko util-linux passwd login
+# Fuzzing (libFuzzer) and the sanitizer builds (make fuzz, make san, make check).
+DEB_TEST  += clang-14 libclang-rt-14-dev
+# The Debian package (tests/integration/debian_package.sh builds, lintians and installs it).
+DEB_TEST  += build-essential debhelper dpkg-dev lintian scdoc
+# Keys over HTTPS (tests/integration/jwks_fetch.sh): libcurl at run time.
+DEB_TEST  += libcurl4
 deps:
 	@tests/deps.sh $(DEB_BUILD) $(DEB_TEST)
 deps-build:
 	@tests/deps.sh $(DEB_BUILD)
 deps-quiet:
-	@$(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || tests/deps.sh $(DEB_BUILD)
+	@$(PKG_CONFIG) --exists $(PKGS) libcurl 2>/dev/null || tests/deps.sh $(DEB_BUILD)
 
 $(B)/tests/logshim.so: tests/helpers/logshim.c
 	@mkdir -p $(dir $@)
@@ -80,6 +101,7 @@ unit: $(UNIT_BIN) $(B)/tests/logshim.so $(B)/tests/pam_authtok_is.so
 
 check: deps
 	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory hardening-build
 	@VECTORS=$(VECTORS) tests/run-tests.sh $(UNIT_BIN)
 
 demo: deps
@@ -90,15 +112,36 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run.sh
 
+# Manual pages from the scdoc sources in man/; part of `all` when scdoc is installed.
+.PHONY: man
+all: $(if $(SCDOC),man)
+man: $(MAN_OUT)
+$(B)/man/%: man/%.scd
+	@test -n "$(SCDOC)" || { echo "make man needs scdoc (Debian package scdoc)" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	$(SCDOC) <$< >$@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
+
 install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/security
 	install -m 0644 $(B)/pam_jwt.so $(DESTDIR)$(PAMDIR)/pam_jwt.so
 	install -m 0755 $(B)/pam_jwt-tool $(DESTDIR)$(SBINDIR)/pam_jwt-tool
 	test -e $(DESTDIR)$(SYSCONFDIR)/security/pam_jwt.conf || \
 	  install -m 0644 conf/pam_jwt.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_jwt.conf
+	# What exists is installed: askpass, the systemd units in conf/, the built man
+	# pages (pam_jwt-askpass.1 only with its program).
+	if [ -x $(B)/pam_jwt-askpass ]; then install -d $(DESTDIR)$(BINDIR) && \
+	  install -m 0755 $(B)/pam_jwt-askpass $(DESTDIR)$(BINDIR)/pam_jwt-askpass; fi
+	for u in $(wildcard conf/*.service conf/*.timer); do install -d $(DESTDIR)$(SYSTEMDUNITDIR) && \
+	  install -m 0644 $$u $(DESTDIR)$(SYSTEMDUNITDIR)/ || exit 1; done
+	for m in $(MAN_OUT); do [ -f $$m ] || continue; \
+	  case $$m in *askpass.1) [ -x $(B)/pam_jwt-askpass ] || continue;; esac; \
+	  d=$(DESTDIR)$(MANDIR)/man$${m##*.}; install -d $$d && install -m 0644 $$m $$d/ || exit 1; done
 
 uninstall:
 	rm -f $(DESTDIR)$(PAMDIR)/pam_jwt.so $(DESTDIR)$(SBINDIR)/pam_jwt-tool
+	rm -f $(DESTDIR)$(BINDIR)/pam_jwt-askpass
+	for m in $(notdir $(MAN_OUT)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
+	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(wildcard conf/*.service conf/*.timer)))
 
 format:
 	clang-format -i pam_jwt.c src/*.c src/*.h src/tool/*.c tests/unit/*.c tests/unit/*.h
@@ -108,3 +151,59 @@ format-check:
 
 clean:
 	rm -rf $(B)
+
+# ---- hardening: fuzzers, ASan+UBSan and TSan builds (all under $(B)/) ----
+# make fuzz [FUZZ_SECONDS=N]: builds every tests/fuzz/fuzz_*.c and runs each
+# for N seconds.  make san: the unit tests and tests/integration/pamtester.sh
+# on an ASan+UBSan build.  make check builds all three (hardening-build) and
+# its runner runs the short passes (tests/integration/fuzz.sh, sanitizers.sh,
+# threads.sh).
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SAN     := address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS   = -std=gnu11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -Wall \
+               -DPJ_VERSION='"$(VERSION)"' -Isrc $(PKG_CFLAGS)
+FUZZ_OBJ     := $(LIB_SRC:src/%.c=$(B)/fuzz/obj/%.o)
+SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+.PHONY: fuzz fuzz-build san san-build tsan-build hardening-build
+
+$(B)/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) | deps-quiet
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+
+# Named here so make keeps the objects between builds (not intermediate).
+fuzz-build: $(FUZZ_OBJ) $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@PJ_BUILD=$(B) tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# WERROR=0: the main build is the one held to -Werror; sanitizers change what
+# gcc's flow analysis warns about.
+san-build:
+	@$(MAKE) --no-print-directory B=$(B)/san WERROR=0 SAN="$(SAN_FLAGS)" all unit
+
+san: deps san-build
+	@PJ_BUILD=$(B) tests/integration/sanitizers.sh
+
+# Finds secrets left in freed memory (tests/integration/secrets.sh).
+$(B)/tests/freecheck.so: tests/helpers/freecheck.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -Wall -Wextra -o $@ $< -ldl
+unit: $(B)/tests/freecheck.so
+
+# The module and an 8-thread PAM client, both built with -fsanitize=thread.
+$(B)/tests/pam_threads: tests/helpers/pam_threads.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -o $@ $< -lpam -lpthread -ldl
+
+tsan-build:
+	@$(MAKE) --no-print-directory B=$(B)/tsan WERROR=0 SAN=-fsanitize=thread \
+	  $(B)/tsan/pam_jwt.so $(B)/tsan/pam_jwt-tool $(B)/tsan/tests/pam_threads
+
+hardening-build: fuzz-build san-build tsan-build
