@@ -12,33 +12,32 @@ static int is_b64url_char(unsigned char c)
 	       c == '-' || c == '_';
 }
 
-int pj_token_shaped(const char *s, size_t n)
+/* The number of dots in s, or -1 when s has anything outside the URL
+ * alphabet and the dot. */
+static long dots_in_b64url(const char *s, size_t n)
 {
-	size_t dots = 0;
-	/* Every JWS header is a JSON object, so its base64url starts "ey". */
-	if (n < 5 || s[0] != 'e' || s[1] != 'y')
-		return 0;
+	long dots = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '.')
 			dots++;
 		else if (!is_b64url_char((unsigned char)s[i]))
-			return 0;
+			return -1;
 	}
-	return dots == 2;
+	return dots;
+}
+
+int pj_token_shaped(const char *s, size_t n)
+{
+	/* Every JWS header is a JSON object, so its base64url starts "ey". */
+	return n >= 5 && s[0] == 'e' && s[1] == 'y' && dots_in_b64url(s, n) == 2;
 }
 
 int pj_token_prefix(const char *s, size_t n)
 {
-	size_t dots = 0;
 	if (n < 16 || memcmp(s, "eyJ", 3) != 0)
 		return 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '.')
-			dots++;
-		else if (!is_b64url_char((unsigned char)s[i]))
-			return 0;
-	}
-	return dots < 2;
+	long dots = dots_in_b64url(s, n);
+	return dots >= 0 && dots < 2;
 }
 
 json_t *pj_json_object(const unsigned char *p, size_t n, const char *what, pj_err *e)
