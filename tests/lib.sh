@@ -58,3 +58,22 @@ pam_run() {
 # last_log: the module's last log line.
 last_log() { tail -n 1 "$LOG" 2>/dev/null; }
 log_has() { last_log | grep -qF -- "$1"; }
+
+# es256_setup: the common fixture of the integration tests: an ES256 key
+# ($T/es.key, .pub), $T/pam_jwt.conf trusting it for issuer
+# https://idp.test with an empty revocation list $REV, a "jwt" service, and
+# tool / sign helpers.  Exits the test when the key cannot be made.
+es256_setup() {
+	gen_key ES256 es || { notok "generate keys"; finish; exit 1; }
+	REV=$T/rev
+	cat >"$T/pam_jwt.conf" <<CONF
+key_file = $T/es.pub
+algorithms = ES256
+issuer = https://idp.test
+revocation_file = $REV
+CONF
+	(umask 022 && : >"$REV")
+	service jwt "auth required $MODULE conf=$T/pam_jwt.conf"
+}
+tool() { "$TOOL" --config "$T/pam_jwt.conf" "$@"; }
+sign() { "$TOOL" sign --key "$T/es.key" --alg ES256 --iss https://idp.test "$@"; }

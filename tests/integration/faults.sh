@@ -9,18 +9,7 @@
 # group-writable configuration, a missing key file.
 . "$(dirname "$0")/../lib.sh"
 
-gen_key ES256 es || { notok "generate keys"; finish; exit 1; }
-REV=$T/rev
-cat >"$T/pam_jwt.conf" <<CONF
-key_file = $T/es.pub
-algorithms = ES256
-issuer = https://idp.test
-revocation_file = $REV
-CONF
-(umask 022 && : >"$REV")
-service jwt "auth required $MODULE conf=$T/pam_jwt.conf"
-tool() { "$TOOL" --config "$T/pam_jwt.conf" "$@"; }
-sign() { "$TOOL" sign --key "$T/es.key" --alg ES256 --iss https://idp.test "$@"; }
+es256_setup
 good=$(sign --sub alice --claim jti=good-1)
 bad=$(sign --sub alice --claim jti=revoked-1)
 tool revoke --jti revoked-1 >/dev/null

@@ -6,19 +6,8 @@
 . "$(dirname "$0")/../lib.sh"
 PY=/usr/bin/python3
 
-gen_key ES256 es || { notok "generate keys"; finish; exit 1; }
-REV=$T/rev
-cat >"$T/pam_jwt.conf" <<CONF
-key_file = $T/es.pub
-algorithms = ES256
-issuer = https://idp.test
-revocation_file = $REV
-CONF
-(umask 022 && : >"$REV")
-service jwt "auth required $MODULE conf=$T/pam_jwt.conf"
-tool() { "$TOOL" --config "$T/pam_jwt.conf" "$@"; }
+es256_setup
 now=$(date +%s)
-sign() { "$TOOL" sign --key "$T/es.key" --alg ES256 --iss https://idp.test "$@"; }
 # pysign CLAIMS_JSON: a token with exactly these claims (the tool always adds
 # iat and jti).
 pysign() {

@@ -14,15 +14,7 @@ if [ ! -x "$TB/tests/pam_threads" ] || [ ! -f "$TB/pam_jwt.so" ]; then
 	finish
 	exit 0
 fi
-gen_key ES256 es || { notok "generate keys"; finish; exit 1; }
-cat >"$T/pam_jwt.conf" <<CONF
-key_file = $T/es.pub
-algorithms = ES256
-issuer = https://idp.test
-revocation_file = $T/rev
-CONF
-(umask 022 && : >"$T/rev")
-sign() { "$TOOL" sign --key "$T/es.key" --alg ES256 --iss https://idp.test "$@"; }
+es256_setup
 sign --sub alice >"$T/alice"
 sign --sub bob >"$T/bob"
 sign --sub alice --claim jti=revoked-1 >"$T/revoked"

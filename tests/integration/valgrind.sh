@@ -13,17 +13,7 @@ if ! command -v valgrind >/dev/null; then
 	finish
 	exit 0
 fi
-gen_key ES256 es || { notok "generate keys"; finish; exit 1; }
-cat >"$T/pam_jwt.conf" <<CONF
-key_file = $T/es.pub
-algorithms = ES256
-issuer = https://idp.test
-revocation_file = $T/rev
-CONF
-(umask 022 && : >"$T/rev")
-tool() { "$TOOL" --config "$T/pam_jwt.conf" "$@"; }
-sign() { "$TOOL" sign --key "$T/es.key" --alg ES256 --iss https://idp.test "$@"; }
-service jwt "auth required $MODULE conf=$T/pam_jwt.conf"
+es256_setup
 service first "auth required /usr/lib/x86_64-linux-gnu/pam_wrapper/pam_set_items.so" \
 	"auth required $MODULE conf=$T/pam_jwt.conf use_first_pass"
 good=$(sign --sub alice)
