@@ -63,7 +63,7 @@ all: $(B)/pam_jwt-askpass
 $(B)/pam_jwt-askpass: $(B)/src/askpass/askpass.o
 	$(CC) -pie -o $@ $^ $(ALL_LDFLAGS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libpj.a tests/unit/unit.h
+$(B)/tests/%: tests/unit/%.c $(B)/libpj.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libpj.a $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka
 

@@ -2,6 +2,7 @@
  * puts into the session (src/session.c), per-user key files (src/keys.c) and
  * the grant that account management checks again (src/verify.c). */
 #include "unit.h"
+#include "unit_config.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,22 +29,6 @@ static json_t *json(const char *text)
 	return j;
 }
 
-/* A configuration from "key", "value" pairs (NULL-terminated), set as module
- * arguments are. */
-static void cfg_make(struct pj_config *c, ...)
-{
-	va_list ap;
-	pj_err e = { "" };
-	assert_int_equal(pj_config_init(c, geteuid()), 0);
-	c->layer = PJ_LAYER_ARGS;
-	va_start(ap, c);
-	for (const char *k; (k = va_arg(ap, const char *));) {
-		const char *v = va_arg(ap, const char *);
-		if (pj_config_set(c, k, v, "test", &e) != 0)
-			fail_msg("%s=%s: %s", k, v, e.msg);
-	}
-	va_end(ap);
-}
 
 static int claims_ok(const struct pj_config *c, const char *claims, pj_err *e)
 {

@@ -1,6 +1,7 @@
 /* src/claims.c: the claim rules after the signature checked out, with a
  * fixed clock so every boundary is exact. */
 #include "unit.h"
+#include "unit_config.h"
 
 #include <unistd.h>
 
@@ -12,22 +13,6 @@
 #define NOW 1700000000L
 
 
-/* A configuration from "key", "value" pairs (NULL-terminated), set the way
- * module arguments are, so lists replace the defaults. */
-static void cfg_make(struct pj_config *c, ...)
-{
-	va_list ap;
-	pj_err e = {""};
-	assert_int_equal(pj_config_init(c, geteuid()), 0);
-	c->layer = PJ_LAYER_ARGS;
-	va_start(ap, c);
-	for (const char *k; (k = va_arg(ap, const char *));) {
-		const char *v = va_arg(ap, const char *);
-		if (pj_config_set(c, k, v, "test", &e) != 0)
-			fail_msg("%s=%s: %s", k, v, e.msg);
-	}
-	va_end(ap);
-}
 
 static json_t *json(const char *text)
 {

@@ -2,6 +2,7 @@
  * offered (kid, type, labels), built only when needed.  Keys are generated
  * at run time; files go to a temporary directory. */
 #include "unit.h"
+#include "unit_config.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -542,21 +543,6 @@ static char *put_pem(const char *name, EVP_PKEY *k)
 	return path;
 }
 
-/* pairs "key", "value", NULL; set as the file would. */
-static void cfg_make(struct pj_config *c, ...)
-{
-	va_list ap;
-	pj_err e = {""};
-	assert_int_equal(pj_config_init(c, geteuid()), 0);
-	c->layer = PJ_LAYER_FILE;
-	va_start(ap, c);
-	for (const char *k; (k = va_arg(ap, const char *));) {
-		const char *v = va_arg(ap, const char *);
-		if (pj_config_set(c, k, v, "test", &e) != 0)
-			fail_msg("%s=%s: %s", k, v, e.msg);
-	}
-	va_end(ap);
-}
 
 /* What the callback saw: each offered key's kid (or "-") and a copy of its
  * EVP_PKEY, in order. */
@@ -656,7 +642,7 @@ static void test_each_kid_is_lazy(void **state)
 	struct seen s;
 	unsigned tried = 99;
 	pj_err e;
-	cfg_make(&c, "jwks_file", path, NULL);
+	cfg_make_file(&c, "jwks_file", path, NULL);
 
 	assert_int_equal(each(&c, PJ_ALG_ES256, "good", &s, &tried, &e), 0);
 	assert_int_equal(tried, 1);
@@ -709,7 +695,7 @@ static void test_each_type_fitting(void **state)
 	struct seen s;
 	unsigned tried;
 	pj_err e;
-	cfg_make(&c, "key_file", kf, "jwks_file", jwks, NULL);
+	cfg_make_file(&c, "key_file", kf, "jwks_file", jwks, NULL);
 
 	static const struct {
 		enum pj_alg alg;
@@ -782,7 +768,7 @@ static void test_each_key_file_labels(void **state)
 	struct seen s;
 	unsigned tried;
 	pj_err e;
-	cfg_make(&c, "key_file", kf, NULL);
+	cfg_make_file(&c, "key_file", kf, NULL);
 
 	assert_int_equal(each(&c, PJ_ALG_ES256, "k1", &s, &tried, &e), 0);
 	assert_string_equal(s.kids, "k1");
@@ -834,13 +820,13 @@ static void test_each_hmac(void **state)
 	pj_err e;
 	char want[300];
 
-	cfg_make(&c, "jwks_file", short_k, NULL);
+	cfg_make_file(&c, "jwks_file", short_k, NULL);
 	snprintf(want, sizeof(want), "HMAC key %s#0 is 31 bytes, HS256 needs at least 32", short_k);
 	assert_fails_with(each(&c, PJ_ALG_HS256, NULL, &s, &tried, &e), e, want);
 	assert_int_equal(s.n, 0);
 	pj_config_free(&c);
 
-	cfg_make(&c, "jwks_file", k32, NULL);
+	cfg_make_file(&c, "jwks_file", k32, NULL);
 	assert_int_equal(each(&c, PJ_ALG_HS256, NULL, &s, &tried, &e), 0);
 	assert_int_equal(tried, 1);
 	assert_fails_with(each(&c, PJ_ALG_HS384, NULL, &s, &tried, &e), e,
@@ -849,14 +835,14 @@ static void test_each_hmac(void **state)
 		       "is 32 bytes, HS512 needs at least 64");
 	pj_config_free(&c);
 
-	cfg_make(&c, "jwks_file", k64, NULL);
+	cfg_make_file(&c, "jwks_file", k64, NULL);
 	assert_int_equal(each(&c, PJ_ALG_HS512, NULL, &s, &tried, &e), 0);
 	assert_int_equal(tried, 1);
 	pj_config_free(&c);
 
 	/* Secrets readable by others: the file is refused as a whole. */
 	assert_int_equal(chmod(k64, 0644), 0);
-	cfg_make(&c, "jwks_file", k64, NULL);
+	cfg_make_file(&c, "jwks_file", k64, NULL);
 	assert_fails_with(each(&c, PJ_ALG_HS512, NULL, &s, &tried, &e), e,
 		       "holds secret keys but is readable by group or others (mode 0644)");
 	assert_fails_with(each(&c, PJ_ALG_ES256, NULL, &s, &tried, &e), e, "holds secret keys");
@@ -876,12 +862,12 @@ static void test_each_source_errors(void **state)
 	char missing[160];
 	snprintf(missing, sizeof(missing), "%s/missing.pem", tmpdir);
 
-	cfg_make(&c, "key_file", missing, NULL);
+	cfg_make_file(&c, "key_file", missing, NULL);
 	assert_fails_with(each(&c, PJ_ALG_ES256, NULL, &s, &tried, &e), e, "key_file: cannot open");
 	pj_config_free(&c);
 
 	char *priv = pem_priv(p256, 0), *pp = put_file("priv.pem", priv, 0600);
-	cfg_make(&c, "key_file", pp, NULL);
+	cfg_make_file(&c, "key_file", pp, NULL);
 	assert_fails_with(each(&c, PJ_ALG_ES256, NULL, &s, &tried, &e), e,
 		       "holds a private key; configure the public key");
 	pj_config_free(&c);
@@ -890,7 +876,7 @@ static void test_each_source_errors(void **state)
 
 	char *gw = put_pem("gw.pem", p256);
 	assert_int_equal(chmod(gw, 0664), 0);
-	cfg_make(&c, "key_file", gw, NULL);
+	cfg_make_file(&c, "key_file", gw, NULL);
 	assert_fails_with(each(&c, PJ_ALG_ES256, NULL, &s, &tried, &e), e,
 		       "key_file: ");
 	assert_non_null(strstr(e.msg, "writable by group or others"));
@@ -908,14 +894,14 @@ static void test_each_source_errors(void **state)
 	};
 	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
 		char *p = put_file("doc.jwks", docs[i].text, 0644);
-		cfg_make(&c, "jwks_file", p, NULL);
+		cfg_make_file(&c, "jwks_file", p, NULL);
 		assert_fails_with(each(&c, PJ_ALG_ES256, NULL, &s, &tried, &e), e, docs[i].why);
 		pj_config_free(&c);
 		free(p);
 	}
 	/* An empty key set is not an error: there is just no key. */
 	char *p = put_file("empty.jwks", "{\"keys\":[]}", 0644);
-	cfg_make(&c, "jwks_file", p, NULL);
+	cfg_make_file(&c, "jwks_file", p, NULL);
 	assert_int_equal(each(&c, PJ_ALG_ES256, NULL, &s, &tried, &e), 0);
 	assert_int_equal(tried, 0);
 	pj_config_free(&c);
