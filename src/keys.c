@@ -648,6 +648,32 @@ int pj_keys_list(const struct pj_config *cfg, pj_key_fn fn, pj_key_bad_fn bad, v
 	return 0;
 }
 
+/* A private JWK carries its public half too; signing with a d that does not
+ * belong to x (and y, or n) would make tokens that verify under no published
+ * key, so refuse such a JWK. */
+static int jwk_halves_agree(json_t *jwk, const struct pj_key *key, pj_err *e)
+{
+	if (key->kty == PJ_KTY_OCT)
+		return 0;
+	if (key->kty == PJ_KTY_OKP) {
+		unsigned char pub[32], *x;
+		size_t publen = sizeof(pub), xn;
+		if (!json_object_get(jwk, "x"))
+			return 0;
+		if (jwk_bytes(jwk, "x", 32, &x, &xn, e) != 0)
+			return -1;
+		int same = EVP_PKEY_get_raw_public_key(key->pkey, pub, &publen) == 1 &&
+			   publen == xn && memcmp(pub, x, xn) == 0;
+		free(x);
+		return same ? 0 : pj_fail(e, "the JWK's x is not the public key of its d");
+	}
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+	int ok = ctx && EVP_PKEY_pairwise_check(ctx) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	ERR_clear_error();
+	return ok ? 0 : pj_fail(e, "the JWK's private and public members do not belong together");
+}
+
 int pj_load_signing_key(const char *path, uid_t allowed_uid, struct pj_key *key, pj_err *e)
 {
 	char *text;
@@ -669,8 +695,9 @@ int pj_load_signing_key(const char *path, uid_t allowed_uid, struct pj_key *key,
 				pj_fail(e, "%s: a signing JWKS must hold exactly one key", path);
 			else if (!json_object_get(jwk, "d") && !json_object_get(jwk, "k"))
 				pj_fail(e, "%s: the JWK has no private part (\"d\")", path);
-			else
-				rc = pj_jwk_to_key(jwk, 1, path, key, e);
+			else if ((rc = pj_jwk_to_key(jwk, 1, path, key, e)) == 0 &&
+				 (rc = jwk_halves_agree(jwk, key, e)) != 0)
+				pj_key_clear(key);
 			json_decref(doc);
 		}
 	}
