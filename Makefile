@@ -104,7 +104,10 @@ check: deps
 	@$(MAKE) --no-print-directory hardening-build
 	@VECTORS=$(VECTORS) tests/run-tests.sh $(UNIT_BIN)
 
-demo: deps
+# The demo needs only the build and pamtester through pam_wrapper.
+DEB_DEMO := $(DEB_BUILD) pamtester libpam-wrapper openssl
+demo:
+	@tests/deps.sh $(DEB_DEMO)
 	@$(MAKE) --no-print-directory all
 	@tests/demo.sh
 
