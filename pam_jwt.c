@@ -76,8 +76,8 @@ static int export_claims(pam_handle_t *pamh, const struct pj_config *cfg, json_t
  * claims in the environment already: sshd runs keyboard-interactive
  * authentication in a child process whose module data is lost, but whose PAM
  * environment it carries into the session.  A refusal leaves neither. */
-static int keep_grant(pam_handle_t *pamh, const struct pj_config *cfg, const char *tok,
-		      size_t len, const char *user, const struct pj_result *r)
+static int keep_grant(pam_handle_t *pamh, const struct pj_config *cfg, const char *tok, size_t len,
+		      const char *user, const struct pj_result *r)
 {
 	if (r->stage != PJ_STAGE_OK) {
 		export_claims(pamh, cfg, NULL);

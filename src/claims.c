@@ -57,8 +57,8 @@ static int check_times(const struct pj_config *cfg, json_t *claims, time_t now, 
 		if (!has_iat || !has_exp)
 			return pj_fail(e, "max_lifetime is set and the token lacks iat or exp");
 		if (exp - iat > (double)cfg->max_lifetime)
-			return pj_fail(e, "token lifetime %.0f s is over max_lifetime %ld", exp - iat,
-				       cfg->max_lifetime);
+			return pj_fail(e, "token lifetime %.0f s is over max_lifetime %ld",
+				       exp - iat, cfg->max_lifetime);
 	}
 	return 0;
 }
@@ -119,7 +119,7 @@ static int check_audience(const struct pj_config *cfg, json_t *claims, pj_err *e
 	int match = 0;
 	/* Every member is checked, so a malformed array is refused whatever its
 	 * order, not only when the bad member comes before a match. */
-	json_array_foreach(v, i, m) {
+	json_array_foreach (v, i, m) {
 		const char *aud = plain_string(m);
 		if (!aud)
 			return pj_fail(e, "claim aud has a member that is not a string");
@@ -203,7 +203,7 @@ static int claim_holds(json_t *v, const char *value)
 	if (json_is_array(v)) {
 		size_t i;
 		json_t *m;
-		json_array_foreach(v, i, m) {
+		json_array_foreach (v, i, m) {
 			if (scalar_is(m, value))
 				return 1;
 		}
@@ -239,8 +239,8 @@ static int check_claim_rules(const struct pj_config *cfg, json_t *claims, pj_err
 	return 0;
 }
 
-int pj_claims_check(const struct pj_config *cfg, json_t *header, json_t *claims,
-		    const char *user, time_t now, pj_err *e)
+int pj_claims_check(const struct pj_config *cfg, json_t *header, json_t *claims, const char *user,
+		    time_t now, pj_err *e)
 {
 	if (check_required(cfg, claims, e) != 0 || check_times(cfg, claims, now, e) != 0 ||
 	    check_issuer(cfg, claims, e) != 0 || check_audience(cfg, claims, e) != 0 ||

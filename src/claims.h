@@ -10,7 +10,7 @@
 struct pj_config;
 
 /* user NULL skips the user binding (the tool's verify without --user). */
-int pj_claims_check(const struct pj_config *cfg, json_t *header, json_t *claims,
-		    const char *user, time_t now, pj_err *e);
+int pj_claims_check(const struct pj_config *cfg, json_t *header, json_t *claims, const char *user,
+		    time_t now, pj_err *e);
 
 #endif

@@ -12,7 +12,7 @@
 #include "sig.h"
 #include "util.h"
 
-#define PJ_MAX_CONF (1024 * 1024)
+#define PJ_MAX_CONF    (1024 * 1024)
 #define PJ_MAX_SECONDS (10L * 366 * 86400)
 
 static int strlist_add(struct pj_strlist *l, const char *s, size_t n)
@@ -75,8 +75,20 @@ void pj_config_free(struct pj_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-enum opt_kind { OPT_LIST, OPT_PATHS, OPT_KEYFILES, OPT_ALGS, OPT_STRING, OPT_PATH, OPT_SECONDS,
-		OPT_BOOL, OPT_URLS, OPT_CLAIM_RULE, OPT_CLAIM_NAMES, OPT_USER_PATH };
+enum opt_kind {
+	OPT_LIST,
+	OPT_PATHS,
+	OPT_KEYFILES,
+	OPT_ALGS,
+	OPT_STRING,
+	OPT_PATH,
+	OPT_SECONDS,
+	OPT_BOOL,
+	OPT_URLS,
+	OPT_CLAIM_RULE,
+	OPT_CLAIM_NAMES,
+	OPT_USER_PATH
+};
 
 struct opt {
 	const char *name;
@@ -84,23 +96,38 @@ struct opt {
 	size_t off;
 };
 
+/* clang-format off */
 #define O(name, kind) { #name, kind, offsetof(struct pj_config, name) }
+/* clang-format on */
 static const struct opt opts[] = {
-	O(issuer, OPT_LIST),           O(audience, OPT_LIST),
-	O(key_file, OPT_KEYFILES),     O(jwks_file, OPT_PATHS),
-	O(algorithms, OPT_ALGS),       O(username_claim, OPT_STRING),
-	O(leeway, OPT_SECONDS),        O(require, OPT_LIST),
-	O(max_age, OPT_SECONDS),       O(max_lifetime, OPT_SECONDS),
-	O(typ, OPT_STRING),            O(revocation_file, OPT_PATH),
-	O(prompt, OPT_STRING),         O(debug, OPT_BOOL),
-	O(allowlist_file, OPT_PATH),   O(one_time, OPT_BOOL),
+	O(issuer, OPT_LIST),
+	O(audience, OPT_LIST),
+	O(key_file, OPT_KEYFILES),
+	O(jwks_file, OPT_PATHS),
+	O(algorithms, OPT_ALGS),
+	O(username_claim, OPT_STRING),
+	O(leeway, OPT_SECONDS),
+	O(require, OPT_LIST),
+	O(max_age, OPT_SECONDS),
+	O(max_lifetime, OPT_SECONDS),
+	O(typ, OPT_STRING),
+	O(revocation_file, OPT_PATH),
+	O(prompt, OPT_STRING),
+	O(debug, OPT_BOOL),
+	O(allowlist_file, OPT_PATH),
+	O(one_time, OPT_BOOL),
 	O(one_time_file, OPT_PATH),
-	O(jwks_url, OPT_URLS),         O(discovery_url, OPT_URLS),
-	O(ca_file, OPT_PATH),          O(cache_dir, OPT_PATH),
-	O(fetch_timeout, OPT_SECONDS), O(jwks_ttl_min, OPT_SECONDS),
-	O(jwks_ttl_max, OPT_SECONDS),  O(jwks_max_stale, OPT_SECONDS),
+	O(jwks_url, OPT_URLS),
+	O(discovery_url, OPT_URLS),
+	O(ca_file, OPT_PATH),
+	O(cache_dir, OPT_PATH),
+	O(fetch_timeout, OPT_SECONDS),
+	O(jwks_ttl_min, OPT_SECONDS),
+	O(jwks_ttl_max, OPT_SECONDS),
+	O(jwks_max_stale, OPT_SECONDS),
 	O(jwks_refetch_interval, OPT_SECONDS),
-	O(require_claim, OPT_CLAIM_RULE), O(export_claims, OPT_CLAIM_NAMES),
+	O(require_claim, OPT_CLAIM_RULE),
+	O(export_claims, OPT_CLAIM_NAMES),
 	O(user_jwks_file, OPT_USER_PATH),
 };
 #undef O
@@ -130,7 +157,8 @@ static int parse_seconds(const char *v, long *out)
 
 static int parse_bool(const char *v, int *out)
 {
-	static const char *yes[] = { "yes", "true", "on", "1" }, *no[] = { "no", "false", "off", "0" };
+	static const char *yes[] = { "yes", "true", "on", "1" },
+			  *no[] = { "no", "false", "off", "0" };
 	for (size_t i = 0; i < 4; i++) {
 		if (strcmp(v, yes[i]) == 0)
 			return *out = 1, 0;
@@ -206,9 +234,10 @@ static int add_word(struct pj_config *c, const struct opt *o, const char *w, siz
 			return pj_fail(e, "%s: %s: %s", origin, o->name, why.msg);
 	}
 	if (o->kind == OPT_CLAIM_NAMES && !claim_name_ok(w, n))
-		return pj_fail(e, "%s: %s: \"%.*s\" is not a claim name (printable, no '=', "
-			       "at most %d bytes)", origin, o->name, (int)(n > 40 ? 40 : n), w,
-			       PJ_CLAIM_NAME_MAX);
+		return pj_fail(e,
+			       "%s: %s: \"%.*s\" is not a claim name (printable, no '=', "
+			       "at most %d bytes)",
+			       origin, o->name, (int)(n > 40 ? 40 : n), w, PJ_CLAIM_NAME_MAX);
 	if (strlist_add(l, w, n) != 0)
 		return pj_fail(e, "out of memory");
 	return 0;
@@ -220,7 +249,8 @@ static int add_alg(struct pj_config *c, const struct opt *o, const char *w, size
 	char name[16];
 	(void)o;
 	if (n >= sizeof(name))
-		return pj_fail(e, "%s: unknown algorithm \"%.*s\"", origin, (int)(n > 40 ? 40 : n), w);
+		return pj_fail(e, "%s: unknown algorithm \"%.*s\"", origin, (int)(n > 40 ? 40 : n),
+			       w);
 	memcpy(name, w, n);
 	name[n] = 0;
 	int a = pj_alg_from_name(name);
@@ -233,8 +263,7 @@ static int add_alg(struct pj_config *c, const struct opt *o, const char *w, size
 	return 0;
 }
 
-static int set_string(char **dst, const char *v, const struct opt *o, const char *origin,
-		      pj_err *e)
+static int set_string(char **dst, const char *v, const struct opt *o, const char *origin, pj_err *e)
 {
 	if (!*v && o->kind != OPT_STRING)
 		return pj_fail(e, "%s: %s needs a value", origin, o->name);

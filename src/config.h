@@ -8,13 +8,13 @@
 
 #include "err.h"
 
-#define PJ_DEFAULT_CONF "/etc/security/pam_jwt.conf"
+#define PJ_DEFAULT_CONF		   "/etc/security/pam_jwt.conf"
 #define PJ_DEFAULT_REVOCATION_FILE "/var/lib/pam_jwt/revocations"
-#define PJ_DEFAULT_ONE_TIME_FILE "/var/lib/pam_jwt/used"
-#define PJ_DEFAULT_PROMPT "JWT: "
-#define PJ_DEFAULT_LEEWAY 60
-#define PJ_MAX_TOKEN 16384
-#define PJ_CLAIM_NAME_MAX 64 /* export_claims and require_claim names */
+#define PJ_DEFAULT_ONE_TIME_FILE   "/var/lib/pam_jwt/used"
+#define PJ_DEFAULT_PROMPT	   "JWT: "
+#define PJ_DEFAULT_LEEWAY	   60
+#define PJ_MAX_TOKEN		   16384
+#define PJ_CLAIM_NAME_MAX	   64 /* export_claims and require_claim names */
 
 struct pj_strlist {
 	char **v;
@@ -27,11 +27,11 @@ struct pj_config {
 	struct pj_strlist audience;
 	struct pj_strlist key_file; /* "PATH" or "KID=PATH" */
 	struct pj_strlist jwks_file;
-	struct pj_strlist require;  /* claim names; default "exp" */
-	unsigned algorithms;        /* PJ_ALG_BIT mask */
+	struct pj_strlist require; /* claim names; default "exp" */
+	unsigned algorithms;	   /* PJ_ALG_BIT mask */
 	char *username_claim;
 	long leeway;
-	long max_age;      /* 0: off */
+	long max_age;	   /* 0: off */
 	long max_lifetime; /* 0: off */
 	char *typ;
 	char *revocation_file; /* NULL: the default, used when it exists */
@@ -40,18 +40,18 @@ struct pj_config {
 	char *one_time_file;
 	struct pj_strlist require_claim; /* "NAME=VALUE" each; every one must hold */
 	struct pj_strlist export_claims; /* claim names put into the PAM environment */
-	char *user_jwks_file;            /* a path with %u: keys for that user only */
+	char *user_jwks_file;		 /* a path with %u: keys for that user only */
 	char *prompt;
 	int debug;
 	/* Keys from the identity provider (src/fetch.c). */
-	struct pj_strlist jwks_url;      /* https:// URLs of JWKS documents */
+	struct pj_strlist jwks_url;	 /* https:// URLs of JWKS documents */
 	struct pj_strlist discovery_url; /* OIDC discovery documents naming a jwks_uri */
-	char *ca_file;                   /* NULL: the system's CAs */
-	char *cache_dir;                 /* NULL: PJ_DEFAULT_CACHE_DIR */
-	long fetch_timeout;              /* seconds for all fetches of one login */
+	char *ca_file;			 /* NULL: the system's CAs */
+	char *cache_dir;		 /* NULL: PJ_DEFAULT_CACHE_DIR */
+	long fetch_timeout;		 /* seconds for all fetches of one login */
 	long jwks_ttl_min, jwks_ttl_max; /* clamp Cache-Control max-age */
-	long jwks_max_stale;             /* a cached copy is used until this old */
-	long jwks_refetch_interval;      /* logins fetch a URL at most this often */
+	long jwks_max_stale;		 /* a cached copy is used until this old */
+	long jwks_refetch_interval;	 /* logins fetch a URL at most this often */
 	/* Who may own the files besides root: (uid_t)-1 in the module, the
 	 * invoking user in the tool. */
 	uid_t allowed_uid;

@@ -78,9 +78,9 @@ static int jwk_rsa(json_t *jwk, int priv, EVP_PKEY **out, pj_err *e)
 {
 	static const char *members[] = { "n", "e", "d", "p", "q", "dp", "dq", "qi" };
 	static const char *params[] = {
-		OSSL_PKEY_PARAM_RSA_N,		OSSL_PKEY_PARAM_RSA_E,
-		OSSL_PKEY_PARAM_RSA_D,		OSSL_PKEY_PARAM_RSA_FACTOR1,
-		OSSL_PKEY_PARAM_RSA_FACTOR2,	OSSL_PKEY_PARAM_RSA_EXPONENT1,
+		OSSL_PKEY_PARAM_RSA_N,	       OSSL_PKEY_PARAM_RSA_E,
+		OSSL_PKEY_PARAM_RSA_D,	       OSSL_PKEY_PARAM_RSA_FACTOR1,
+		OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
 		OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
 	};
 	BIGNUM *bn[8] = { 0 };
@@ -178,7 +178,7 @@ static int jwk_usable(json_t *jwk, int signing, pj_err *e)
 		return 0;
 	if (!json_is_array(ops))
 		return pj_fail(e, "JWK \"key_ops\" is not an array");
-	json_array_foreach(ops, i, op) {
+	json_array_foreach (ops, i, op) {
 		const char *s = json_string_value(op);
 		if (s && strcmp(s, want) == 0)
 			return 0;
@@ -217,8 +217,7 @@ static int jwk_meta(json_t *jwk, struct pj_key *key, const char *source, pj_err 
 	return 0;
 }
 
-int pj_jwk_to_key(json_t *jwk, int allow_private, const char *source, struct pj_key *key,
-		  pj_err *e)
+int pj_jwk_to_key(json_t *jwk, int allow_private, const char *source, struct pj_key *key, pj_err *e)
 {
 	enum pj_kty kty = PJ_KTY_OCT;
 	EVP_PKEY *pkey = NULL;
@@ -309,7 +308,8 @@ static int pem_to_key(const char *pem, size_t n, int allow_private, const char *
 	} else if (strstr(pem, "PRIVATE KEY-----")) {
 		if (!allow_private) {
 			BIO_free(bio);
-			return pj_fail(e, "%s holds a private key; configure the public key", source);
+			return pj_fail(e, "%s holds a private key; configure the public key",
+				       source);
 		}
 		pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
 	} else {
@@ -377,8 +377,8 @@ static int key_file_each(const char *entry, const struct pj_config *cfg, enum pj
 	size_t n;
 	struct pj_key key;
 	pj_err why;
-	if (pj_read_trusted_file(path, PJ_MAX_KEYFILE, cfg->allowed_uid, 0, &pem, &n, NULL,
-				 &why) != 0)
+	if (pj_read_trusted_file(path, PJ_MAX_KEYFILE, cfg->allowed_uid, 0, &pem, &n, NULL, &why) !=
+	    0)
 		return pj_fail(e, "key_file: %s", why.msg);
 	int rc = pem_to_key(pem, n, 0, pkey_type_for(alg), path, &key, e);
 	free(pem);
@@ -411,7 +411,7 @@ int pj_jwks_has_secret(json_t *keys)
 {
 	size_t i;
 	json_t *k;
-	json_array_foreach(keys, i, k) {
+	json_array_foreach (keys, i, k) {
 		const char *kty = json_string_value(json_object_get(k, "kty"));
 		if (kty && strcmp(kty, "oct") == 0)
 			return 1;
@@ -420,8 +420,7 @@ int pj_jwks_has_secret(json_t *keys)
 }
 
 /* Reads a JWKS file; secret keys demand a private file (secret: always). */
-static json_t *jwks_load(const char *path, uid_t allowed_uid, int secret, json_t **keys,
-			 pj_err *e)
+static json_t *jwks_load(const char *path, uid_t allowed_uid, int secret, json_t **keys, pj_err *e)
 {
 	char *text;
 	size_t n;
@@ -459,7 +458,7 @@ static int jwks_keys_each(json_t *keys, const char *label, enum pj_alg alg, cons
 	json_t *jwk;
 	size_t i;
 	int rc = 0;
-	json_array_foreach(keys, i, jwk) {
+	json_array_foreach (keys, i, jwk) {
 		if (!jwk_matches(jwk, alg, kid))
 			continue;
 		char source[600];
@@ -508,8 +507,8 @@ static int url_each(const char *url, int discovery, const struct pj_config *cfg,
 		*failed = why;
 		return 0;
 	}
-	rc = jwks_keys_each(json_object_get(d.json, "keys"), d.url, alg, kid, fn, ctx, tried,
-			    &seen, e);
+	rc = jwks_keys_each(json_object_get(d.json, "keys"), d.url, alg, kid, fn, ctx, tried, &seen,
+			    e);
 	int just_fetched = d.origin == PJ_ORIGIN_FETCHED || d.origin == PJ_ORIGIN_NOT_MODIFIED;
 	pj_doc_free(&d);
 	if (rc != 0 || !kid || seen || just_fetched)
@@ -521,8 +520,8 @@ static int url_each(const char *url, int discovery, const struct pj_config *cfg,
 		pj_fail(e, "%s", why.msg); /* why the kid stays unknown */
 	if (rc != 0)
 		return 0;
-	rc = jwks_keys_each(json_object_get(d.json, "keys"), d.url, alg, kid, fn, ctx, tried,
-			    NULL, e);
+	rc = jwks_keys_each(json_object_get(d.json, "keys"), d.url, alg, kid, fn, ctx, tried, NULL,
+			    e);
 	pj_doc_free(&d);
 	return rc;
 }
@@ -568,8 +567,8 @@ static void list_key_file(const char *entry, const struct pj_config *cfg, pj_key
 	size_t n;
 	struct pj_key key;
 	pj_err why;
-	if (pj_read_trusted_file(path, PJ_MAX_KEYFILE, cfg->allowed_uid, 0, &pem, &n, NULL,
-				 &why) != 0) {
+	if (pj_read_trusted_file(path, PJ_MAX_KEYFILE, cfg->allowed_uid, 0, &pem, &n, NULL, &why) !=
+	    0) {
 		bad(path, why.msg, ctx);
 		return;
 	}
@@ -591,7 +590,7 @@ static void list_jwks_keys(json_t *keys, const char *label, pj_key_fn fn, pj_key
 	json_t *jwk;
 	size_t i;
 	pj_err why;
-	json_array_foreach(keys, i, jwk) {
+	json_array_foreach (keys, i, jwk) {
 		char source[600];
 		struct pj_key key;
 		snprintf(source, sizeof(source), "%s#%zu", label, i);
@@ -633,8 +632,7 @@ static void list_url(const char *url, int discovery, const struct pj_config *cfg
 	pj_doc_free(&d);
 }
 
-int pj_keys_list(const struct pj_config *cfg, pj_key_fn fn, pj_key_bad_fn bad, void *ctx,
-		 pj_err *e)
+int pj_keys_list(const struct pj_config *cfg, pj_key_fn fn, pj_key_bad_fn bad, void *ctx, pj_err *e)
 {
 	(void)e;
 	for (size_t i = 0; i < cfg->key_file.n; i++)

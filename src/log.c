@@ -37,7 +37,7 @@ void pj_log_decision(char *buf, size_t bufn, const char *user, size_t len,
 {
 	char u[100], reason[PJ_ERR_MAX + 8];
 	size_t o = 0;
-	const char *outcome = r->stage == PJ_STAGE_OK	      ? "accepted"
+	const char *outcome = r->stage == PJ_STAGE_OK	       ? "accepted"
 			      : r->stage == PJ_STAGE_NOT_TOKEN ? "declined"
 							       : "refused";
 	pj_sanitize(u, sizeof(u), user ? user : "-", user ? strlen(user) : 1);
@@ -66,8 +66,8 @@ void pj_log_decision(char *buf, size_t bufn, const char *user, size_t len,
 			 len);
 }
 
-void pj_log_phase(char *buf, size_t bufn, const char *user, const char *phase,
-		  const char *outcome, const char *reason)
+void pj_log_phase(char *buf, size_t bufn, const char *user, const char *phase, const char *outcome,
+		  const char *reason)
 {
 	char u[100], why[PJ_ERR_MAX + 8];
 	pj_sanitize(u, sizeof(u), user ? user : "-", user ? strlen(user) : 1);

@@ -13,7 +13,7 @@ void pj_log_decision(char *buf, size_t bufn, const char *user, size_t len,
 
 /* The line for a later phase (account, session): "user=U phase=P
  * outcome=O reason=\"R\"", user and reason made safe the same way. */
-void pj_log_phase(char *buf, size_t bufn, const char *user, const char *phase,
-		  const char *outcome, const char *reason);
+void pj_log_phase(char *buf, size_t bufn, const char *user, const char *phase, const char *outcome,
+		  const char *reason);
 
 #endif

@@ -16,10 +16,10 @@
 
 #include "util.h"
 
-#define PJ_MAX_REVFILE (1ull << 32)
-#define PJ_INDEX_MAGIC "pam_jwt-index 1"
+#define PJ_MAX_REVFILE	(1ull << 32)
+#define PJ_INDEX_MAGIC	"pam_jwt-index 1"
 #define PJ_LOCK_WAIT_MS 5000
-#define PJ_TIME_MAX 999999999999999999ll /* parse_time's 18 digits */
+#define PJ_TIME_MAX	999999999999999999ll /* parse_time's 18 digits */
 /* Any line, comments included, fits the module's read buffer. */
 #define PJ_LINE_LIMIT 65536
 /* The longest entry line: "user " or "jti ", a name, a space, 18 digits. */
@@ -121,8 +121,7 @@ static int parse_rline(const char *p, size_t n, struct rline *l, pj_err *e)
 	}
 	if (fl[0] == 4 && memcmp(f[0], "user", 4) == 0) {
 		l->kind = PJ_REV_USER;
-		if (k != 3 || !pj_name_valid(f[1], fl[1]) ||
-		    parse_time(f[2], fl[2], &l->time) != 0)
+		if (k != 3 || !pj_name_valid(f[1], fl[1]) || parse_time(f[2], fl[2], &l->time) != 0)
 			return pj_fail(e, "expected \"user NAME TIME\"");
 	} else if (fl[0] == 3 && memcmp(f[0], "jti", 3) == 0) {
 		l->kind = PJ_REV_JTI;
@@ -168,23 +167,28 @@ static int apply(const struct verdict *v, const struct rline *l)
 	case PJ_REV_JTI:
 		if (key_cmp(l->key, l->keylen, q->name, strlen(q->name)) == 0)
 			return MATCH(v->e, "token %s is revoked", q->name);
-		if (q->alt_name && key_cmp(l->key, l->keylen, q->alt_name, strlen(q->alt_name)) == 0)
+		if (q->alt_name &&
+		    key_cmp(l->key, l->keylen, q->alt_name, strlen(q->alt_name)) == 0)
 			return MATCH(v->e, "token %s is revoked (as %s)", q->name, q->alt_name);
 		return 0;
 	case PJ_REV_USER:
 		if (!q->user || key_cmp(l->key, l->keylen, q->user, strlen(q->user)) != 0)
 			return 0;
 		if (!q->has_iat)
-			return MATCH(v->e, "tokens of %s issued before %lld are revoked and the "
-					   "token has no iat", q->user, l->time);
+			return MATCH(v->e,
+				     "tokens of %s issued before %lld are revoked and the "
+				     "token has no iat",
+				     q->user, l->time);
 		if (q->iat < (double)l->time)
 			return MATCH(v->e, "tokens of %s issued before %lld are revoked", q->user,
 				     l->time);
 		return 0;
 	case PJ_REV_ALL:
 		if (!q->has_iat)
-			return MATCH(v->e, "all tokens issued before %lld are revoked and the "
-					   "token has no iat", l->time);
+			return MATCH(v->e,
+				     "all tokens issued before %lld are revoked and the "
+				     "token has no iat",
+				     l->time);
 		if (q->iat < (double)l->time)
 			return MATCH(v->e, "all tokens issued before %lld are revoked", l->time);
 		return 0;
@@ -309,8 +313,7 @@ static int index_matches(const struct index *ix, const struct stat *st)
 
 /* The line of [lo, hi) that holds byte mid: its offset and length.  The
  * sorted sections hold entry lines only, so both ends are near. */
-static int line_at(int fd, size_t lo, size_t hi, size_t mid, char *buf, size_t *start,
-		   size_t *len)
+static int line_at(int fd, size_t lo, size_t hi, size_t mid, char *buf, size_t *start, size_t *len)
 {
 	size_t from = mid - lo < PJ_ENTRY_MAX ? lo : mid - PJ_ENTRY_MAX;
 	size_t to = hi - mid < PJ_ENTRY_MAX + 1 ? hi : mid + PJ_ENTRY_MAX + 1;
@@ -343,8 +346,10 @@ static int search(const struct verdict *v, int fd, size_t lo, size_t hi, enum pj
 		struct rline l;
 		if (line_at(fd, lo, hi, lo + (hi - lo) / 2, buf, &start, &len) != 0 ||
 		    parse_rline(buf, len, &l, &why) != 0 || l.kind != kind)
-			return pj_fail(v->e, "%s: index does not match the file, run "
-					     "pam_jwt-tool check", v->path);
+			return pj_fail(v->e,
+				       "%s: index does not match the file, run "
+				       "pam_jwt-tool check",
+				       v->path);
 		int c = key_cmp(l.key, l.keylen, key, keylen);
 		if (c == 0)
 			return apply(v, &l);
@@ -371,8 +376,8 @@ static int lookup_indexed(const struct verdict *v, int fd, const struct index *i
 
 /* Opens a trusted file; -1 with e, or 0 with *fd (-1 for a missing file
  * when missing_ok). */
-static int open_list(const char *path, uid_t allowed_uid, int missing_ok, int *fd,
-		     struct stat *st, pj_err *e)
+static int open_list(const char *path, uid_t allowed_uid, int missing_ok, int *fd, struct stat *st,
+		     pj_err *e)
 {
 	pj_err why;
 	*fd = pj_open_trusted(path, allowed_uid, 0, st, &why);
@@ -476,8 +481,7 @@ size_t pj_revlist_remove(struct pj_revlist *l, enum pj_rev_kind kind, const char
 	return gone;
 }
 
-static int parse_into(struct pj_revlist *l, const char *path, const char *p, size_t n,
-		      pj_err *e)
+static int parse_into(struct pj_revlist *l, const char *path, const char *p, size_t n, pj_err *e)
 {
 	unsigned lineno = 0;
 	pj_err why;
@@ -601,7 +605,8 @@ static int lock_file(const char *path, int wait_ms, int *fd, pj_err *e)
 			close(*fd);
 			*fd = -1;
 			return pj_fail(e, "cannot lock %s: %s", lpath,
-				       errno == EWOULDBLOCK ? "held by another writer" : strerror(errno));
+				       errno == EWOULDBLOCK ? "held by another writer"
+							    : strerror(errno));
 		}
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
@@ -680,8 +685,8 @@ static int render(const struct pj_revlist *l, struct buf *b, size_t *user_off, s
 		if (en->kind == PJ_REV_ALL)
 			len = snprintf(line, sizeof(line), "all %lld\n", en->time);
 		else if (en->time >= 0)
-			len = snprintf(line, sizeof(line), "%s %s %lld\n", kinds[en->kind], en->text,
-				       en->time);
+			len = snprintf(line, sizeof(line), "%s %s %lld\n", kinds[en->kind],
+				       en->text, en->time);
 		else
 			len = snprintf(line, sizeof(line), "%s %s\n", kinds[en->kind], en->text);
 		if (len < 0 || (size_t)len >= sizeof(line) || buf_add(b, line, (size_t)len) != 0)
@@ -725,8 +730,7 @@ static void wait_past(const struct timespec *t)
 	}
 }
 
-int pj_revlist_update(const char *path, uid_t allowed_uid, pj_revlist_fn fn, void *ctx,
-		      pj_err *e)
+int pj_revlist_update(const char *path, uid_t allowed_uid, pj_revlist_fn fn, void *ctx, pj_err *e)
 {
 	return pj_revlist_update_wait(path, allowed_uid, PJ_LOCK_WAIT_MS, fn, ctx, e);
 }
@@ -761,8 +765,10 @@ int pj_revlist_update_wait(const char *path, uid_t allowed_uid, int wait_ms, pj_
 		/* The list itself is in place: say so, not "unchanged". */
 		char why[PJ_ERR_MAX];
 		snprintf(why, sizeof(why), "%s", e->msg);
-		rc = pj_fail(e, "%s was changed, but its index was not written (%s); lookups "
-				"read the whole file until the next change", path, why);
+		rc = pj_fail(e,
+			     "%s was changed, but its index was not written (%s); lookups "
+			     "read the whole file until the next change",
+			     path, why);
 	}
 	free(b.p);
 	pj_revlist_free(&l);
@@ -790,7 +796,8 @@ static int record_use(struct pj_revlist *l, void *arg, pj_err *e)
 		if (en->kind == PJ_REV_JTI && strcmp(en->text, u->name) == 0)
 			seen = 1;
 		/* Expired records can go: their tokens are refused for exp anyway. */
-		if (en->kind == PJ_REV_JTI && en->time >= 0 && en->time < (long long)u->now - 86400) {
+		if (en->kind == PJ_REV_JTI && en->time >= 0 &&
+		    en->time < (long long)u->now - 86400) {
 			free(en->text);
 			continue;
 		}
@@ -804,8 +811,8 @@ static int record_use(struct pj_revlist *l, void *arg, pj_err *e)
 	return 0;
 }
 
-int pj_onetime_use(const char *path, uid_t allowed_uid, const char *name, long long exp,
-		   int record, time_t now, pj_err *e)
+int pj_onetime_use(const char *path, uid_t allowed_uid, const char *name, long long exp, int record,
+		   time_t now, pj_err *e)
 {
 	if (!record) {
 		struct pj_revquery q = { .name = name };

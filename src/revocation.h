@@ -30,7 +30,7 @@ int pj_token_name(json_t *claims, const char *token, size_t n, char *out, size_t
 struct pj_revquery {
 	const char *name;     /* pj_token_name */
 	const char *alt_name; /* the hash of an ECDSA token's twin, or NULL */
-	const char *user; /* the login name (NULL: no user cut-off applies) */
+	const char *user;     /* the login name (NULL: no user cut-off applies) */
 	int has_iat;
 	double iat;
 };
@@ -46,8 +46,8 @@ int pj_allowlist_check(const char *path, uid_t allowed_uid, const char *name, pj
 /* One-time tokens: 0 when name was not yet used (and is now recorded until
  * exp); -1 when used before, or the record cannot be read or written.  With
  * record 0 only checks. */
-int pj_onetime_use(const char *path, uid_t allowed_uid, const char *name, long long exp,
-		   int record, time_t now, pj_err *e);
+int pj_onetime_use(const char *path, uid_t allowed_uid, const char *name, long long exp, int record,
+		   time_t now, pj_err *e);
 
 /* ---- the tool's side: the whole file in memory ---- */
 
@@ -55,8 +55,8 @@ enum pj_rev_kind { PJ_REV_COMMENT, PJ_REV_ALL, PJ_REV_USER, PJ_REV_JTI };
 
 struct pj_rev_entry {
 	enum pj_rev_kind kind;
-	char *text;        /* comment text, user name or jti (NULL for all) */
-	long long time;    /* cut-off for all/user, EXP for jti (-1: none) */
+	char *text;	/* comment text, user name or jti (NULL for all) */
+	long long time; /* cut-off for all/user, EXP for jti (-1: none) */
 };
 
 struct pj_revlist {
@@ -82,8 +82,7 @@ void pj_revlist_normalize(struct pj_revlist *l);
  * it over FILE, then the index.  A failure at any step leaves FILE as it
  * was. */
 typedef int (*pj_revlist_fn)(struct pj_revlist *l, void *ctx, pj_err *e);
-int pj_revlist_update(const char *path, uid_t allowed_uid, pj_revlist_fn fn, void *ctx,
-		      pj_err *e);
+int pj_revlist_update(const char *path, uid_t allowed_uid, pj_revlist_fn fn, void *ctx, pj_err *e);
 /* The same, waiting up to wait_ms for the lock (pj_revlist_update waits 5 s,
  * which suits a login; an administrator's command can wait longer). */
 int pj_revlist_update_wait(const char *path, uid_t allowed_uid, int wait_ms, pj_revlist_fn fn,

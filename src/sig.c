@@ -20,31 +20,34 @@
 struct alg_info {
 	const char *name;
 	enum pj_kty kty;
-	const char *md;     /* OpenSSL digest name; NULL for EdDSA (no pre-hash) */
-	size_t hash_len;    /* HMAC tag length and PSS salt length */
-	int rsa_pad;        /* RSA_PKCS1_PADDING or RSA_PKCS1_PSS_PADDING; 0 otherwise */
-	int curve_nid;      /* ES*: the one curve RFC 7518 allows */
-	const char *curve;  /* ES*: its JOSE name, for messages */
-	size_t ec_len;      /* ES*: bytes of r and of s (the order's length) */
+	const char *md;	   /* OpenSSL digest name; NULL for EdDSA (no pre-hash) */
+	size_t hash_len;   /* HMAC tag length and PSS salt length */
+	int rsa_pad;	   /* RSA_PKCS1_PADDING or RSA_PKCS1_PSS_PADDING; 0 otherwise */
+	int curve_nid;	   /* ES*: the one curve RFC 7518 allows */
+	const char *curve; /* ES*: its JOSE name, for messages */
+	size_t ec_len;	   /* ES*: bytes of r and of s (the order's length) */
 };
 
 static const struct alg_info algs[PJ_ALG_COUNT] = {
-	[PJ_ALG_HS256] = {"HS256", PJ_KTY_OCT, "SHA256", 32, 0, NID_undef, NULL, 0},
-	[PJ_ALG_HS384] = {"HS384", PJ_KTY_OCT, "SHA384", 48, 0, NID_undef, NULL, 0},
-	[PJ_ALG_HS512] = {"HS512", PJ_KTY_OCT, "SHA512", 64, 0, NID_undef, NULL, 0},
-	[PJ_ALG_RS256] = {"RS256", PJ_KTY_RSA, "SHA256", 32, RSA_PKCS1_PADDING, NID_undef, NULL, 0},
-	[PJ_ALG_RS384] = {"RS384", PJ_KTY_RSA, "SHA384", 48, RSA_PKCS1_PADDING, NID_undef, NULL, 0},
-	[PJ_ALG_RS512] = {"RS512", PJ_KTY_RSA, "SHA512", 64, RSA_PKCS1_PADDING, NID_undef, NULL, 0},
-	[PJ_ALG_PS256] = {"PS256", PJ_KTY_RSA, "SHA256", 32, RSA_PKCS1_PSS_PADDING, NID_undef,
-			  NULL, 0},
-	[PJ_ALG_PS384] = {"PS384", PJ_KTY_RSA, "SHA384", 48, RSA_PKCS1_PSS_PADDING, NID_undef,
-			  NULL, 0},
-	[PJ_ALG_PS512] = {"PS512", PJ_KTY_RSA, "SHA512", 64, RSA_PKCS1_PSS_PADDING, NID_undef,
-			  NULL, 0},
-	[PJ_ALG_ES256] = {"ES256", PJ_KTY_EC, "SHA256", 32, 0, NID_X9_62_prime256v1, "P-256", 32},
-	[PJ_ALG_ES384] = {"ES384", PJ_KTY_EC, "SHA384", 48, 0, NID_secp384r1, "P-384", 48},
-	[PJ_ALG_ES512] = {"ES512", PJ_KTY_EC, "SHA512", 64, 0, NID_secp521r1, "P-521", 66},
-	[PJ_ALG_EDDSA] = {"EdDSA", PJ_KTY_OKP, NULL, 0, 0, NID_undef, NULL, 0},
+	[PJ_ALG_HS256] = { "HS256", PJ_KTY_OCT, "SHA256", 32, 0, NID_undef, NULL, 0 },
+	[PJ_ALG_HS384] = { "HS384", PJ_KTY_OCT, "SHA384", 48, 0, NID_undef, NULL, 0 },
+	[PJ_ALG_HS512] = { "HS512", PJ_KTY_OCT, "SHA512", 64, 0, NID_undef, NULL, 0 },
+	[PJ_ALG_RS256] = { "RS256", PJ_KTY_RSA, "SHA256", 32, RSA_PKCS1_PADDING, NID_undef, NULL,
+			   0 },
+	[PJ_ALG_RS384] = { "RS384", PJ_KTY_RSA, "SHA384", 48, RSA_PKCS1_PADDING, NID_undef, NULL,
+			   0 },
+	[PJ_ALG_RS512] = { "RS512", PJ_KTY_RSA, "SHA512", 64, RSA_PKCS1_PADDING, NID_undef, NULL,
+			   0 },
+	[PJ_ALG_PS256] = { "PS256", PJ_KTY_RSA, "SHA256", 32, RSA_PKCS1_PSS_PADDING, NID_undef,
+			   NULL, 0 },
+	[PJ_ALG_PS384] = { "PS384", PJ_KTY_RSA, "SHA384", 48, RSA_PKCS1_PSS_PADDING, NID_undef,
+			   NULL, 0 },
+	[PJ_ALG_PS512] = { "PS512", PJ_KTY_RSA, "SHA512", 64, RSA_PKCS1_PSS_PADDING, NID_undef,
+			   NULL, 0 },
+	[PJ_ALG_ES256] = { "ES256", PJ_KTY_EC, "SHA256", 32, 0, NID_X9_62_prime256v1, "P-256", 32 },
+	[PJ_ALG_ES384] = { "ES384", PJ_KTY_EC, "SHA384", 48, 0, NID_secp384r1, "P-384", 48 },
+	[PJ_ALG_ES512] = { "ES512", PJ_KTY_EC, "SHA512", 64, 0, NID_secp521r1, "P-521", 66 },
+	[PJ_ALG_EDDSA] = { "EdDSA", PJ_KTY_OKP, NULL, 0, 0, NID_undef, NULL, 0 },
 };
 
 /* Stands in for a NULL message of length 0, so OpenSSL never sees NULL data. */
@@ -79,7 +82,7 @@ enum pj_kty pj_alg_kty(enum pj_alg alg)
 {
 	const struct alg_info *ai = alg_info(alg);
 	/* Out of range gets a value equal to no kty, so no key can match it. */
-	return ai ? ai->kty : (enum pj_kty)-1;
+	return ai ? ai->kty : (enum pj_kty) - 1;
 }
 
 const char *pj_kty_name(enum pj_kty kty)
@@ -270,8 +273,8 @@ static int hmac(const struct pj_key *key, const struct alg_info *ai, const unsig
 		size_t msglen, unsigned char *out, pj_err *e)
 {
 	size_t outlen = 0;
-	if (!EVP_Q_mac(NULL, "HMAC", NULL, ai->md, NULL, key->secret, key->secret_len, msg,
-		       msglen, out, ai->hash_len, &outlen) ||
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, ai->md, NULL, key->secret, key->secret_len, msg, msglen,
+		       out, ai->hash_len, &outlen) ||
 	    outlen != ai->hash_len) {
 		OPENSSL_cleanse(out, ai->hash_len);
 		return ossl_fail(e, "HMAC");
@@ -297,9 +300,8 @@ static int hmac_verify(const struct pj_key *key, const struct alg_info *ai,
 	return diff == 0 ? 0 : pj_fail(e, "signature does not verify");
 }
 
-static int rsa_verify(const struct pj_key *key, const struct alg_info *ai,
-		      const unsigned char *msg, size_t msglen, const unsigned char *sig,
-		      size_t siglen, pj_err *e)
+static int rsa_verify(const struct pj_key *key, const struct alg_info *ai, const unsigned char *msg,
+		      size_t msglen, const unsigned char *sig, size_t siglen, pj_err *e)
 {
 	/* RFC 8017 8.2.2 / 8.1.2: the signature is exactly k bytes. */
 	int k = EVP_PKEY_get_size(key->pkey);
@@ -312,9 +314,9 @@ static int rsa_verify(const struct pj_key *key, const struct alg_info *ai,
 /* The group orders (SEC 2), big-endian at the curve's exact length: fixed
  * constants, so checking 0 < r, s < n needs no OpenSSL parameter lookup. */
 static const unsigned char order_p256[32] = {
-	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84,
-	0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17,
+	0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
 };
 static const unsigned char order_p384[48] = {
 	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -323,12 +325,11 @@ static const unsigned char order_p384[48] = {
 	0x48, 0xb0, 0xa7, 0x7a, 0xec, 0xec, 0x19, 0x6a, 0xcc, 0xc5, 0x29, 0x73,
 };
 static const unsigned char order_p521[66] = {
-	0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfa, 0x51, 0x86,
-	0x87, 0x83, 0xbf, 0x2f, 0x96, 0x6b, 0x7f, 0xcc, 0x01, 0x48, 0xf7, 0x09,
-	0xa5, 0xd0, 0x3b, 0xb5, 0xc9, 0xb8, 0x89, 0x9c, 0x47, 0xae, 0xbb, 0x6f,
-	0xb7, 0x1e, 0x91, 0x38, 0x64, 0x09,
+	0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xfa, 0x51, 0x86, 0x87, 0x83, 0xbf, 0x2f, 0x96, 0x6b,
+	0x7f, 0xcc, 0x01, 0x48, 0xf7, 0x09, 0xa5, 0xd0, 0x3b, 0xb5, 0xc9, 0xb8, 0x89, 0x9c,
+	0x47, 0xae, 0xbb, 0x6f, 0xb7, 0x1e, 0x91, 0x38, 0x64, 0x09,
 };
 
 static const unsigned char *ec_order(const struct alg_info *ai)
@@ -347,8 +348,8 @@ static int ec_scalar_ok(const unsigned char *v, const unsigned char *order, size
 
 /* Raw R||S (RFC 7518 3.4) to the DER form OpenSSL verifies, after checking
  * the range ourselves so nothing out of range reaches any encoder. */
-static int ec_raw_to_der(const struct alg_info *ai, const unsigned char *sig,
-			 unsigned char **der, int *derlen, pj_err *e)
+static int ec_raw_to_der(const struct alg_info *ai, const unsigned char *sig, unsigned char **der,
+			 int *derlen, pj_err *e)
 {
 	size_t n = ai->ec_len;
 	BIGNUM *r = NULL, *s = NULL;
@@ -384,9 +385,8 @@ done:
 	return rc;
 }
 
-static int ec_verify(const struct pj_key *key, const struct alg_info *ai,
-		     const unsigned char *msg, size_t msglen, const unsigned char *sig,
-		     size_t siglen, pj_err *e)
+static int ec_verify(const struct pj_key *key, const struct alg_info *ai, const unsigned char *msg,
+		     size_t msglen, const unsigned char *sig, size_t siglen, pj_err *e)
 {
 	/* Exactly 2 * the order's length: DER, trimmed or padded forms are
 	 * not JWS signatures, and accepting them would make tokens malleable. */
@@ -403,9 +403,8 @@ static int ec_verify(const struct pj_key *key, const struct alg_info *ai,
 	return rc;
 }
 
-static int ed_verify(const struct pj_key *key, const struct alg_info *ai,
-		     const unsigned char *msg, size_t msglen, const unsigned char *sig,
-		     size_t siglen, pj_err *e)
+static int ed_verify(const struct pj_key *key, const struct alg_info *ai, const unsigned char *msg,
+		     size_t msglen, const unsigned char *sig, size_t siglen, pj_err *e)
 {
 	if (siglen != 64)
 		return pj_fail(e, "Ed25519 signature must be 64 bytes, got %zu", siglen);
@@ -444,9 +443,8 @@ int pj_sig_verify(enum pj_alg alg, const struct pj_key *key, const unsigned char
 	return rc;
 }
 
-static int hmac_sign(const struct pj_key *key, const struct alg_info *ai,
-		     const unsigned char *msg, size_t msglen, unsigned char **sig,
-		     size_t *siglen, pj_err *e)
+static int hmac_sign(const struct pj_key *key, const struct alg_info *ai, const unsigned char *msg,
+		     size_t msglen, unsigned char **sig, size_t *siglen, pj_err *e)
 {
 	unsigned char *out = malloc(ai->hash_len);
 	if (!out)
@@ -515,9 +513,8 @@ static int ec_der_to_raw(const struct alg_info *ai, const unsigned char *der, si
 	return 0;
 }
 
-static int ec_sign(const struct pj_key *key, const struct alg_info *ai,
-		   const unsigned char *msg, size_t msglen, unsigned char **sig, size_t *siglen,
-		   pj_err *e)
+static int ec_sign(const struct pj_key *key, const struct alg_info *ai, const unsigned char *msg,
+		   size_t msglen, unsigned char **sig, size_t *siglen, pj_err *e)
 {
 	unsigned char *der = NULL;
 	size_t derlen = 0;
@@ -528,8 +525,8 @@ static int ec_sign(const struct pj_key *key, const struct alg_info *ai,
 	return rc;
 }
 
-int pj_sig_sign(enum pj_alg alg, const struct pj_key *key, const unsigned char *msg,
-		size_t msglen, unsigned char **sig, size_t *siglen, pj_err *e)
+int pj_sig_sign(enum pj_alg alg, const struct pj_key *key, const unsigned char *msg, size_t msglen,
+		unsigned char **sig, size_t *siglen, pj_err *e)
 {
 	if (!sig || !siglen)
 		return pj_fail(e, "no place for the signature");

@@ -8,17 +8,26 @@
 #include "err.h"
 
 enum pj_alg {
-	PJ_ALG_HS256, PJ_ALG_HS384, PJ_ALG_HS512,
-	PJ_ALG_RS256, PJ_ALG_RS384, PJ_ALG_RS512,
-	PJ_ALG_PS256, PJ_ALG_PS384, PJ_ALG_PS512,
-	PJ_ALG_ES256, PJ_ALG_ES384, PJ_ALG_ES512,
+	PJ_ALG_HS256,
+	PJ_ALG_HS384,
+	PJ_ALG_HS512,
+	PJ_ALG_RS256,
+	PJ_ALG_RS384,
+	PJ_ALG_RS512,
+	PJ_ALG_PS256,
+	PJ_ALG_PS384,
+	PJ_ALG_PS512,
+	PJ_ALG_ES256,
+	PJ_ALG_ES384,
+	PJ_ALG_ES512,
 	PJ_ALG_EDDSA,
 	PJ_ALG_COUNT
 };
 
 #define PJ_ALG_BIT(a) (1u << (a))
-#define PJ_ALGS_HMAC (PJ_ALG_BIT(PJ_ALG_HS256) | PJ_ALG_BIT(PJ_ALG_HS384) | PJ_ALG_BIT(PJ_ALG_HS512))
-#define PJ_ALGS_ALL ((1u << PJ_ALG_COUNT) - 1)
+#define PJ_ALGS_HMAC                                                                               \
+	(PJ_ALG_BIT(PJ_ALG_HS256) | PJ_ALG_BIT(PJ_ALG_HS384) | PJ_ALG_BIT(PJ_ALG_HS512))
+#define PJ_ALGS_ALL	   ((1u << PJ_ALG_COUNT) - 1)
 #define PJ_ALGS_ASYMMETRIC (PJ_ALGS_ALL & ~PJ_ALGS_HMAC)
 
 enum pj_kty { PJ_KTY_OCT, PJ_KTY_RSA, PJ_KTY_EC, PJ_KTY_OKP };
@@ -52,8 +61,8 @@ int pj_sig_verify(enum pj_alg alg, const struct pj_key *key, const unsigned char
 		  size_t msglen, const unsigned char *sig, size_t siglen, pj_err *e);
 
 /* Signs (the tool's job); *sig is malloc'ed, ES* in raw R||S form. */
-int pj_sig_sign(enum pj_alg alg, const struct pj_key *key, const unsigned char *msg,
-		size_t msglen, unsigned char **sig, size_t *siglen, pj_err *e);
+int pj_sig_sign(enum pj_alg alg, const struct pj_key *key, const unsigned char *msg, size_t msglen,
+		unsigned char **sig, size_t *siglen, pj_err *e);
 
 /* Builds a key from an EVP_PKEY it takes ownership of, also when it fails
  * (then the EVP_PKEY is freed).  kty is derived, alg -1, kid/source NULL. */

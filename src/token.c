@@ -116,8 +116,7 @@ static int check_header(json_t *h, unsigned allowed, struct pj_token *t, pj_err 
 	return 0;
 }
 
-int pj_token_parse(const char *tok, size_t n, unsigned allowed_algs, struct pj_token *t,
-		   pj_err *e)
+int pj_token_parse(const char *tok, size_t n, unsigned allowed_algs, struct pj_token *t, pj_err *e)
 {
 	memset(t, 0, sizeof(*t));
 	if (n > PJ_MAX_TOKEN)
@@ -127,7 +126,8 @@ int pj_token_parse(const char *tok, size_t n, unsigned allowed_algs, struct pj_t
 	if (!d1 || !d2)
 		return pj_fail(e, "not a compact JWS (needs three dot-separated parts)");
 	if (memchr(d2 + 1, '.', n - (size_t)(d2 + 1 - tok)))
-		return pj_fail(e, "not a compact JWS (more than three parts; JWE is not supported)");
+		return pj_fail(e,
+			       "not a compact JWS (more than three parts; JWE is not supported)");
 	const char *end = tok + n;
 
 	t->header = decode_json_segment(tok, (size_t)(d1 - tok), "header", e);

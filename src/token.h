@@ -12,7 +12,7 @@ struct pj_token {
 	json_t *header;
 	json_t *claims;
 	enum pj_alg alg;
-	const char *kid;           /* into header, NULL when absent */
+	const char *kid;	   /* into header, NULL when absent */
 	const char *signing_input; /* into the caller's buffer: header.payload */
 	size_t signing_input_len;
 	unsigned char *sig;
@@ -30,8 +30,7 @@ int pj_token_prefix(const char *s, size_t n);
 /* Parses tok (n bytes, n <= PJ_MAX_TOKEN) into t.  The token's buffer must
  * outlive t.  allowed_algs is the configured allowlist.  On failure t holds
  * whatever was decoded (header/claims may be set, for logging). */
-int pj_token_parse(const char *tok, size_t n, unsigned allowed_algs, struct pj_token *t,
-		   pj_err *e);
+int pj_token_parse(const char *tok, size_t n, unsigned allowed_algs, struct pj_token *t, pj_err *e);
 void pj_token_free(struct pj_token *t);
 
 /* JSON text to object, with the rules every JWT document gets (duplicate

@@ -87,7 +87,8 @@ char *pj_b64url_encode(const unsigned char *in, size_t n)
 		return NULL;
 	size_t o = 0, i = 0;
 	for (; i + 2 < n; i += 3) {
-		unsigned long v = (unsigned long)in[i] << 16 | (unsigned long)in[i + 1] << 8 | in[i + 2];
+		unsigned long v =
+			(unsigned long)in[i] << 16 | (unsigned long)in[i + 1] << 8 | in[i + 2];
 		out[o++] = alpha[v >> 18 & 63];
 		out[o++] = alpha[v >> 12 & 63];
 		out[o++] = alpha[v >> 6 & 63];
@@ -107,8 +108,7 @@ char *pj_b64url_encode(const unsigned char *in, size_t n)
 	return out;
 }
 
-int pj_open_trusted(const char *path, uid_t allowed_uid, int secret, struct stat *st,
-		    pj_err *e)
+int pj_open_trusted(const char *path, uid_t allowed_uid, int secret, struct stat *st, pj_err *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
@@ -138,8 +138,8 @@ int pj_open_trusted(const char *path, uid_t allowed_uid, int secret, struct stat
 	return -1;
 }
 
-int pj_read_trusted_file(const char *path, size_t max, uid_t allowed_uid, int secret,
-			 char **out, size_t *outn, unsigned *mode, pj_err *e)
+int pj_read_trusted_file(const char *path, size_t max, uid_t allowed_uid, int secret, char **out,
+			 size_t *outn, unsigned *mode, pj_err *e)
 {
 	*out = NULL;
 	*outn = 0;

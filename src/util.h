@@ -18,14 +18,13 @@ char *pj_b64url_encode(const unsigned char *in, size_t n);
  * either.  *out is malloc'ed and NUL-terminated; *mode (if non-NULL) gets the
  * permission bits, for callers that learn only from the content whether the
  * file is secret. */
-int pj_read_trusted_file(const char *path, size_t max, uid_t allowed_uid, int secret,
-			 char **out, size_t *outn, unsigned *mode, pj_err *e);
+int pj_read_trusted_file(const char *path, size_t max, uid_t allowed_uid, int secret, char **out,
+			 size_t *outn, unsigned *mode, pj_err *e);
 
 /* Opens path for reading after the same checks; returns the fd (st filled)
  * or -1 with e filled. */
 struct stat;
-int pj_open_trusted(const char *path, uid_t allowed_uid, int secret, struct stat *st,
-		    pj_err *e);
+int pj_open_trusted(const char *path, uid_t allowed_uid, int secret, struct stat *st, pj_err *e);
 
 /* Writes text to a temporary file beside path (PATH.tmp.XXXXXX), fsyncs it,
  * makes it mode 0644 and renames it over path, so readers see the old file

@@ -28,8 +28,8 @@ static int try_key(const struct pj_key *key, void *arg, pj_err *e)
 	return 0;
 }
 
-static int check_signature(const struct pj_config *cfg, const struct pj_token *t,
-			   const char *user, pj_err *e)
+static int check_signature(const struct pj_config *cfg, const struct pj_token *t, const char *user,
+			   pj_err *e)
 {
 	struct sig_ctx c = { .t = t };
 	unsigned tried = 0;
@@ -86,8 +86,8 @@ static int twin_name(const struct pj_token *t, char *out, size_t outn)
 
 /* The names a token is listed under: its jti or hash, and for an ECDSA
  * token listed by hash its twin's hash (alt, "" when none). */
-static int token_names(const struct pj_token *t, const char *token, size_t n, char *name,
-		       char *alt, size_t size, pj_err *e)
+static int token_names(const struct pj_token *t, const char *token, size_t n, char *name, char *alt,
+		       size_t size, pj_err *e)
 {
 	alt[0] = 0;
 	if (pj_token_name(t->claims, token, n, name, size) != 0)
@@ -118,8 +118,10 @@ static int check_lists(const struct pj_config *cfg, const struct pj_token *t, co
 {
 	char name[PJ_NAME_MAX + 1], alt[PJ_NAME_MAX + 1];
 	json_t *claims = t->claims, *iat = json_object_get(claims, "iat");
-	struct pj_revquery q = { .name = name, .user = login_name(cfg, claims, user),
-				 .has_iat = json_is_number(iat), .iat = json_number_value(iat) };
+	struct pj_revquery q = { .name = name,
+				 .user = login_name(cfg, claims, user),
+				 .has_iat = json_is_number(iat),
+				 .iat = json_number_value(iat) };
 	if (token_names(t, token, n, name, alt, sizeof(name), e) != 0)
 		return -1;
 	q.alt_name = alt[0] ? alt : NULL;
@@ -138,9 +140,8 @@ static int check_lists(const struct pj_config *cfg, const struct pj_token *t, co
 }
 
 /* The checks after parsing, in order; the first refusal decides. */
-static enum pj_stage judge(const struct pj_config *cfg, const struct pj_token *t,
-			   const char *token, size_t n, const char *user, time_t now,
-			   struct pj_result *r)
+static enum pj_stage judge(const struct pj_config *cfg, const struct pj_token *t, const char *token,
+			   size_t n, const char *user, time_t now, struct pj_result *r)
 {
 	if (check_signature(cfg, t, user, &r->reason) != 0)
 		return PJ_STAGE_SIGNATURE;
@@ -254,8 +255,11 @@ int pj_grant_check(const struct pj_config *cfg, const struct pj_grant *g, const 
 	if (g->has_exp && (double)now >= g->exp + (double)cfg->leeway)
 		return pj_fail(e, "token expired %.0f s ago, after authentication",
 			       (double)now - g->exp);
-	struct pj_revquery q = { .name = g->name, .alt_name = g->alt_name, .user = g->user,
-				 .has_iat = g->has_iat, .iat = g->iat };
+	struct pj_revquery q = { .name = g->name,
+				 .alt_name = g->alt_name,
+				 .user = g->user,
+				 .has_iat = g->has_iat,
+				 .iat = g->iat };
 	return check_revoked(cfg, &q, e);
 }
 

@@ -12,7 +12,7 @@ struct pj_config;
 
 enum pj_stage {
 	PJ_STAGE_NOT_TOKEN, /* input not shaped like a JWT: never logged */
-	PJ_STAGE_PARSE,     /* shaped like one but broken: maybe truncated */
+	PJ_STAGE_PARSE,	    /* shaped like one but broken: maybe truncated */
 	PJ_STAGE_SIGNATURE, /* no key verified it */
 	PJ_STAGE_CLAIMS,    /* signature good, claims refused */
 	PJ_STAGE_REVOKED,   /* revoked, not allowlisted, or a one-time token reused */
@@ -37,8 +37,8 @@ void pj_result_free(struct pj_result *r);
  * again at account management and to export its claims into the session,
  * without keeping the token itself. */
 struct pj_grant {
-	char *user;     /* the login it was accepted for */
-	char *name;     /* the name it is listed under in the revocation file */
+	char *user;	/* the login it was accepted for */
+	char *name;	/* the name it is listed under in the revocation file */
 	char *alt_name; /* its ECDSA twin's name, or NULL */
 	int has_iat, has_exp;
 	double iat, exp;

@@ -64,8 +64,10 @@ static int add_batch(struct pj_revlist *l, struct change *c, pj_err *e)
 				rc = pj_fail(e, "%s:%u: bad EXP", c->jti_file_name, lineno);
 		}
 		if (rc == 0 && !pj_name_valid(id, strlen(id)))
-			rc = pj_fail(e, "%s:%u: not a valid id (printable, no spaces, at most %d "
-					"bytes)", c->jti_file_name, lineno, PJ_NAME_MAX);
+			rc = pj_fail(e,
+				     "%s:%u: not a valid id (printable, no spaces, at most %d "
+				     "bytes)",
+				     c->jti_file_name, lineno, PJ_NAME_MAX);
 		if (rc == 0 && pj_revlist_add(l, PJ_REV_JTI, id, strlen(id), exp) != 0)
 			rc = pj_fail(e, "out of memory");
 		c->count++;
@@ -189,7 +191,8 @@ static int parse_change(int argc, char **argv, int allow, struct change *c, char
 		}
 	}
 	if ((c->text != NULL) + (token != NULL) + (batch != NULL) + all != 1) {
-		fprintf(stderr, "pam_jwt-tool: name exactly one of --jti, --token, --jti-file%s\n%s",
+		fprintf(stderr,
+			"pam_jwt-tool: name exactly one of --jti, --token, --jti-file%s\n%s",
 			allow ? "" : ", --user, --all", help);
 		return -1;
 	}
@@ -202,8 +205,10 @@ static int parse_change(int argc, char **argv, int allow, struct change *c, char
 		return -1;
 	}
 	if (c->text && !pj_name_valid(c->text, strlen(c->text))) {
-		fprintf(stderr, "pam_jwt-tool: \"%s\" is not a valid name (printable ASCII, no "
-				"spaces, at most %d bytes)\n", c->text, PJ_NAME_MAX);
+		fprintf(stderr,
+			"pam_jwt-tool: \"%s\" is not a valid name (printable ASCII, no "
+			"spaces, at most %d bytes)\n",
+			c->text, PJ_NAME_MAX);
 		return -1;
 	}
 	if (token)
@@ -212,7 +217,8 @@ static int parse_change(int argc, char **argv, int allow, struct change *c, char
 		c->jti_file_name = batch;
 		c->jti_file = strcmp(batch, "-") == 0 ? stdin : fopen(batch, "r");
 		if (!c->jti_file) {
-			fprintf(stderr, "pam_jwt-tool: cannot open %s: %s\n", batch, strerror(errno));
+			fprintf(stderr, "pam_jwt-tool: cannot open %s: %s\n", batch,
+				strerror(errno));
 			return -1;
 		}
 	}
@@ -258,7 +264,7 @@ static int list(const char *path, int json)
 			continue;
 		}
 		json_t *o = en->kind == PJ_REV_ALL ? json_pack("{s:s,s:I}", "type", "all", "before",
-							      (json_int_t)en->time)
+							       (json_int_t)en->time)
 			    : en->kind == PJ_REV_USER
 				    ? json_pack("{s:s,s:s,s:I}", "type", "user", "user", en->text,
 						"before", (json_int_t)en->time)

@@ -63,8 +63,8 @@ static int random_jti(json_t *claims)
 	return rc;
 }
 
-static char *make_token(const struct pj_key *key, enum pj_alg alg, json_t *header,
-			json_t *claims, pj_err *e)
+static char *make_token(const struct pj_key *key, enum pj_alg alg, json_t *header, json_t *claims,
+			pj_err *e)
 {
 	char *h = b64_json(header), *p = b64_json(claims), *out = NULL, *input = NULL;
 	unsigned char *sig = NULL;
@@ -98,7 +98,9 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 	for (int i = 1; i < argc; i++) {
 		const char *v;
 		int m = 0;
-		static const char *names[] = { "--key", "--alg", "--kid", "--sub", "--iss", "--ttl" };
+		static const char *names[] = {
+			"--key", "--alg", "--kid", "--sub", "--iss", "--ttl"
+		};
 		const char **slots[] = { &a->key, &a->alg, &a->kid, &a->sub, &a->iss, &a->ttl };
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(help, stdout);
@@ -118,7 +120,8 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 		if (m < 0)
 			return -1;
 		if (m == 0) {
-			fprintf(stderr, "pam_jwt-tool: sign: unexpected argument %s\n%s", argv[i], help);
+			fprintf(stderr, "pam_jwt-tool: sign: unexpected argument %s\n%s", argv[i],
+				help);
 			return -1;
 		}
 	}
@@ -154,7 +157,8 @@ fail:
 
 int cmd_sign(struct tool *t, int argc, char **argv)
 {
-	struct sign_args a = { .aud = json_array(), .extra_claims = json_object(),
+	struct sign_args a = { .aud = json_array(),
+			       .extra_claims = json_object(),
 			       .extra_header = json_object() };
 	struct pj_key key = { 0 };
 	json_t *header = NULL, *claims = NULL;
@@ -176,7 +180,8 @@ int cmd_sign(struct tool *t, int argc, char **argv)
 		char *end;
 		ttl = strtol(a.ttl, &end, 10);
 		if (*end || ttl <= 0) {
-			fprintf(stderr, "pam_jwt-tool: --ttl must be a positive number of seconds\n");
+			fprintf(stderr,
+				"pam_jwt-tool: --ttl must be a positive number of seconds\n");
 			goto done;
 		}
 	}

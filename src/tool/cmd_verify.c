@@ -79,7 +79,8 @@ int cmd_verify(struct tool *t, int argc, char **argv)
 				goto done;
 			}
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "pam_jwt-tool: verify: unknown option %s\n%s", argv[i], help);
+			fprintf(stderr, "pam_jwt-tool: verify: unknown option %s\n%s", argv[i],
+				help);
 			goto done;
 		} else if (token) {
 			fprintf(stderr, "pam_jwt-tool: verify takes one token\n");

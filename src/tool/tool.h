@@ -7,7 +7,7 @@
 #include "config.h"
 
 #define EXIT_REJECTED 1
-#define EXIT_USAGE 2
+#define EXIT_USAGE    2
 
 struct tool {
 	const char *config_path; /* NULL: the default, which may be missing */

@@ -97,8 +97,9 @@ static int bare_once(void)
 	if (alg <= PJ_ALG_HS512) {
 		unsigned char mac[EVP_MAX_MD_SIZE];
 		unsigned maclen = 0;
-		const EVP_MD *md = alg == PJ_ALG_HS256 ? EVP_sha256()
-				   : alg == PJ_ALG_HS384 ? EVP_sha384() : EVP_sha512();
+		const EVP_MD *md = alg == PJ_ALG_HS256	 ? EVP_sha256()
+				   : alg == PJ_ALG_HS384 ? EVP_sha384()
+							 : EVP_sha512();
 		if (!HMAC(md, secret, (int)secret_len, msg, msg_len, mac, &maclen))
 			return 0;
 		return maclen == sig_len && CRYPTO_memcmp(mac, sig, sig_len) == 0;

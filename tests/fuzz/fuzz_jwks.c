@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (doc) {
 		keys = json_object_get(doc, "keys");
 		if (json_is_array(keys)) {
-			json_array_foreach(keys, i, jwk)
+			json_array_foreach (keys, i, jwk)
 				one_jwk(jwk);
 		} else {
 			one_jwk(doc);

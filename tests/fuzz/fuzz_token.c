@@ -45,8 +45,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	cfg.layer = strict.layer = PJ_LAYER_FILE;
 	set(&cfg, "jwks_file", jwks);
-	set(&cfg, "algorithms", "HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 "
-				"ES256 ES384 ES512 EdDSA");
+	set(&cfg, "algorithms",
+	    "HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 "
+	    "ES256 ES384 ES512 EdDSA");
 	set(&cfg, "revocation_file", rev);
 	set(&strict, "issuer", "joe, https://idp.test");
 	set(&strict, "audience", "pam, ssh");

@@ -66,8 +66,8 @@ static void *worker(void *arg)
 		else
 			t->errors++;
 		if ((rc == PAM_SUCCESS) != c->accept && t->wrong++ < 5)
-			fprintf(stderr, "thread %d cycle %d: %s for %s, expected %s (%s)\n", t->id, i,
-				rc == PAM_SUCCESS ? "accepted" : "refused", c->user,
+			fprintf(stderr, "thread %d cycle %d: %s for %s, expected %s (%s)\n", t->id,
+				i, rc == PAM_SUCCESS ? "accepted" : "refused", c->user,
 				c->accept ? "accept" : "refuse", pam_strerror(NULL, rc));
 	}
 	return NULL;
@@ -89,8 +89,10 @@ static char *slurp(const char *path)
 int main(int argc, char **argv)
 {
 	if (argc < 7) {
-		fprintf(stderr, "usage: %s CONFDIR SERVICE MODULE THREADS CYCLES "
-				"USER:accept|refuse:TOKENFILE...\n", argv[0]);
+		fprintf(stderr,
+			"usage: %s CONFDIR SERVICE MODULE THREADS CYCLES "
+			"USER:accept|refuse:TOKENFILE...\n",
+			argv[0]);
 		return 2;
 	}
 	confdir = argv[1];
@@ -130,7 +132,8 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &e);
 	double secs = (double)(e.tv_sec - s.tv_sec) + (double)(e.tv_nsec - s.tv_nsec) / 1e9;
 	printf("threads=%d cycles=%d logins=%ld accepted=%ld refused=%ld wrong=%ld errors=%ld "
-	       "seconds=%.1f\n", nthreads, cycles, acc + ref + err, acc, ref, wrong, err, secs);
+	       "seconds=%.1f\n",
+	       nthreads, cycles, acc + ref + err, acc, ref, wrong, err, secs);
 	for (int i = 0; i < ncases; i++)
 		free(cases[i].token);
 	free(cases);

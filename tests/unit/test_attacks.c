@@ -29,27 +29,26 @@
 #include "verify.h"
 
 /* A fixed clock keeps the time rules exact to the second. */
-#define NOW 1700000000L
-#define LEEWAY PJ_DEFAULT_LEEWAY
+#define NOW	  1700000000L
+#define LEEWAY	  PJ_DEFAULT_LEEWAY
 #define HDR_ES256 "{\"alg\":\"ES256\",\"typ\":\"JWT\"}"
 #define HDR_RS256 "{\"alg\":\"RS256\",\"typ\":\"JWT\"}"
 
 /* The P-256 group order n (FIPS 186-4, D.1.2.3). */
-static const char P256_N[] =
-	"FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551";
+static const char P256_N[] = "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551";
 
 /* Generated once for the whole group: RSA key generation is slow (more so
  * under valgrind), and no test changes a key. */
 static struct {
-	EVP_PKEY *es;      /* the issuer's ES256 key, configured */
+	EVP_PKEY *es;	   /* the issuer's ES256 key, configured */
 	EVP_PKEY *other;   /* another P-256 key: "a key of the same type" */
-	EVP_PKEY *atk;     /* the attacker's P-256 key */
-	EVP_PKEY *rsa;     /* the issuer's RSA-2048 key */
+	EVP_PKEY *atk;	   /* the attacker's P-256 key */
+	EVP_PKEY *rsa;	   /* the issuer's RSA-2048 key */
 	EVP_PKEY *rsa1024; /* a weak RSA key */
 	unsigned char hs[32];
 } K;
 
-#define MAX_KEEP 256
+#define MAX_KEEP  256
 #define MAX_FILES 32
 
 struct fx {
@@ -159,8 +158,9 @@ static char *ec_jwk(struct fx *f, EVP_PKEY *pk, const char *kid)
 {
 	unsigned char pt[65];
 	size_t n = 0;
-	assert_int_equal(EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, pt,
-							 sizeof(pt), &n), 1);
+	assert_int_equal(
+		EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &n),
+		1);
 	assert_int_equal(n, 65);
 	assert_int_equal(pt[0], 4); /* uncompressed: 04 || x || y */
 	return fmt(f, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"kid\":\"%s\"}",
@@ -177,8 +177,8 @@ static unsigned char *evp_sign(struct fx *f, EVP_PKEY *pk, const char *msg, size
 	assert_non_null(ctx);
 	assert_int_equal(EVP_DigestSignInit_ex(ctx, NULL, "SHA256", NULL, NULL, pk, NULL), 1);
 	size_t len = 0;
-	assert_int_equal(EVP_DigestSign(ctx, NULL, &len, (const unsigned char *)msg,
-					strlen(msg)), 1);
+	assert_int_equal(EVP_DigestSign(ctx, NULL, &len, (const unsigned char *)msg, strlen(msg)),
+			 1);
 	unsigned char *sig = keep(f, malloc(len));
 	assert_int_equal(EVP_DigestSign(ctx, sig, &len, (const unsigned char *)msg, strlen(msg)),
 			 1);
@@ -187,8 +187,8 @@ static unsigned char *evp_sign(struct fx *f, EVP_PKEY *pk, const char *msg, size
 	return sig;
 }
 
-static unsigned char *sign_with(struct fx *f, enum pj_alg alg, struct pj_key *key,
-				const char *msg, size_t *n)
+static unsigned char *sign_with(struct fx *f, enum pj_alg alg, struct pj_key *key, const char *msg,
+				size_t *n)
 {
 	unsigned char *sig = NULL;
 	pj_err e;
@@ -237,8 +237,7 @@ static char *with_sig(struct fx *f, const char *in, const unsigned char *sig, si
 	return fmt(f, "%s.%s", in, b64(f, sig, n));
 }
 
-static char *token_pk(struct fx *f, enum pj_alg alg, EVP_PKEY *pk, const char *hdr,
-		      const char *pay)
+static char *token_pk(struct fx *f, enum pj_alg alg, EVP_PKEY *pk, const char *hdr, const char *pay)
 {
 	size_t n;
 	char *in = input(f, hdr, pay);
@@ -277,8 +276,8 @@ static void refused_n(struct fx *f, const char *tok, size_t n, const char *user,
 	int ok = rc == -1 && r.stage == stage && strstr(r.reason.msg, why) != NULL && !r.verified;
 	if (!ok)
 		print_error("expected refusal at %s with \"%s\"; got rc %d, stage %s, "
-			    "reason \"%s\"\n", stage_name(stage), why, rc, stage_name(r.stage),
-			    r.reason.msg);
+			    "reason \"%s\"\n",
+			    stage_name(stage), why, rc, stage_name(r.stage), r.reason.msg);
 	pj_result_free(&r);
 	if (!ok)
 		_fail(file, line);
@@ -294,14 +293,14 @@ static void refused_claims(struct fx *f, const char *tok, const char *user, cons
 		 strstr(r.reason.msg, why) != NULL;
 	if (!ok)
 		print_error("expected claims refusal with \"%s\"; got rc %d, stage %s, reason "
-			    "\"%s\"\n", why, rc, stage_name(r.stage), r.reason.msg);
+			    "\"%s\"\n",
+			    why, rc, stage_name(r.stage), r.reason.msg);
 	pj_result_free(&r);
 	if (!ok)
 		_fail(file, line);
 }
 
-static void accepted_(struct fx *f, const char *tok, const char *user, const char *file,
-		      int line)
+static void accepted_(struct fx *f, const char *tok, const char *user, const char *file, int line)
 {
 	struct pj_result r;
 	int rc = pj_verify(&f->cfg, tok, strlen(tok), user, NOW, &r);
@@ -314,10 +313,10 @@ static void accepted_(struct fx *f, const char *tok, const char *user, const cha
 		_fail(file, line);
 }
 
-#define REFUSED(f, tok, user, stage, why) \
+#define REFUSED(f, tok, user, stage, why)                                                          \
 	refused_n(f, tok, strlen(tok), user, PJ_STAGE_##stage, why, __FILE__, __LINE__)
 #define REFUSED_CLAIMS(f, tok, user, why) refused_claims(f, tok, user, why, __FILE__, __LINE__)
-#define ACCEPTED(f, tok, user) accepted_(f, tok, user, __FILE__, __LINE__)
+#define ACCEPTED(f, tok, user)		  accepted_(f, tok, user, __FILE__, __LINE__)
 
 /* The second line of defence behind pj_token_shaped: the parser itself. */
 static void parse_refuses(const char *tok, const char *why)
@@ -400,8 +399,9 @@ static int setup(void **state)
 	write_text(f, "secret.jwks", oct, 0600);
 	write_text(f, "secret0640.jwks", oct, 0640);
 	write_text(f, "rsa_pinned.jwks",
-		   fmt(f, "{\"keys\":[{\"kty\":\"RSA\",\"alg\":\"RS256\","
-			  "\"n\":\"%s\",\"e\":\"%s\"}]}",
+		   fmt(f,
+		       "{\"keys\":[{\"kty\":\"RSA\",\"alg\":\"RS256\","
+		       "\"n\":\"%s\",\"e\":\"%s\"}]}",
 		       bn_b64(f, K.rsa, OSSL_PKEY_PARAM_RSA_N),
 		       bn_b64(f, K.rsa, OSSL_PKEY_PARAM_RSA_E)),
 		   0600);
@@ -478,8 +478,7 @@ static void test_alg_missing(void **state)
 {
 	struct fx *f = *state;
 	use_es_key(f);
-	REFUSED(f, es(f, "{\"typ\":\"JWT\"}", claims(f, "")), "alice", PARSE,
-		"header has no alg");
+	REFUSED(f, es(f, "{\"typ\":\"JWT\"}", claims(f, "")), "alice", PARSE, "header has no alg");
 }
 
 static void test_alg_not_string(void **state)
@@ -696,11 +695,11 @@ static void test_jku_header(void **state)
 	const char *urls[] = { "https://evil/jwks", fmt(f, "file://%s/atk.jwks", f->dir) };
 	for (size_t i = 0; i < 2; i++) {
 		char *hdr = fmt(f, "{\"alg\":\"ES256\",\"jku\":\"%s\"}", urls[i]);
-		REFUSED(f, token_pk(f, PJ_ALG_ES256, K.atk, hdr, claims(f, "")), "alice",
-			SIGNATURE, "signature does not verify");
+		REFUSED(f, token_pk(f, PJ_ALG_ES256, K.atk, hdr, claims(f, "")), "alice", SIGNATURE,
+			"signature does not verify");
 		hdr = fmt(f, "{\"alg\":\"ES256\",\"jku\":\"%s\",\"kid\":\"atk\"}", urls[i]);
-		REFUSED(f, token_pk(f, PJ_ALG_ES256, K.atk, hdr, claims(f, "")), "alice",
-			SIGNATURE, "no configured key has kid \"atk\"");
+		REFUSED(f, token_pk(f, PJ_ALG_ES256, K.atk, hdr, claims(f, "")), "alice", SIGNATURE,
+			"no configured key has kid \"atk\"");
 	}
 }
 
@@ -728,7 +727,8 @@ static char *self_signed_x5c(struct fx *f, EVP_PKEY *pk)
 	assert_int_equal(X509_set_pubkey(x, pk), 1);
 	X509_NAME *name = X509_get_subject_name(x);
 	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-						    (const unsigned char *)"issuer", -1, -1, 0), 1);
+						    (const unsigned char *)"issuer", -1, -1, 0),
+			 1);
 	assert_int_equal(X509_set_issuer_name(x, name), 1);
 	assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
 	unsigned char *der = NULL;
@@ -756,8 +756,8 @@ static void test_crit_exp(void **state)
 {
 	struct fx *f = *state;
 	use_es_key(f);
-	REFUSED(f, es(f, "{\"alg\":\"ES256\",\"crit\":[\"exp\"]}", claims(f, "")), "alice",
-		PARSE, "header has crit");
+	REFUSED(f, es(f, "{\"alg\":\"ES256\",\"crit\":[\"exp\"]}", claims(f, "")), "alice", PARSE,
+		"header has crit");
 }
 
 static void test_crit_unknown_extension(void **state)
@@ -943,8 +943,8 @@ static void test_duplicate_header_members(void **state)
 		"header is not valid JSON: duplicate object key");
 	REFUSED(f, es(f, "{\"alg\":\"none\",\"alg\":\"ES256\"}", claims(f, "")), "alice", PARSE,
 		"header is not valid JSON: duplicate object key");
-	REFUSED(f, es(f, "{\"alg\":\"ES256\",\"kid\":\"x\",\"kid\":\"y\"}", claims(f, "")),
-		"alice", PARSE, "header is not valid JSON: duplicate object key");
+	REFUSED(f, es(f, "{\"alg\":\"ES256\",\"kid\":\"x\",\"kid\":\"y\"}", claims(f, "")), "alice",
+		PARSE, "header is not valid JSON: duplicate object key");
 }
 
 static void test_nul_in_sub(void **state)
@@ -1006,8 +1006,8 @@ static void test_iat_in_future(void **state)
 {
 	struct fx *f = *state;
 	use_es_key(f);
-	char *pay = fmt(f, "{\"sub\":\"alice\",\"iat\":%ld,\"exp\":%ld}", NOW + LEEWAY + 1,
-			NOW + 3600);
+	char *pay =
+		fmt(f, "{\"sub\":\"alice\",\"iat\":%ld,\"exp\":%ld}", NOW + LEEWAY + 1, NOW + 3600);
 	REFUSED_CLAIMS(f, es(f, HDR_ES256, pay), "alice", "(iat)");
 	pay = fmt(f, "{\"sub\":\"alice\",\"iat\":%ld,\"exp\":%ld}", NOW + 30, NOW + 3600);
 	ACCEPTED(f, es(f, HDR_ES256, pay), "alice");
@@ -1051,8 +1051,8 @@ static void test_issuer(void **state)
 	REFUSED_CLAIMS(f, es(f, HDR_ES256, claims(f, ",\"iss\":\"https://evil\"")), "alice",
 		       "issuer \"https://evil\" is not accepted");
 	/* A prefix or a trailing slash is another issuer. */
-	REFUSED_CLAIMS(f, es(f, HDR_ES256, claims(f, ",\"iss\":\"https://idp.example/\"")),
-		       "alice", "is not accepted");
+	REFUSED_CLAIMS(f, es(f, HDR_ES256, claims(f, ",\"iss\":\"https://idp.example/\"")), "alice",
+		       "is not accepted");
 	REFUSED_CLAIMS(f, es(f, HDR_ES256, claims(f, "")), "alice",
 		       "token has no iss, issuer is configured");
 	REFUSED_CLAIMS(f, es(f, HDR_ES256, claims(f, ",\"iss\":[\"https://idp.example\"]")),
@@ -1087,8 +1087,7 @@ static void test_typ_mismatch(void **state)
 		 "alice");
 	REFUSED_CLAIMS(f, es(f, "{\"alg\":\"ES256\",\"typ\":\"at+jwt\"}", claims(f, "")), "alice",
 		       "typ does not match, JWT is required");
-	REFUSED_CLAIMS(f, es(f, "{\"alg\":\"ES256\"}", claims(f, "")), "alice",
-		       "token has no typ");
+	REFUSED_CLAIMS(f, es(f, "{\"alg\":\"ES256\"}", claims(f, "")), "alice", "token has no typ");
 }
 
 static void test_wrong_user(void **state)
@@ -1175,8 +1174,9 @@ static void test_kid_selects_only_that_key(void **state)
 		"signature does not verify");
 	REFUSED(f, token_pk(f, PJ_ALG_ES256, K.es, hdr_b, claims(f, "")), "alice", SIGNATURE,
 		"signature does not verify");
-	REFUSED(f, token_pk(f, PJ_ALG_ES256, K.es, "{\"alg\":\"ES256\",\"kid\":\"a\"}",
-			    claims(f, "")), "alice", SIGNATURE, "no configured key has kid \"a\"");
+	REFUSED(f,
+		token_pk(f, PJ_ALG_ES256, K.es, "{\"alg\":\"ES256\",\"kid\":\"a\"}", claims(f, "")),
+		"alice", SIGNATURE, "no configured key has kid \"a\"");
 }
 
 /* The same with labelled PEM files (key_file = KID=PATH). */

@@ -29,7 +29,6 @@ static json_t *json(const char *text)
 	return j;
 }
 
-
 static int claims_ok(const struct pj_config *c, const char *claims, pj_err *e)
 {
 	json_t *h = json("{\"alg\":\"ES256\"}"), *cl = json(claims);

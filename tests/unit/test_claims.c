@@ -12,8 +12,6 @@
 
 #define NOW 1700000000L
 
-
-
 static json_t *json(const char *text)
 {
 	json_error_t je;
@@ -44,11 +42,11 @@ static int check_hdr(const struct pj_config *c, const char *hdr, const char *use
 
 #define check(c, user, e, ...) check_hdr(c, "{\"alg\":\"ES256\"}", user, e, __VA_ARGS__)
 
-#define assert_ok(call, err)                                                              \
-	do {                                                                              \
-		(err).msg[0] = 0;                                                         \
-		if ((call) != 0)                                                          \
-			fail_msg("refused: %s", (err).msg);                               \
+#define assert_ok(call, err)                                                                       \
+	do {                                                                                       \
+		(err).msg[0] = 0;                                                                  \
+		if ((call) != 0)                                                                   \
+			fail_msg("refused: %s", (err).msg);                                        \
 	} while (0)
 
 /* ---- times ------------------------------------------------------------ */
@@ -62,7 +60,8 @@ static void test_exp(void **state)
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld}", NOW + 3600), e);
 	/* Valid until now < exp + leeway. */
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld}", NOW - 60 + 1), e);
-	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld}", NOW - 60), e, "token expired 60 s ago");
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld}", NOW - 60), e,
+			  "token expired 60 s ago");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld}", NOW - 86400), e, "token expired");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":0}"), e, "token expired");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":-1}"), e, "token expired");
@@ -88,17 +87,19 @@ static void test_nbf_iat(void **state)
 	/* nbf: usable from nbf - leeway on. */
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"nbf\":%ld}", exp, NOW + 60), e);
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"nbf\":%ld}", exp, NOW + 61), e,
-		       "token not valid for another 61 s (nbf)");
+			  "token not valid for another 61 s (nbf)");
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"nbf\":%ld}", exp, NOW - 1000), e);
 	/* iat in the future beyond the leeway: a clock problem or a forgery. */
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW + 60), e);
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW + 61), e,
-		       "token issued 61 s in the future (iat)");
+			  "token issued 61 s in the future (iat)");
 	pj_config_free(&c);
 	cfg_make(&c, "leeway", "0", NULL);
-	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"nbf\":%ld}", exp, NOW + 1), e, "(nbf)");
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"nbf\":%ld}", exp, NOW + 1), e,
+			  "(nbf)");
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"nbf\":%ld}", exp, NOW), e);
-	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW + 1), e, "(iat)");
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW + 1), e,
+			  "(iat)");
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW), e);
 	pj_config_free(&c);
 }
@@ -140,20 +141,20 @@ static void test_required(void **state)
 	/* The default requires exp. */
 	cfg_make(&c, NULL);
 	assert_fails_with(check(&c, NULL, &e, "{\"sub\":\"alice\"}"), e,
-		       "required claim exp is missing");
+			  "required claim exp is missing");
 	pj_config_free(&c);
 
 	cfg_make(&c, "require", "exp iat jti", NULL);
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld,\"jti\":\"j1\"}", exp, NOW), e);
 	assert_fails_with(check(&c, NULL, &e, "{\"iat\":%ld,\"jti\":\"j1\"}", NOW), e,
-		       "required claim exp is missing");
+			  "required claim exp is missing");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"jti\":\"j1\"}", exp), e,
-		       "required claim iat is missing");
+			  "required claim iat is missing");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW), e,
-		       "required claim jti is missing");
+			  "required claim jti is missing");
 	/* Names are exact. */
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld,\"JTI\":\"j\"}", exp, NOW),
-		       e, "required claim jti is missing");
+			  e, "required claim jti is missing");
 	pj_config_free(&c);
 
 	/* "require" with no names turns the requirement off, exp included: a
@@ -169,7 +170,7 @@ static void test_required(void **state)
 	/* A required claim with any name, e.g. one the issuer adds. */
 	cfg_make(&c, "require", "exp,amr", NULL);
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld}", exp), e,
-		       "required claim amr is missing");
+			  "required claim amr is missing");
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"amr\":[\"pwd\"]}", exp), e);
 	pj_config_free(&c);
 }
@@ -191,24 +192,24 @@ static void test_issuer(void **state)
 	cfg_make(&c, "issuer", "https://a.example https://b.example", NULL);
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://a.example\"}", exp), e);
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://b.example\"}", exp), e);
-	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://c.example\"}", exp), e,
-		       "issuer \"https://c.example\" is not accepted");
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://c.example\"}", exp),
+			  e, "issuer \"https://c.example\" is not accepted");
 	/* Exact match: no case folding, no prefix, no trailing slash. */
-	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://A.example\"}", exp), e,
-		       "is not accepted");
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://A.example\"}", exp),
+			  e, "is not accepted");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://a.example/\"}", exp),
-		       e, "is not accepted");
+			  e, "is not accepted");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://a.exampl\"}", exp), e,
-		       "is not accepted");
+			  "is not accepted");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld}", exp), e,
-		       "token has no iss, issuer is configured");
+			  "token has no iss, issuer is configured");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":[\"https://a.example\"]}", exp),
-		       e, "claim iss is not a string");
+			  e, "claim iss is not a string");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":null}", exp), e,
-		       "claim iss is not a string");
+			  "claim iss is not a string");
 	/* The refused value is shown escaped. */
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"x\\ny \\\"\"}", exp), e,
-		       "issuer \"x\\x0ay\\x20\\x22\" is not accepted");
+			  "issuer \"x\\x0ay\\x20\\x22\" is not accepted");
 	pj_config_free(&c);
 }
 
@@ -223,27 +224,27 @@ static void test_audience(void **state)
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[\"other\",\"api1\"]}", exp), e);
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[\"api1\"]}", exp), e);
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":\"api3\"}", exp), e,
-		       "audience does not match");
+			  "audience does not match");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":\"API1\"}", exp), e,
-		       "audience does not match");
+			  "audience does not match");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[\"x\",\"y\"]}", exp), e,
-		       "audience does not match");
+			  "audience does not match");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[]}", exp), e,
-		       "audience does not match");
+			  "audience does not match");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld}", exp), e,
-		       "token has no aud, audience is configured");
+			  "token has no aud, audience is configured");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":1}", exp), e,
-		       "claim aud is neither a string nor an array");
+			  "claim aud is neither a string nor an array");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":{\"api1\":1}}", exp), e,
-		       "claim aud is neither a string nor an array");
+			  "claim aud is neither a string nor an array");
 	/* A malformed array is refused wherever the bad member sits, also
 	 * after a member that matches. */
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[3,\"api1\"]}", exp), e,
-		       "claim aud has a member that is not a string");
+			  "claim aud has a member that is not a string");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[\"api1\",null]}", exp), e,
-		       "claim aud has a member that is not a string");
+			  "claim aud has a member that is not a string");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[[\"api1\"]]}", exp), e,
-		       "claim aud has a member that is not a string");
+			  "claim aud has a member that is not a string");
 	pj_config_free(&c);
 
 	/* Without an audience configured, aud is not looked at. */
@@ -269,14 +270,15 @@ static void test_typ(void **state)
 	assert_ok(typ_check("{\"alg\":\"ES256\",\"typ\":\"application/jwt\"}"), e);
 	assert_ok(typ_check("{\"alg\":\"ES256\",\"typ\":\"Application/JWT\"}"), e);
 	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"at+jwt\"}"), e,
-		       "typ does not match, JWT is required");
-	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"application/application/jwt\"}"), e,
-		       "typ does not match");
+			  "typ does not match, JWT is required");
+	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"application/application/jwt\"}"),
+			  e, "typ does not match");
 	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"text/jwt\"}"), e,
-		       "typ does not match");
-	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"JWT \"}"), e, "typ does not match");
+			  "typ does not match");
+	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"JWT \"}"), e,
+			  "typ does not match");
 	assert_fails_with(typ_check("{\"alg\":\"ES256\"}"), e,
-		       "token has no typ, typ JWT is required");
+			  "token has no typ, typ JWT is required");
 	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":1}"), e, "token has no typ");
 	pj_config_free(&c);
 
@@ -284,7 +286,8 @@ static void test_typ(void **state)
 	cfg_make(&c, "typ", "application/at+jwt", NULL);
 	assert_ok(typ_check("{\"alg\":\"ES256\",\"typ\":\"at+JWT\"}"), e);
 	assert_ok(typ_check("{\"alg\":\"ES256\",\"typ\":\"application/at+jwt\"}"), e);
-	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"JWT\"}"), e, "typ does not match");
+	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"JWT\"}"), e,
+			  "typ does not match");
 	pj_config_free(&c);
 
 	/* No typ configured (or an empty one): typ is not looked at. */
@@ -308,22 +311,23 @@ static void test_user_binding(void **state)
 	cfg_make(&c, NULL);
 	assert_ok(check(&c, "alice", &e, "{\"exp\":%ld,\"sub\":\"alice\"}", exp), e);
 	/* Byte for byte: no case folding, trimming or Unicode normalisation. */
-	static const char *other[] = { "Alice", "alice ", " alice", "alic", "alice\\n",
-				       "al\\u0069ce2" };
+	static const char *other[] = { "Alice", "alice ",   " alice",
+				       "alic",	"alice\\n", "al\\u0069ce2" };
 	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
-		assert_fails_with(check(&c, "alice", &e, "{\"exp\":%ld,\"sub\":\"%s\"}", exp,
-				     other[i]),
-			       e, "token is for another user (sub does not match)");
+		assert_fails_with(
+			check(&c, "alice", &e, "{\"exp\":%ld,\"sub\":\"%s\"}", exp, other[i]), e,
+			"token is for another user (sub does not match)");
 	/* U+00E9 precomposed vs e + U+0301 combining. */
-	assert_fails_with(check(&c, "jos\xc3\xa9", &e, "{\"exp\":%ld,\"sub\":\"jose\\u0301\"}", exp),
-		       e, "token is for another user");
+	assert_fails_with(
+		check(&c, "jos\xc3\xa9", &e, "{\"exp\":%ld,\"sub\":\"jose\\u0301\"}", exp), e,
+		"token is for another user");
 	assert_ok(check(&c, "jos\xc3\xa9", &e, "{\"exp\":%ld,\"sub\":\"jos\\u00e9\"}", exp), e);
 	assert_fails_with(check(&c, "alice", &e, "{\"exp\":%ld}", exp), e,
-		       "token has no sub claim to match the user");
+			  "token has no sub claim to match the user");
 	assert_fails_with(check(&c, "alice", &e, "{\"exp\":%ld,\"sub\":[\"alice\"]}", exp), e,
-		       "claim sub is not a string");
+			  "claim sub is not a string");
 	assert_fails_with(check(&c, "0", &e, "{\"exp\":%ld,\"sub\":0}", exp), e,
-		       "claim sub is not a string");
+			  "claim sub is not a string");
 	/* user NULL (the tool without --user): no binding at all. */
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld}", exp), e);
 	pj_config_free(&c);
@@ -342,12 +346,12 @@ static void test_username_claim(void **state)
 	assert_ok(check(&c, "bob", &e, fmt, exp), e);
 	/* sub no longer counts. */
 	assert_fails_with(check(&c, "alice", &e, fmt, exp), e,
-		       "token is for another user (preferred_username does not match)");
+			  "token is for another user (preferred_username does not match)");
 #pragma GCC diagnostic pop
 	assert_fails_with(check(&c, "alice", &e, "{\"exp\":%ld,\"sub\":\"alice\"}", exp), e,
-		       "token has no preferred_username claim to match the user");
+			  "token has no preferred_username claim to match the user");
 	assert_fails_with(check(&c, "1", &e, "{\"exp\":%ld,\"preferred_username\":1}", exp), e,
-		       "claim preferred_username is not a string");
+			  "claim preferred_username is not a string");
 	pj_config_free(&c);
 }
 
@@ -362,16 +366,16 @@ static void test_max_age(void **state)
 	cfg_make(&c, "max_age", "300", NULL); /* plus leeway 60 */
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW - 360), e);
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW - 361), e,
-		       "token issued 361 s ago, over max_age 300");
+			  "token issued 361 s ago, over max_age 300");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld}", exp), e,
-		       "max_age is set and the token has no iat");
+			  "max_age is set and the token has no iat");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":\"%ld\"}", exp, NOW), e,
-		       "claim iat is not a number");
+			  "claim iat is not a number");
 	pj_config_free(&c);
 	cfg_make(&c, "max_age", "300", "leeway", "0", NULL);
 	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW - 300), e);
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"iat\":%ld}", exp, NOW - 301), e,
-		       "over max_age 300");
+			  "over max_age 300");
 	pj_config_free(&c);
 }
 
@@ -385,13 +389,13 @@ static void test_max_lifetime(void **state)
 	assert_ok(check(&c, NULL, &e, "{\"iat\":%ld,\"exp\":%ld}", iat, iat + 3600), e);
 	/* The leeway does not stretch the lifetime: it is the issuer's choice. */
 	assert_fails_with(check(&c, NULL, &e, "{\"iat\":%ld,\"exp\":%ld}", iat, iat + 3601), e,
-		       "token lifetime 3601 s is over max_lifetime 3600");
+			  "token lifetime 3601 s is over max_lifetime 3600");
 	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld}", NOW + 100), e,
-		       "max_lifetime is set and the token lacks iat or exp");
+			  "max_lifetime is set and the token lacks iat or exp");
 	pj_config_free(&c);
 	cfg_make(&c, "max_lifetime", "3600", "require", "", NULL);
 	assert_fails_with(check(&c, NULL, &e, "{\"iat\":%ld}", iat), e,
-		       "max_lifetime is set and the token lacks iat or exp");
+			  "max_lifetime is set and the token lacks iat or exp");
 	pj_config_free(&c);
 }
 
@@ -404,14 +408,14 @@ static void test_order(void **state)
 	pj_err e;
 	cfg_make(&c, "require", "exp jti", "issuer", "i", "audience", "a", NULL);
 	assert_fails_with(check(&c, "u", &e, "{\"exp\":1,\"iss\":\"x\",\"aud\":\"y\"}"), e,
-		       "required claim jti is missing");
+			  "required claim jti is missing");
 	assert_fails_with(check(&c, "u", &e, "{\"exp\":1,\"jti\":\"j\",\"iss\":\"x\"}"), e,
-		       "token expired");
-	assert_fails_with(check(&c, "u", &e, "{\"exp\":%ld,\"jti\":\"j\",\"iss\":\"x\"}", NOW + 9), e,
-		       "issuer \"x\" is not accepted");
-	assert_fails_with(check(&c, "u", &e, "{\"exp\":%ld,\"jti\":\"j\",\"iss\":\"i\",\"sub\":\"v\"}",
-			     NOW + 9),
-		       e, "token has no aud");
+			  "token expired");
+	assert_fails_with(check(&c, "u", &e, "{\"exp\":%ld,\"jti\":\"j\",\"iss\":\"x\"}", NOW + 9),
+			  e, "issuer \"x\" is not accepted");
+	assert_fails_with(check(&c, "u", &e,
+				"{\"exp\":%ld,\"jti\":\"j\",\"iss\":\"i\",\"sub\":\"v\"}", NOW + 9),
+			  e, "token has no aud");
 	const char *all = "{\"exp\":%ld,\"jti\":\"j\",\"iss\":\"i\",\"aud\":\"a\",\"sub\":\"%s\"}";
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"

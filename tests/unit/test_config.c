@@ -10,8 +10,6 @@
 #include "config.h"
 #include "sig.h"
 
-
-
 /* A fresh file name per call, so messages can name it. */
 static char *put_conf(const char *text, mode_t mode)
 {
@@ -103,7 +101,7 @@ static void test_every_option(void **state)
 			   "debug = yes\r\n",
 			   0644);
 	struct pj_config c;
-	pj_err e = {""};
+	pj_err e = { "" };
 	init(&c);
 	if (pj_config_load_file(&c, p, 1, &e) != 0)
 		fail_msg("%s", e.msg);
@@ -140,14 +138,14 @@ static void test_values_trimmed(void **state)
 			   "leeway = 0\n",
 			   0644);
 	struct pj_config c;
-	pj_err e = {""};
+	pj_err e = { "" };
 	init(&c);
 	c.debug = 1;
 	if (pj_config_load_file(&c, p, 1, &e) != 0)
 		fail_msg("%s", e.msg);
 	assert_string_equal(c.prompt, "Token:"); /* unquoted: trimmed */
-	assert_string_equal(c.typ, "");           /* quoted empty: typ check off */
-	assert_int_equal(c.require.n, 0);         /* "require =" clears the default */
+	assert_string_equal(c.typ, "");		 /* quoted empty: typ check off */
+	assert_int_equal(c.require.n, 0);	 /* "require =" clears the default */
 	assert_int_equal(c.debug, 0);
 	assert_int_equal(c.leeway, 0);
 	pj_config_free(&c);
@@ -159,8 +157,7 @@ static void test_algorithms_refused(void **state)
 	(void)state;
 	expect_file_refused("algorithms = RS256 none\n", 1, "algorithm none is never allowed");
 	expect_file_refused("# x\nalgorithms = NONE\n", 2, "algorithm none is never allowed");
-	expect_file_refused("\n\n\nalgorithms = ES256, RS257\n", 4,
-			    "unknown algorithm \"RS257\"");
+	expect_file_refused("\n\n\nalgorithms = ES256, RS257\n", 4, "unknown algorithm \"RS257\"");
 	/* Names are exact, as in the token header. */
 	expect_file_refused("algorithms = rs256\n", 1, "unknown algorithm \"rs256\"");
 	expect_file_refused("algorithms = ES256K\n", 1, "unknown algorithm \"ES256K\"");
@@ -173,8 +170,10 @@ static void test_algorithms_refused(void **state)
 static void test_numbers_refused(void **state)
 {
 	(void)state;
-	static const char *bad[] = { "-1", "1x", "", "+1", " 1 2", "0x10", "1.5", "1e3",
-				     "99999999999999999999999", "316224001" };
+	static const char *bad[] = { "-1",	 "1x",	 "",
+				     "+1",	 " 1 2", "0x10",
+				     "1.5",	 "1e3",	 "99999999999999999999999",
+				     "316224001" };
 	static const char *names[] = { "leeway", "max_age", "max_lifetime" };
 	for (size_t n = 0; n < 3; n++)
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -186,7 +185,7 @@ static void test_numbers_refused(void **state)
 		}
 	/* The largest value allowed (ten years) is accepted. */
 	struct pj_config c;
-	pj_err e = {""};
+	pj_err e = { "" };
 	char *p = put_conf("max_age = 316224000\n", 0644);
 	init(&c);
 	assert_int_equal(pj_config_load_file(&c, p, 1, &e), 0);
@@ -228,8 +227,7 @@ static void test_file_errors(void **state)
 	assert_int_equal(pj_config_load_file(&c, missing, 0, &e), 0);
 	assert_null(c.path);
 	/* ... a missing named one is an error. */
-	assert_fails_with(pj_config_load_file(&c, missing, 1, &e), e,
-		       "configuration: cannot open");
+	assert_fails_with(pj_config_load_file(&c, missing, 1, &e), e, "configuration: cannot open");
 	assert_non_null(strstr(e.msg, "absent.conf"));
 
 	char *p = put_conf("leeway = 5\n", 0664);
@@ -247,7 +245,7 @@ static void test_file_errors(void **state)
 	assert_int_equal(chown(p, 65534, 65534) == 0 || geteuid() != 0, 1);
 	if (geteuid() == 0)
 		assert_fails_with(pj_config_load_file(&c, p, 1, &e), e,
-			       "is owned by uid 65534, not root");
+				  "is owned by uid 65534, not root");
 	free(p);
 
 	/* A NUL would hide the rest of a line from the parser. */
@@ -294,7 +292,7 @@ static void test_args_conf(void **state)
 	char *p = put_conf(base_conf, 0644), conf[160];
 	snprintf(conf, sizeof(conf), "conf=%s", p);
 	struct pj_config c;
-	pj_err e = {""};
+	pj_err e = { "" };
 	if (from_args(&c, &e, 1, conf) != 0)
 		fail_msg("%s", e.msg);
 	assert_list(&c.issuer, 2, "https://file-a", "https://file-b");
@@ -345,7 +343,7 @@ static void test_args_default_conf(void **state)
 		return;
 	}
 	struct pj_config c;
-	pj_err e = {""};
+	pj_err e = { "" };
 	assert_int_equal(from_args(&c, &e, 2, "leeway=7", "try_first_pass"), 0);
 	assert_int_equal(c.leeway, 7);
 	assert_null(c.path);
@@ -358,7 +356,7 @@ static void test_args_override(void **state)
 	char *p = put_conf(base_conf, 0644), conf[160];
 	snprintf(conf, sizeof(conf), "conf=%s", p);
 	struct pj_config c;
-	pj_err e = {""};
+	pj_err e = { "" };
 	/* conf= may come anywhere: arguments are applied after the file. */
 	if (from_args(&c, &e, 8, "leeway=5", "issuer=https://arg-c", conf, "issuer=https://arg-d",
 		      "algorithms=EdDSA", "require=", "typ=", "prompt=Arg:") != 0)
@@ -403,7 +401,7 @@ static void test_args_flags(void **state)
 	char *p = put_conf(base_conf, 0644), conf[160];
 	snprintf(conf, sizeof(conf), "conf=%s", p);
 	struct pj_config c;
-	pj_err e = {""};
+	pj_err e = { "" };
 	/* PAM's own flags change nothing. */
 	if (from_args(&c, &e, 4, "use_first_pass", conf, "try_first_pass", "use_authtok") != 0)
 		fail_msg("%s", e.msg);
@@ -420,26 +418,26 @@ static void test_args_flags(void **state)
 	pj_config_free(&c);
 
 	assert_fails_with(from_args(&c, &e, 2, conf, "frobnicate"), e,
-		       "module argument: unknown option \"frobnicate\"");
+			  "module argument: unknown option \"frobnicate\"");
 	pj_config_free(&c);
 	assert_fails_with(from_args(&c, &e, 2, conf, "foo=bar"), e,
-		       "module argument: unknown option \"foo\"");
+			  "module argument: unknown option \"foo\"");
 	pj_config_free(&c);
 	assert_fails_with(from_args(&c, &e, 2, conf, "use_first_pass=1"), e,
-		       "module argument: unknown option \"use_first_pass\"");
+			  "module argument: unknown option \"use_first_pass\"");
 	pj_config_free(&c);
 	/* The argument is shown escaped, never raw. */
 	assert_fails_with(from_args(&c, &e, 2, conf, "bad\narg"), e,
-		       "unknown option \"bad\\x0aarg\"");
+			  "unknown option \"bad\\x0aarg\"");
 	pj_config_free(&c);
 	assert_fails_with(from_args(&c, &e, 2, conf, "leeway=-1"), e,
-		       "module argument: leeway must be a whole number");
+			  "module argument: leeway must be a whole number");
 	pj_config_free(&c);
 	assert_fails_with(from_args(&c, &e, 2, conf, "algorithms=none"), e,
-		       "module argument: algorithm none is never allowed");
+			  "module argument: algorithm none is never allowed");
 	pj_config_free(&c);
 	assert_fails_with(from_args(&c, &e, 2, conf, "jwks_file=rel.json"), e,
-		       "module argument: jwks_file must be an absolute path");
+			  "module argument: jwks_file must be an absolute path");
 	pj_config_free(&c);
 	free(p);
 }

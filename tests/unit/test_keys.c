@@ -22,10 +22,9 @@
 #include "util.h"
 #include "verify.h"
 
-#define NOW 1700000000L
-#define ES256_NOKID "{\"alg\":\"ES256\"}"
+#define NOW	     1700000000L
+#define ES256_NOKID  "{\"alg\":\"ES256\"}"
 #define ES256_KID(k) "{\"alg\":\"ES256\",\"kid\":\"" k "\"}"
-
 
 /* ---- fixture: keys made once per run ----------------------------------- */
 
@@ -91,12 +90,11 @@ static json_t *jwk_rsa(EVP_PKEY *k, int priv)
 	assert_non_null(j);
 	if (priv) {
 		static const char *m[] = { "d", "p", "q", "dp", "dq", "qi" };
-		static const char *p[] = { OSSL_PKEY_PARAM_RSA_D,
-					   OSSL_PKEY_PARAM_RSA_FACTOR1,
-					   OSSL_PKEY_PARAM_RSA_FACTOR2,
-					   OSSL_PKEY_PARAM_RSA_EXPONENT1,
-					   OSSL_PKEY_PARAM_RSA_EXPONENT2,
-					   OSSL_PKEY_PARAM_RSA_COEFFICIENT1 };
+		static const char *p[] = {
+			OSSL_PKEY_PARAM_RSA_D,	       OSSL_PKEY_PARAM_RSA_FACTOR1,
+			OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+			OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1
+		};
 		for (size_t i = 0; i < 6; i++)
 			json_object_set_new(j, m[i], bn_member(k, p[i], 0));
 	}
@@ -379,12 +377,11 @@ static void test_jwk_meta(void **state)
 	pj_err e;
 	assert_int_equal(to_key(with(jwk_oct(32), "key_ops", "[\"sign\"]"), 1, &key, &e), 0);
 	pj_key_clear(&key);
-	assert_int_equal(to_key(with(jwk_rsa(rsa, 1), "key_ops", "[\"verify\",\"sign\"]"), 1,
-				&key, &e),
-			 0);
+	assert_int_equal(
+		to_key(with(jwk_rsa(rsa, 1), "key_ops", "[\"verify\",\"sign\"]"), 1, &key, &e), 0);
 	pj_key_clear(&key);
 	assert_fails_with(to_key(with(jwk_rsa(rsa, 1), "key_ops", "[\"verify\"]"), 1, &key, &e), e,
-		       "JWK \"key_ops\" does not allow sign");
+			  "JWK \"key_ops\" does not allow sign");
 
 	/* The JWK's own alg must be a JWS algorithm this verifier knows. */
 	expect_jwk_refused(with(jwk_rsa(rsa, 0), "alg", "\"RS257\""),
@@ -421,9 +418,8 @@ static char *pem_priv(EVP_PKEY *k, int traditional)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	if (traditional)
-		assert_int_equal(PEM_write_bio_PrivateKey_traditional(b, k, NULL, NULL, 0, NULL,
-								      NULL),
-				 1);
+		assert_int_equal(
+			PEM_write_bio_PrivateKey_traditional(b, k, NULL, NULL, 0, NULL, NULL), 1);
 	else
 		assert_int_equal(PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL), 1);
 	return bio_text(b);
@@ -486,7 +482,7 @@ static void test_pem(void **state)
 	for (int trad = 0; trad < 2; trad++) {
 		char *priv = pem_priv(p256, trad);
 		assert_fails_with(pem_key(priv, 0, &key, &e), e,
-			       "/etc/k.pem holds a private key; configure the public key");
+				  "/etc/k.pem holds a private key; configure the public key");
 		assert_null(key.pkey);
 		assert_int_equal(pem_key(priv, 1, &key, &e), 0);
 		assert_int_equal(EVP_PKEY_eq(key.pkey, p256), 1);
@@ -495,7 +491,7 @@ static void test_pem(void **state)
 	}
 
 	assert_fails_with(pem_key("hello", 0, &key, &e), e,
-		       "/etc/k.pem is not a PEM public key, certificate");
+			  "/etc/k.pem is not a PEM public key, certificate");
 	assert_fails_with(pem_key("hello", 1, &key, &e), e, "certificate or private key");
 	char *pub = pem_pub(p256);
 	pub[strlen(pub) / 2] = 0; /* truncated */
@@ -543,7 +539,6 @@ static char *put_pem(const char *name, EVP_PKEY *k)
 	return path;
 }
 
-
 /* What the callback saw: each offered key's kid (or "-") and a copy of its
  * EVP_PKEY, in order. */
 struct seen {
@@ -588,7 +583,7 @@ static int each(const struct pj_config *c, enum pj_alg alg, const char *kid, str
 static char *sign_token(EVP_PKEY *priv, enum pj_alg alg, const char *hdr, const char *claims)
 {
 	struct pj_key key;
-	pj_err e = {""};
+	pj_err e = { "" };
 	assert_int_equal(EVP_PKEY_up_ref(priv), 1);
 	assert_int_equal(pj_key_from_pkey(priv, &key, &e), 0);
 	char *h = pj_b64url_encode((const unsigned char *)hdr, strlen(hdr));
@@ -679,13 +674,12 @@ static void test_each_kid_is_lazy(void **state)
 static void test_each_type_fitting(void **state)
 {
 	(void)state;
-	json_t *keys = json_pack("[o,o,o,o,o,o]", with(jwk_rsa(rsa, 0), "kid", "\"rsa\""),
-				 with(jwk_ec(p256, "P-256"), "kid", "\"p256\""),
-				 with(jwk_ec(p384, "P-384"), "kid", "\"p384\""),
-				 with(with(jwk_ec(p256b, "P-256"), "kid", "\"p256-for-es384\""),
-				      "alg", "\"ES384\""),
-				 with(jwk_okp(ed), "kid", "\"ed\""),
-				 with(jwk_oct(64), "kid", "\"hmac\""));
+	json_t *keys = json_pack(
+		"[o,o,o,o,o,o]", with(jwk_rsa(rsa, 0), "kid", "\"rsa\""),
+		with(jwk_ec(p256, "P-256"), "kid", "\"p256\""),
+		with(jwk_ec(p384, "P-384"), "kid", "\"p384\""),
+		with(with(jwk_ec(p256b, "P-256"), "kid", "\"p256-for-es384\""), "alg", "\"ES384\""),
+		with(jwk_okp(ed), "kid", "\"ed\""), with(jwk_oct(64), "kid", "\"hmac\""));
 	/* Secret keys in the file: it must be private to its owner. */
 	char *jwks = put_jwks("mixed.jwks", 0600, keys);
 	char *rsa_pem = put_pem("rsa.pem", rsa), *ec_pem = put_pem("p256c.pem", p256c);
@@ -702,14 +696,11 @@ static void test_each_type_fitting(void **state)
 		const char *kids;
 	} want[] = {
 		/* key files first (kid "-"), then the JWKS, in file order */
-		{ PJ_ALG_ES256, "- p256" },
-		{ PJ_ALG_ES384, "p384" }, /* the P-256 key with alg ES384 has the wrong curve */
-		{ PJ_ALG_ES512, "" },
-		{ PJ_ALG_RS256, "- rsa" },
-		{ PJ_ALG_PS512, "- rsa" },
-		{ PJ_ALG_EDDSA, "ed" },
-		{ PJ_ALG_HS256, "hmac" },
-		{ PJ_ALG_HS512, "hmac" },
+		{ PJ_ALG_ES256, "- p256" }, { PJ_ALG_ES384, "p384" }, /* the P-256 key with alg
+									 ES384 has the wrong curve
+								       */
+		{ PJ_ALG_ES512, "" },	    { PJ_ALG_RS256, "- rsa" }, { PJ_ALG_PS512, "- rsa" },
+		{ PJ_ALG_EDDSA, "ed" },	    { PJ_ALG_HS256, "hmac" },  { PJ_ALG_HS512, "hmac" },
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		if (each(&c, want[i].alg, NULL, &s, &tried, &e) != 0)
@@ -830,9 +821,9 @@ static void test_each_hmac(void **state)
 	assert_int_equal(each(&c, PJ_ALG_HS256, NULL, &s, &tried, &e), 0);
 	assert_int_equal(tried, 1);
 	assert_fails_with(each(&c, PJ_ALG_HS384, NULL, &s, &tried, &e), e,
-		       "is 32 bytes, HS384 needs at least 48");
+			  "is 32 bytes, HS384 needs at least 48");
 	assert_fails_with(each(&c, PJ_ALG_HS512, NULL, &s, &tried, &e), e,
-		       "is 32 bytes, HS512 needs at least 64");
+			  "is 32 bytes, HS512 needs at least 64");
 	pj_config_free(&c);
 
 	cfg_make_file(&c, "jwks_file", k64, NULL);
@@ -844,7 +835,7 @@ static void test_each_hmac(void **state)
 	assert_int_equal(chmod(k64, 0644), 0);
 	cfg_make_file(&c, "jwks_file", k64, NULL);
 	assert_fails_with(each(&c, PJ_ALG_HS512, NULL, &s, &tried, &e), e,
-		       "holds secret keys but is readable by group or others (mode 0644)");
+			  "holds secret keys but is readable by group or others (mode 0644)");
 	assert_fails_with(each(&c, PJ_ALG_ES256, NULL, &s, &tried, &e), e, "holds secret keys");
 	pj_config_free(&c);
 	free(short_k);
@@ -869,7 +860,7 @@ static void test_each_source_errors(void **state)
 	char *priv = pem_priv(p256, 0), *pp = put_file("priv.pem", priv, 0600);
 	cfg_make_file(&c, "key_file", pp, NULL);
 	assert_fails_with(each(&c, PJ_ALG_ES256, NULL, &s, &tried, &e), e,
-		       "holds a private key; configure the public key");
+			  "holds a private key; configure the public key");
 	pj_config_free(&c);
 	free(priv);
 	free(pp);
@@ -877,8 +868,7 @@ static void test_each_source_errors(void **state)
 	char *gw = put_pem("gw.pem", p256);
 	assert_int_equal(chmod(gw, 0664), 0);
 	cfg_make_file(&c, "key_file", gw, NULL);
-	assert_fails_with(each(&c, PJ_ALG_ES256, NULL, &s, &tried, &e), e,
-		       "key_file: ");
+	assert_fails_with(each(&c, PJ_ALG_ES256, NULL, &s, &tried, &e), e, "key_file: ");
 	assert_non_null(strstr(e.msg, "writable by group or others"));
 	pj_config_free(&c);
 	free(gw);

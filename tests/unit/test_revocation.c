@@ -95,41 +95,45 @@ static int lookup(const char *path, const char *name, const char *user, int has_
 	return pj_revocation_check(path, 1, getuid(), &q, e);
 }
 
-#define assert_contains(hay, needle)                                                         \
-	do {                                                                                 \
-		if (!strstr((hay), (needle)))                                                \
-			fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));        \
+#define assert_contains(hay, needle)                                                               \
+	do {                                                                                       \
+		if (!strstr((hay), (needle)))                                                      \
+			fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));               \
 	} while (0)
 
 /* ---- the line format ---- */
 
-#define S(lit) { lit, sizeof(lit) - 1 }
+#define S(lit)                                                                                     \
+	{                                                                                          \
+		lit, sizeof(lit) - 1                                                               \
+	}
 static const struct {
 	const char *text;
 	size_t len;
 } bad_lines[] = {
-	S("frobnicate x"),               /* unknown keyword */
-	S("JTI abc"),                    /* keywords are lower case */
+	S("frobnicate x"), /* unknown keyword */
+	S("JTI abc"),	   /* keywords are lower case */
 	S("jtix abc"),
-	S("all"),                        /* missing TIME */
-	S("all 12x"),                    /* non-numeric TIME */
+	S("all"),     /* missing TIME */
+	S("all 12x"), /* non-numeric TIME */
 	S("all -5"),
 	S("all 1 2"),
-	S("all 1234567890123456789"),    /* more digits than the file holds */
-	S("user alice"),                 /* user without time */
+	S("all 1234567890123456789"), /* more digits than the file holds */
+	S("user alice"),	      /* user without time */
 	S("user alice 1.5"),
 	S("user alice abc"),
 	S("user alice 5 6"),
 	S("user"),
-	S("jti"),                        /* jti without ID */
-	S("jti #a"),                     /* an id would read back as a comment */
-	S("jti a 1 2"),                  /* 4 fields */
-	S("jti a b"),                    /* non-numeric EXP */
-	S("jti a\0b"),                   /* NUL byte */
+	S("jti"),	/* jti without ID */
+	S("jti #a"),	/* an id would read back as a comment */
+	S("jti a 1 2"), /* 4 fields */
+	S("jti a b"),	/* non-numeric EXP */
+	S("jti a\0b"),	/* NUL byte */
 	S("\0jti a"),
 	S("jti a\0"),
-	S("jti caf\xc3\xa9"),            /* not printable ASCII */
-	S("jti a\x01" "b"),
+	S("jti caf\xc3\xa9"), /* not printable ASCII */
+	S("jti a\x01"
+	  "b"),
 	S("user al\x7fice 5"),
 };
 
@@ -300,7 +304,7 @@ static const struct {
 	long long time;
 } sem_entries[] = {
 	{ PJ_REV_JTI, "revoked-1", 99999 }, { PJ_REV_JTI, "revoked-2", -1 },
-	{ PJ_REV_USER, "alice", 2000 },     { PJ_REV_USER, "carol", 3000 },
+	{ PJ_REV_USER, "alice", 2000 },	    { PJ_REV_USER, "carol", 3000 },
 	{ PJ_REV_ALL, NULL, 1000 },
 };
 
@@ -468,8 +472,8 @@ static void rnd_name(char *out, size_t max)
 	out[len] = 0;
 }
 
-#define NJTI 5000
-#define NUSER 200
+#define NJTI	 5000
+#define NUSER	 200
 #define ALL_TIME 500
 
 struct model {
@@ -566,7 +570,7 @@ static void make_queries(const struct model *m, struct query *q)
 		}
 		long long cut = x->has_user ? model_cut(m, x->user) : -1;
 		x->expect = model_has_jti(m, x->name) || !x->has_iat || x->iat < ALL_TIME ||
-			    (cut >= 0 && x->iat < (double)cut)
+					    (cut >= 0 && x->iat < (double)cut)
 				    ? -1
 				    : 0;
 	}
@@ -619,11 +623,13 @@ static void test_index_agrees_with_scan(void **state)
 	size_t n;
 	char *itext = slurp(ipath, &n), forged[512];
 	unsigned long long v[9];
-	assert_int_equal(sscanf(itext, "pam_jwt-index 1 %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+	assert_int_equal(sscanf(itext,
+				"pam_jwt-index 1 %llu %llu %llu %llu %llu %llu %llu %llu %llu",
 				&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]),
 			 9);
-	snprintf(forged, sizeof(forged), "pam_jwt-index 1 %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
-		 v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[8], v[2]);
+	snprintf(forged, sizeof(forged),
+		 "pam_jwt-index 1 %llu %llu %llu %llu %llu %llu %llu %llu %llu\n", v[0], v[1], v[2],
+		 v[3], v[4], v[5], v[6], v[8], v[2]);
 	write_file(ipath, forged, strlen(forged));
 	assert_int_equal(lookup(path, "nobody-listed", "nobody", 1, 4000, &e), -1);
 	assert_contains(e.msg, "index does not match");
@@ -907,11 +913,16 @@ static void test_normalize(void **state)
 		const char *text;
 		long long time;
 	} want[] = {
-		{ PJ_REV_COMMENT, "# b first", -1 }, { PJ_REV_COMMENT, "# a second", -1 },
-		{ PJ_REV_COMMENT, "# c third", -1 }, { PJ_REV_ALL, NULL, 7 },
-		{ PJ_REV_USER, "t", 1 },             { PJ_REV_USER, "u", 9 },
-		{ PJ_REV_JTI, "X", 1 },              { PJ_REV_JTI, "w", 7 },
-		{ PJ_REV_JTI, "x", 200 },            { PJ_REV_JTI, "y", -1 },
+		{ PJ_REV_COMMENT, "# b first", -1 },
+		{ PJ_REV_COMMENT, "# a second", -1 },
+		{ PJ_REV_COMMENT, "# c third", -1 },
+		{ PJ_REV_ALL, NULL, 7 },
+		{ PJ_REV_USER, "t", 1 },
+		{ PJ_REV_USER, "u", 9 },
+		{ PJ_REV_JTI, "X", 1 },
+		{ PJ_REV_JTI, "w", 7 },
+		{ PJ_REV_JTI, "x", 200 },
+		{ PJ_REV_JTI, "y", -1 },
 		{ PJ_REV_JTI, "z", -1 },
 	};
 	assert_int_equal(l.n, sizeof(want) / sizeof(want[0]));

@@ -47,7 +47,7 @@ static json_t *example(void **state, const char *appendix)
 {
 	size_t i;
 	json_t *ex;
-	json_array_foreach(json_object_get(*state, "examples"), i, ex) {
+	json_array_foreach (json_object_get(*state, "examples"), i, ex) {
 		if (strcmp(json_string_value(json_object_get(ex, "appendix")), appendix) == 0)
 			return ex;
 	}
@@ -106,8 +106,8 @@ static void key_of(json_t *ex, int allow_private, struct pj_key *key)
 static int verify(const struct pj_key *key, const struct parts *p, const unsigned char *sig,
 		  size_t n, pj_err *e)
 {
-	return pj_sig_verify(p->alg, key, (const unsigned char *)p->input, strlen(p->input), sig,
-			     n, e);
+	return pj_sig_verify(p->alg, key, (const unsigned char *)p->input, strlen(p->input), sig, n,
+			     e);
 }
 
 static void check_verifies(void **state, const char *appendix)

@@ -45,11 +45,10 @@ static void published_signature(unsigned char **sig, size_t *n)
 	assert_int_equal(*n, 64);
 }
 
-static int verify(const struct pj_key *key, const char *msg, const unsigned char *sig,
-		  size_t n, pj_err *e)
+static int verify(const struct pj_key *key, const char *msg, const unsigned char *sig, size_t n,
+		  pj_err *e)
 {
-	return pj_sig_verify(PJ_ALG_EDDSA, key, (const unsigned char *)msg, strlen(msg), sig, n,
-			     e);
+	return pj_sig_verify(PJ_ALG_EDDSA, key, (const unsigned char *)msg, strlen(msg), sig, n, e);
 }
 
 static void test_public_key_verifies_published_signature(void **state)

@@ -70,7 +70,7 @@ static unsigned char *b64url(const char *s, size_t *n)
 /* A pj_key sharing p (the fixture keeps its own reference). */
 static void key_from(struct pj_key *k, EVP_PKEY *p)
 {
-	pj_err e = {""};
+	pj_err e = { "" };
 	assert_int_equal(EVP_PKEY_up_ref(p), 1);
 	if (pj_key_from_pkey(p, k, &e) != 0)
 		fail_msg("pj_key_from_pkey: %s", e.msg);
@@ -143,8 +143,8 @@ static int fx_teardown(void **state)
 	struct fx *f = *state;
 	if (!f)
 		return 0;
-	EVP_PKEY *all[] = {f->rsa, f->rsa1024, f->rsapss, f->p256, f->p384,
-			   f->p521, f->k256, f->ed, f->x25519, f->ed448};
+	EVP_PKEY *all[] = { f->rsa,  f->rsa1024, f->rsapss, f->p256,   f->p384,
+			    f->p521, f->k256,	 f->ed,	    f->x25519, f->ed448 };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		EVP_PKEY_free(all[i]);
 	free(f);
@@ -167,8 +167,8 @@ static int fx_setup(void **state)
 	f->ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	f->x25519 = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
 	f->ed448 = EVP_PKEY_Q_keygen(NULL, NULL, "ED448");
-	if (!f->rsa || !f->rsa1024 || !f->rsapss || !f->p256 || !f->p384 || !f->p521 ||
-	    !f->k256 || !f->ed || !f->x25519 || !f->ed448) {
+	if (!f->rsa || !f->rsa1024 || !f->rsapss || !f->p256 || !f->p384 || !f->p521 || !f->k256 ||
+	    !f->ed || !f->x25519 || !f->ed448) {
 		fx_teardown(state);
 		*state = NULL;
 		return -1;
@@ -202,24 +202,25 @@ static const unsigned char SECRET32[33] = "0123456789abcdef0123456789abcdef";
 static void test_alg_names(void **state)
 {
 	(void)state;
-	static const char *const names[PJ_ALG_COUNT] = {
-		"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256",
-		"PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"};
+	static const char *const names[PJ_ALG_COUNT] = { "HS256", "HS384", "HS512", "RS256",
+							 "RS384", "RS512", "PS256", "PS384",
+							 "PS512", "ES256", "ES384", "ES512",
+							 "EdDSA" };
 	for (int a = 0; a < PJ_ALG_COUNT; a++) {
 		assert_string_equal(pj_alg_name((enum pj_alg)a), names[a]);
 		assert_int_equal(pj_alg_from_name(names[a]), a);
 	}
-	static const char *const bad[] = {
-		"none", "None", "NONE", "nOnE", "", "hs256", "Hs256", "HS256 ", " HS256",
-		"HS255", "HS2560", "RS1", "ES256K", "EDDSA", "eddsa", "Ed25519", "PS256\n",
-		"HS256\t", "ES256 "};
+	static const char *const bad[] = { "none",    "None",	 "NONE",    "nOnE",   "",
+					   "hs256",   "Hs256",	 "HS256 ",  " HS256", "HS255",
+					   "HS2560",  "RS1",	 "ES256K",  "EDDSA",  "eddsa",
+					   "Ed25519", "PS256\n", "HS256\t", "ES256 " };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (pj_alg_from_name(bad[i]) != -1)
 			fail_msg("alg name \"%s\" was accepted", bad[i]);
 	assert_int_equal(pj_alg_from_name(NULL), -1);
 	/* Out-of-range values stay printable and match no key type. */
 	assert_non_null(pj_alg_name((enum pj_alg)PJ_ALG_COUNT));
-	assert_non_null(pj_alg_name((enum pj_alg)-1));
+	assert_non_null(pj_alg_name((enum pj_alg) - 1));
 	assert_int_equal(pj_alg_from_name(pj_alg_name((enum pj_alg)PJ_ALG_COUNT)), -1);
 	for (int k = PJ_KTY_OCT; k <= PJ_KTY_OKP; k++)
 		assert_int_not_equal(pj_alg_kty((enum pj_alg)PJ_ALG_COUNT), k);
@@ -267,7 +268,7 @@ static void test_key_fits_matrix(void **state)
 	keys[8].alg = PJ_ALG_HS256; /* an RSA key claiming to be for HS256 */
 	for (int k = 0; k < 9; k++) {
 		for (int a = 0; a < PJ_ALG_COUNT; a++) {
-			pj_err e = {""};
+			pj_err e = { "" };
 			int want = (fits[k] & PJ_ALG_BIT(a)) ? 0 : -1;
 			int got = pj_key_fits(&keys[k], (enum pj_alg)a, &e);
 			if (got != want)
@@ -285,7 +286,7 @@ static void test_key_fits_matrix(void **state)
 			assert_int_equal(pj_key_fits(&keys[1], (enum pj_alg)b, NULL),
 					 a == b ? 0 : -1);
 	}
-	const int garbage[] = {PJ_ALG_COUNT, PJ_ALG_COUNT + 3, -2, -1000};
+	const int garbage[] = { PJ_ALG_COUNT, PJ_ALG_COUNT + 3, -2, -1000 };
 	for (size_t g = 0; g < sizeof(garbage) / sizeof(garbage[0]); g++) {
 		keys[1].alg = garbage[g]; /* a broken key alg fits nothing */
 		for (int b = 0; b < PJ_ALG_COUNT; b++)
@@ -325,10 +326,10 @@ static void test_key_fits_reasons(void **state)
 		       "key is for RS256, token says PS256");
 	assert_int_equal(pj_key_fits(&rsa, PJ_ALG_RS256, &e), 0);
 	assert_refused(pj_key_fits(NULL, PJ_ALG_RS256, &e), &e, NULL);
-	assert_refused(pj_key_fits(&rsa, (enum pj_alg)-1, &e), &e, NULL);
+	assert_refused(pj_key_fits(&rsa, (enum pj_alg) - 1, &e), &e, NULL);
 	assert_refused(pj_key_fits(&rsa, (enum pj_alg)PJ_ALG_COUNT, &e), &e, NULL);
 	/* The small key is refused by verify too, before any math. */
-	unsigned char sig[128] = {0};
+	unsigned char sig[128] = { 0 };
 	assert_refused(verify(PJ_ALG_RS256, &small, "x", 1, sig, sizeof(sig), &e), &e,
 		       "RSA key is 1024 bits, under the 2048-bit minimum");
 
@@ -348,7 +349,7 @@ static void test_key_fits_reasons(void **state)
 	bad.secret = NULL;
 	bad.secret_len = 0;
 	assert_int_equal(pj_key_fits(&bad, PJ_ALG_RS256, &e), 0); /* now consistent */
-	bad.pkey = f->p256; /* says RSA, holds EC */
+	bad.pkey = f->p256;					  /* says RSA, holds EC */
 	assert_refused(pj_key_fits(&bad, PJ_ALG_RS256, &e), &e, NULL);
 	bad.kty = PJ_KTY_EC;
 	bad.pkey = f->rsa; /* says EC, holds RSA */
@@ -409,8 +410,8 @@ static void test_key_from_pkey(void **state)
 	const struct fx *f = *state;
 	struct pj_key k;
 	pj_err e;
-	EVP_PKEY *const good[] = {f->rsa, f->p256, f->p521, f->ed};
-	const enum pj_kty kty[] = {PJ_KTY_RSA, PJ_KTY_EC, PJ_KTY_EC, PJ_KTY_OKP};
+	EVP_PKEY *const good[] = { f->rsa, f->p256, f->p521, f->ed };
+	const enum pj_kty kty[] = { PJ_KTY_RSA, PJ_KTY_EC, PJ_KTY_EC, PJ_KTY_OKP };
 	for (size_t i = 0; i < 4; i++) {
 		key_from(&k, good[i]);
 		assert_int_equal(k.kty, kty[i]);
@@ -424,7 +425,7 @@ static void test_key_from_pkey(void **state)
 		pj_key_clear(&k); /* clearing twice is harmless */
 	}
 	/* Refused types are freed all the same (valgrind checks). */
-	EVP_PKEY *const refused[] = {f->rsapss, f->x25519, f->ed448};
+	EVP_PKEY *const refused[] = { f->rsapss, f->x25519, f->ed448 };
 	for (size_t i = 0; i < 3; i++) {
 		e.msg[0] = 0;
 		assert_int_equal(EVP_PKEY_up_ref(refused[i]), 1);
@@ -452,16 +453,15 @@ static void test_key_from_pkey(void **state)
 
 static size_t expected_sig_len(enum pj_alg a)
 {
-	static const size_t len[PJ_ALG_COUNT] = {32, 48, 64, 256, 256, 256, 256,
-						256, 256, 64, 96, 132, 64};
+	static const size_t len[PJ_ALG_COUNT] = { 32,  48,  64, 256, 256, 256, 256,
+						  256, 256, 64, 96,  132, 64 };
 	return len[a];
 }
 
-static void round_trip(const struct fx *f, enum pj_alg a, const unsigned char *msg,
-		       size_t msglen)
+static void round_trip(const struct fx *f, enum pj_alg a, const unsigned char *msg, size_t msglen)
 {
 	struct pj_key priv, pub;
-	pj_err e = {""};
+	pj_err e = { "" };
 	unsigned char *sig = NULL;
 	size_t siglen = 0;
 	if (pj_alg_kty(a) == PJ_KTY_OCT) {
@@ -529,20 +529,24 @@ static void test_sign_refusals(void **state)
 	assert_int_equal(pj_key_from_pkey(public_of(f->p256), &pub, &e), 0);
 	key_from(&rsa, f->rsa);
 	key_from(&small, f->rsa1024);
-	assert_int_equal(pj_sig_sign(PJ_ALG_ES256, &pub, (const unsigned char *)"m", 1, &sig,
-				     &siglen, &e), -1);
+	assert_int_equal(
+		pj_sig_sign(PJ_ALG_ES256, &pub, (const unsigned char *)"m", 1, &sig, &siglen, &e),
+		-1);
 	assert_null(sig);
 	assert_int_equal(siglen, 0);
-	assert_refused(pj_sig_sign(PJ_ALG_ES256, &rsa, (const unsigned char *)"m", 1, &sig,
-				   &siglen, &e), &e, "key type RSA does not fit alg ES256");
-	assert_refused(pj_sig_sign(PJ_ALG_HS256, &rsa, (const unsigned char *)"m", 1, &sig,
-				   &siglen, &e), &e, "key type RSA does not fit alg HS256");
-	assert_refused(pj_sig_sign(PJ_ALG_RS256, &small, (const unsigned char *)"m", 1, &sig,
-				   &siglen, &e), &e,
-		       "RSA key is 1024 bits, under the 2048-bit minimum");
+	assert_refused(
+		pj_sig_sign(PJ_ALG_ES256, &rsa, (const unsigned char *)"m", 1, &sig, &siglen, &e),
+		&e, "key type RSA does not fit alg ES256");
+	assert_refused(
+		pj_sig_sign(PJ_ALG_HS256, &rsa, (const unsigned char *)"m", 1, &sig, &siglen, &e),
+		&e, "key type RSA does not fit alg HS256");
+	assert_refused(
+		pj_sig_sign(PJ_ALG_RS256, &small, (const unsigned char *)"m", 1, &sig, &siglen, &e),
+		&e, "RSA key is 1024 bits, under the 2048-bit minimum");
 	assert_null(sig);
-	assert_int_equal(pj_sig_sign(PJ_ALG_RS256, &rsa, (const unsigned char *)"m", 1, NULL,
-				     &siglen, &e), -1);
+	assert_int_equal(
+		pj_sig_sign(PJ_ALG_RS256, &rsa, (const unsigned char *)"m", 1, NULL, &siglen, &e),
+		-1);
 	pj_key_clear(&pub);
 	pj_key_clear(&rsa);
 	pj_key_clear(&small);
@@ -556,8 +560,8 @@ static void ec_sign(const struct fx *f, enum pj_alg a, const char *msg, unsigned
 	struct pj_key priv;
 	pj_err e;
 	key_from(&priv, fx_key_for(f, a));
-	assert_int_equal(pj_sig_sign(a, &priv, (const unsigned char *)msg, strlen(msg), sig,
-				     siglen, &e), 0);
+	assert_int_equal(
+		pj_sig_sign(a, &priv, (const unsigned char *)msg, strlen(msg), sig, siglen, &e), 0);
 	pj_key_clear(&priv);
 	assert_int_equal(pj_key_from_pkey(public_of(fx_key_for(f, a)), pub, &e), 0);
 }
@@ -639,7 +643,7 @@ static void test_ecdsa_edges_p256(void **state)
 	memcpy(buf, sig, 64);
 	assert_refused(verify(PJ_ALG_ES256, &pub, msg, ml, buf, 70, &e), &e,
 		       "ECDSA signature must be 64 bytes, got 70");
-	const size_t lens[] = {0, 1, 32, 63, 65, 66, 96, 128, 132};
+	const size_t lens[] = { 0, 1, 32, 63, 65, 66, 96, 128, 132 };
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
 		assert_int_equal(verify(PJ_ALG_ES256, &pub, msg, ml, buf, lens[i], &e), -1);
 	/* r and s each padded to 33 bytes (a common DER-to-raw bug). */
@@ -750,8 +754,8 @@ static unsigned char *pss_sign(EVP_PKEY *k, const char *md, const char *mgf, int
 	assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 1);
 	assert_int_equal(EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, mgf, NULL), 1);
 	assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, salt), 1);
-	assert_int_equal(EVP_DigestSign(ctx, sig, siglen, (const unsigned char *)msg,
-					strlen(msg)), 1);
+	assert_int_equal(EVP_DigestSign(ctx, sig, siglen, (const unsigned char *)msg, strlen(msg)),
+			 1);
 	EVP_MD_CTX_free(ctx);
 	return sig;
 }
@@ -775,8 +779,13 @@ static void test_rsa_strict(void **state)
 	const struct {
 		const char *mgf;
 		int salt;
-	} off[] = {{"SHA256", 0}, {"SHA256", 20}, {"SHA256", 31}, {"SHA256", 33},
-		   {"SHA256", RSA_PSS_SALTLEN_MAX}, {"SHA1", 32}, {"SHA512", 32}};
+	} off[] = { { "SHA256", 0 },
+		    { "SHA256", 20 },
+		    { "SHA256", 31 },
+		    { "SHA256", 33 },
+		    { "SHA256", RSA_PSS_SALTLEN_MAX },
+		    { "SHA1", 32 },
+		    { "SHA512", 32 } };
 	for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
 		sig = pss_sign(f->rsa, "SHA256", off[i].mgf, off[i].salt, msg, &siglen);
 		if (verify(PJ_ALG_PS256, &pub, msg, ml, sig, siglen, &e) != -1)
@@ -786,8 +795,9 @@ static void test_rsa_strict(void **state)
 
 	/* One scheme's signature is no good under another. */
 	for (int a = PJ_ALG_RS256; a <= PJ_ALG_PS512; a++) {
-		assert_int_equal(pj_sig_sign((enum pj_alg)a, &priv, (const unsigned char *)msg,
-					     ml, &sig, &siglen, &e), 0);
+		assert_int_equal(pj_sig_sign((enum pj_alg)a, &priv, (const unsigned char *)msg, ml,
+					     &sig, &siglen, &e),
+				 0);
 		for (int b = PJ_ALG_RS256; b <= PJ_ALG_PS512; b++)
 			assert_int_equal(verify((enum pj_alg)b, &pub, msg, ml, sig, siglen, &e),
 					 a == b ? 0 : -1);
@@ -795,9 +805,10 @@ static void test_rsa_strict(void **state)
 	}
 
 	/* Exactly k bytes: a leading zero added is refused by length. */
-	assert_int_equal(pj_sig_sign(PJ_ALG_RS256, &priv, (const unsigned char *)msg, ml, &sig,
-				     &siglen, &e), 0);
-	unsigned char longer[257] = {0};
+	assert_int_equal(
+		pj_sig_sign(PJ_ALG_RS256, &priv, (const unsigned char *)msg, ml, &sig, &siglen, &e),
+		0);
+	unsigned char longer[257] = { 0 };
 	memcpy(longer + 1, sig, 256);
 	assert_refused(verify(PJ_ALG_RS256, &pub, msg, ml, longer, 257, &e), &e,
 		       "RSA signature must be 256 bytes, got 257");
@@ -831,8 +842,9 @@ static void test_hmac_rfc7515_a1(void **state)
 	/* Our own signature is the same bytes. */
 	unsigned char *mine = NULL;
 	size_t minelen = 0;
-	assert_int_equal(pj_sig_sign(PJ_ALG_HS256, &key, (const unsigned char *)A1_INPUT, ml,
-				     &mine, &minelen, &e), 0);
+	assert_int_equal(pj_sig_sign(PJ_ALG_HS256, &key, (const unsigned char *)A1_INPUT, ml, &mine,
+				     &minelen, &e),
+			 0);
 	assert_int_equal(minelen, sl);
 	assert_memory_equal(mine, sig, sl);
 	free(mine);
@@ -885,8 +897,9 @@ static void test_alg_confusion_rsa_pem_as_hmac_secret(void **state)
 
 	unsigned char *sig = NULL;
 	size_t siglen = 0;
-	assert_int_equal(pj_sig_sign(PJ_ALG_HS256, &fake, (const unsigned char *)msg, ml, &sig,
-				     &siglen, &e), 0);
+	assert_int_equal(
+		pj_sig_sign(PJ_ALG_HS256, &fake, (const unsigned char *)msg, ml, &sig, &siglen, &e),
+		0);
 	/* The forgery is a correct HMAC under the PEM bytes... */
 	assert_int_equal(verify(PJ_ALG_HS256, &fake, msg, ml, sig, siglen, &e), 0);
 	/* ...but the configured key is RSA, and RSA never does HMAC. */
@@ -911,7 +924,8 @@ static void test_eddsa_rfc8037_a4(void **state)
 	size_t xl, sl;
 	unsigned char *x = b64url("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", &xl);
 	unsigned char *sig = b64url("hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki"
-				    "4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg", &sl);
+				    "4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg",
+				    &sl);
 	EVP_PKEY *p = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, xl);
 	struct pj_key key;
 	pj_err e;
@@ -926,7 +940,7 @@ static void test_eddsa_rfc8037_a4(void **state)
 	sig[10] ^= 1;
 	assert_refused(verify(PJ_ALG_EDDSA, &key, input, ml, sig, 63, &e), &e,
 		       "Ed25519 signature must be 64 bytes, got 63");
-	unsigned char longer[65] = {0};
+	unsigned char longer[65] = { 0 };
 	memcpy(longer, sig, 64);
 	assert_refused(verify(PJ_ALG_EDDSA, &key, input, ml, longer, 65, &e), &e,
 		       "Ed25519 signature must be 64 bytes, got 65");
@@ -974,25 +988,25 @@ static void test_error_queue_untouched(void **state)
 struct vfile {
 	const char *file;
 	enum pj_alg alg;
-	const char *sha;   /* Wycheproof's name of alg's hash */
+	const char *sha; /* Wycheproof's name of alg's hash */
 	int hash_len;
 	const char *curve; /* ES*, EdDSA: the group's publicKey.curve */
 };
 
 static const struct vfile VFILES[] = {
-	{"ecdsa_secp256r1_sha256_p1363_test.json", PJ_ALG_ES256, "SHA-256", 32, "secp256r1"},
-	{"ecdsa_secp384r1_sha384_p1363_test.json", PJ_ALG_ES384, "SHA-384", 48, "secp384r1"},
-	{"ecdsa_secp521r1_sha512_p1363_test.json", PJ_ALG_ES512, "SHA-512", 64, "secp521r1"},
-	{"ed25519_test.json", PJ_ALG_EDDSA, NULL, 0, "edwards25519"},
-	{"rsa_signature_2048_sha256_test.json", PJ_ALG_RS256, "SHA-256", 32, NULL},
-	{"rsa_signature_2048_sha384_test.json", PJ_ALG_RS384, "SHA-384", 48, NULL},
-	{"rsa_signature_2048_sha512_test.json", PJ_ALG_RS512, "SHA-512", 64, NULL},
-	{"rsa_pss_2048_sha256_mgf1_32_test.json", PJ_ALG_PS256, "SHA-256", 32, NULL},
-	{"rsa_pss_2048_sha384_mgf1_48_test.json", PJ_ALG_PS384, "SHA-384", 48, NULL},
-	{"rsa_pss_4096_sha512_mgf1_64_test.json", PJ_ALG_PS512, "SHA-512", 64, NULL},
-	{"hmac_sha256_test.json", PJ_ALG_HS256, "SHA-256", 32, NULL},
-	{"hmac_sha384_test.json", PJ_ALG_HS384, "SHA-384", 48, NULL},
-	{"hmac_sha512_test.json", PJ_ALG_HS512, "SHA-512", 64, NULL},
+	{ "ecdsa_secp256r1_sha256_p1363_test.json", PJ_ALG_ES256, "SHA-256", 32, "secp256r1" },
+	{ "ecdsa_secp384r1_sha384_p1363_test.json", PJ_ALG_ES384, "SHA-384", 48, "secp384r1" },
+	{ "ecdsa_secp521r1_sha512_p1363_test.json", PJ_ALG_ES512, "SHA-512", 64, "secp521r1" },
+	{ "ed25519_test.json", PJ_ALG_EDDSA, NULL, 0, "edwards25519" },
+	{ "rsa_signature_2048_sha256_test.json", PJ_ALG_RS256, "SHA-256", 32, NULL },
+	{ "rsa_signature_2048_sha384_test.json", PJ_ALG_RS384, "SHA-384", 48, NULL },
+	{ "rsa_signature_2048_sha512_test.json", PJ_ALG_RS512, "SHA-512", 64, NULL },
+	{ "rsa_pss_2048_sha256_mgf1_32_test.json", PJ_ALG_PS256, "SHA-256", 32, NULL },
+	{ "rsa_pss_2048_sha384_mgf1_48_test.json", PJ_ALG_PS384, "SHA-384", 48, NULL },
+	{ "rsa_pss_4096_sha512_mgf1_64_test.json", PJ_ALG_PS512, "SHA-512", 64, NULL },
+	{ "hmac_sha256_test.json", PJ_ALG_HS256, "SHA-256", 32, NULL },
+	{ "hmac_sha384_test.json", PJ_ALG_HS384, "SHA-384", 48, NULL },
+	{ "hmac_sha512_test.json", PJ_ALG_HS512, "SHA-512", 64, NULL },
 };
 
 struct vcount {
@@ -1058,7 +1072,7 @@ static void flags_str(json_t *t, char *buf, size_t n)
 	size_t i, o = 0;
 	json_t *fl;
 	buf[0] = 0;
-	json_array_foreach(json_object_get(t, "flags"), i, fl) {
+	json_array_foreach (json_object_get(t, "flags"), i, fl) {
 		int w = snprintf(buf + o, n - o, "%s%s", i ? "," : "", json_string_value(fl));
 		if (w < 0 || (size_t)w >= n - o)
 			break;
@@ -1078,8 +1092,8 @@ static void mismatch(struct vcount *c, json_t *t, const char *what, const char *
 
 /* Verifies one case with the group's key, or for HMAC with the case's own. */
 static int verify_case(const struct vfile *vf, const struct pj_key *key, json_t *t,
-		       const unsigned char *msg, size_t ml, const unsigned char *sig,
-		       size_t sl, pj_err *e)
+		       const unsigned char *msg, size_t ml, const unsigned char *sig, size_t sl,
+		       pj_err *e)
 {
 	if (key)
 		return pj_sig_verify(vf->alg, key, msg, ml, sig, sl, e);
@@ -1102,7 +1116,7 @@ static void run_case(const struct vfile *vf, const struct pj_key *key, int polic
 	size_t ml = 0, sl = 0;
 	unsigned char *msg = hex_decode(jstr(t, "msg"), &ml);
 	unsigned char *sig = hex_decode(jstr(t, field), &sl);
-	pj_err e = {""};
+	pj_err e = { "" };
 	c->run++;
 	if (!msg || !sig) {
 		mismatch(c, t, "unreadable", "bad hex in the vector file");
@@ -1160,7 +1174,7 @@ static void run_group(const struct vfile *vf, json_t *g, size_t gi, struct vcoun
 	}
 	if (pj_alg_kty(vf->alg) == PJ_KTY_OCT) {
 		/* Each HMAC case brings its own key (none is under our rules). */
-		json_array_foreach(tests, i, t)
+		json_array_foreach (tests, i, t)
 			run_case(vf, NULL, 0, t, c);
 		return;
 	}
@@ -1169,20 +1183,21 @@ static void run_group(const struct vfile *vf, json_t *g, size_t gi, struct vcoun
 		fail_msg("%s group %zu: cannot load the key", vf->file, gi);
 	/* The one reason our rules may refuse a Wycheproof key outright. */
 	int policy = key.kty == PJ_KTY_RSA && EVP_PKEY_get_bits(key.pkey) < PJ_RSA_MIN_BITS;
-	pj_err e = {""};
+	pj_err e = { "" };
 	int fits = pj_key_fits(&key, vf->alg, &e) == 0;
 	if (fits == policy) {
 		pj_key_clear(&key);
-		fail_msg("%s group %zu: key fit %d but policy %d (%s)", vf->file, gi, fits,
-			 policy, e.msg);
+		fail_msg("%s group %zu: key fit %d but policy %d (%s)", vf->file, gi, fits, policy,
+			 e.msg);
 	}
 	if (policy) {
 		c->policy_groups++;
 		if (!c->quiet)
 			print_message("#   %s group %zu: %s; its %zu cases must all be "
-				      "refused\n", vf->file, gi, e.msg, json_array_size(tests));
+				      "refused\n",
+				      vf->file, gi, e.msg, json_array_size(tests));
 	}
-	json_array_foreach(tests, i, t)
+	json_array_foreach (tests, i, t)
 		run_case(vf, &key, policy, t, c);
 	pj_key_clear(&key);
 }
@@ -1276,7 +1291,8 @@ static void test_wycheproof(void **state)
 	vectors_dir(dir, sizeof(dir));
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		print_message("# SKIPPED: Wycheproof vectors not found at %s (set VECTORS); "
-			      "%s not run\n", dir, vf->file);
+			      "%s not run\n",
+			      dir, vf->file);
 		skip();
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, vf->file);
@@ -1288,7 +1304,7 @@ static void test_wycheproof(void **state)
 	memset(&c, 0, sizeof(c));
 	json_t *g;
 	size_t gi;
-	json_array_foreach(json_object_get(root, "testGroups"), gi, g)
+	json_array_foreach (json_object_get(root, "testGroups"), gi, g)
 		run_group(vf, g, gi, &c);
 	json_int_t declared = json_integer_value(json_object_get(root, "numberOfTests"));
 	json_decref(root);
@@ -1298,8 +1314,8 @@ static void test_wycheproof(void **state)
 		      "skipped %u groups (%u cases) not matching the JWS alg; "
 		      "%u small-key groups (%u valid cases refused by policy)\n",
 		      vf->file, pj_alg_name(vf->alg), c.run, c.accepted, c.refused, c.valid_ok,
-		      c.valid, c.invalid_refused, c.invalid, c.acc_refused, c.acc,
-		      c.skip_groups, c.skip_cases, c.policy_groups, c.policy_valid);
+		      c.valid, c.invalid_refused, c.invalid, c.acc_refused, c.acc, c.skip_groups,
+		      c.skip_cases, c.policy_groups, c.policy_valid);
 	if (c.bad)
 		fail_msg("%s: %u cases disagree with Wycheproof", vf->file, c.bad);
 	/* Guard against passing vacuously (a renamed field, a wrong filter). */
@@ -1328,11 +1344,14 @@ int main(void)
 		cmocka_unit_test(test_error_queue_untouched),
 		cmocka_unit_test(test_wycheproof_runner),
 	};
-#define VF(i) {.name = VFILES[i].file, .test_func = test_wycheproof, \
-	       .initial_state = (void *)&VFILES[i]}
+#define VF(i)                                                                                      \
+	{                                                                                          \
+		.name = VFILES[i].file, .test_func = test_wycheproof,                              \
+		.initial_state = (void *)&VFILES[i]                                                \
+	}
 	/* A separate group: group state would override each test's prestate. */
 	const struct CMUnitTest vectors[] = {
-		VF(0), VF(1), VF(2), VF(3), VF(4), VF(5), VF(6),
+		VF(0), VF(1), VF(2), VF(3),  VF(4),  VF(5),  VF(6),
 		VF(7), VF(8), VF(9), VF(10), VF(11), VF(12),
 	};
 #undef VF

@@ -8,7 +8,6 @@
 #include "token.h"
 #include "util.h"
 
-
 static char *b64(const char *s)
 {
 	char *r = pj_b64url_encode((const unsigned char *)s, strlen(s));
@@ -68,28 +67,28 @@ static void test_shaped(void **state)
 	assert_false(pj_token_shaped(tok, (size_t)(strrchr(tok, '.') - tok)));
 	free(tok);
 	assert_true(shaped("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"));
-	assert_true(shaped("eyA.."));              /* shape only: empty parts pass */
+	assert_true(shaped("eyA..")); /* shape only: empty parts pass */
 	assert_true(shaped("ey-_.AZaz09.-_"));
 
 	/* Passwords, and near misses, are not tokens (and are never logged). */
 	assert_false(shaped("hunter2"));
 	assert_false(shaped("correct horse battery staple"));
-	assert_false(shaped("a.b.c"));              /* header JSON starts "ey" */
+	assert_false(shaped("a.b.c")); /* header JSON starts "ey" */
 	assert_false(shaped("ab.cd.ef"));
 	assert_false(shaped("p@ss.w0rd.x"));
 	assert_false(shaped(""));
 	assert_false(shaped("ey"));
-	assert_false(shaped("ey.."));               /* under 5 bytes */
-	assert_false(shaped("eyJ a.b.c"));          /* space */
-	assert_false(shaped("eyJa.b.c "));          /* trailing space: verify trims first */
+	assert_false(shaped("ey.."));	   /* under 5 bytes */
+	assert_false(shaped("eyJ a.b.c")); /* space */
+	assert_false(shaped("eyJa.b.c ")); /* trailing space: verify trims first */
 	assert_false(shaped("eyJa.b.c\n"));
-	assert_false(shaped("eyJa.b+c.d"));         /* base64, not base64url */
+	assert_false(shaped("eyJa.b+c.d")); /* base64, not base64url */
 	assert_false(shaped("eyJa.b/c.d"));
-	assert_false(shaped("eyJa.bc.d="));         /* padding */
-	assert_false(shaped("eyJab.cd"));           /* one dot */
-	assert_false(shaped("eyJab.c.d.e"));        /* three dots: JWE shape */
+	assert_false(shaped("eyJa.bc.d="));  /* padding */
+	assert_false(shaped("eyJab.cd"));    /* one dot */
+	assert_false(shaped("eyJab.c.d.e")); /* three dots: JWE shape */
 	assert_false(shaped("eyJab.c.d.e.f"));
-	assert_false(shaped("eyJ\xc3\xa9.a.b"));     /* non-ASCII */
+	assert_false(shaped("eyJ\xc3\xa9.a.b")); /* non-ASCII */
 	assert_false(pj_token_shaped("eyJa.b\0c.d", 10));
 }
 
@@ -141,7 +140,7 @@ static void test_parse_explicit_length(void **state)
 	memcpy(buf, tok, n);
 	memcpy(buf + n, ".AAAA..", 8);
 	struct pj_token t;
-	pj_err e = {""};
+	pj_err e = { "" };
 	if (pj_token_parse(buf, n, PJ_ALGS_ALL, &t, &e) != 0)
 		fail_msg("%s", e.msg);
 	assert_int_equal(t.sig_len, 3);

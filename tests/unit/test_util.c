@@ -30,7 +30,7 @@ static void test_b64_round_trip(void **state)
 		assert_int_equal(strspn(enc, alphabet), want);
 		unsigned char *dec = NULL;
 		size_t decn = 99;
-		pj_err e = {""};
+		pj_err e = { "" };
 		if (pj_b64url_decode(enc, strlen(enc), &dec, &decn, &e) != 0)
 			fail_msg("n=%zu %s: %s", n, enc, e.msg);
 		assert_int_equal(decn, n);
@@ -61,7 +61,7 @@ static void test_b64_known_values(void **state)
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		unsigned char *dec;
 		size_t n;
-		pj_err e = {""};
+		pj_err e = { "" };
 		if (pj_b64url_decode(v[i].in, strlen(v[i].in), &dec, &n, &e) != 0)
 			fail_msg("%s: %s", v[i].in, e.msg);
 		assert_int_equal(n, v[i].n);
@@ -114,7 +114,7 @@ static void test_b64_trailing_bits(void **state)
 		char two[3] = { 'A', alphabet[v], 0 }, three[4] = { 'A', 'A', alphabet[v], 0 };
 		unsigned char *dec;
 		size_t n;
-		pj_err e = {""};
+		pj_err e = { "" };
 		/* 2 chars = 12 bits: 8 used, the low 4 bits of the 2nd must be 0. */
 		int rc = pj_b64url_decode(two, 2, &dec, &n, &e);
 		if (v % 16 == 0) {
@@ -144,7 +144,7 @@ static void test_b64_trailing_bits(void **state)
 	expect_b64_refused("AAAAAB", 6, "non-zero trailing bits");
 	expect_b64_refused("AAAAAAF", 7, "non-zero trailing bits");
 	assert_fails_with(pj_b64url_decode("_x", 2, &(unsigned char *){ 0 }, &(size_t){ 0 }, &e), e,
-		       "trailing bits");
+			  "trailing bits");
 }
 
 /* ---- pj_sanitize ------------------------------------------------------ */
@@ -253,7 +253,6 @@ static void test_sanitize_bounds(void **state)
 
 /* ---- pj_read_trusted_file --------------------------------------------- */
 
-
 /* Writes path (under tmpdir) with exactly this mode, whatever the umask. */
 static const char *put_file(const char *name, const char *text, size_t n, mode_t mode)
 {
@@ -275,7 +274,7 @@ static void test_read_ok(void **state)
 	char *out;
 	size_t n;
 	unsigned mode = 0;
-	pj_err e = {""};
+	pj_err e = { "" };
 	const char *p = put_file("secret", "k=v\n", 4, 0600);
 	if (pj_read_trusted_file(p, 100, me, 1, &out, &n, &mode, &e) != 0)
 		fail_msg("%s", e.msg);
@@ -309,8 +308,7 @@ static void test_read_ok(void **state)
 	free(out);
 }
 
-static void expect_read_refused(const char *p, size_t max, uid_t uid, int secret,
-				const char *why)
+static void expect_read_refused(const char *p, size_t max, uid_t uid, int secret, const char *why)
 {
 	char *out = (char *)"sentinel";
 	size_t n = 99;
@@ -403,19 +401,14 @@ static void test_read_size_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest b64[] = {
-		cmocka_unit_test(test_b64_round_trip),
-		cmocka_unit_test(test_b64_known_values),
-		cmocka_unit_test(test_b64_refusals),
-		cmocka_unit_test(test_b64_trailing_bits),
-		cmocka_unit_test(test_sanitize_escapes),
-		cmocka_unit_test(test_sanitize_truncates),
+		cmocka_unit_test(test_b64_round_trip),	 cmocka_unit_test(test_b64_known_values),
+		cmocka_unit_test(test_b64_refusals),	 cmocka_unit_test(test_b64_trailing_bits),
+		cmocka_unit_test(test_sanitize_escapes), cmocka_unit_test(test_sanitize_truncates),
 		cmocka_unit_test(test_sanitize_bounds),
 	};
 	const struct CMUnitTest files[] = {
-		cmocka_unit_test(test_read_ok),
-		cmocka_unit_test(test_read_modes),
-		cmocka_unit_test(test_read_owner),
-		cmocka_unit_test(test_read_kinds),
+		cmocka_unit_test(test_read_ok),		cmocka_unit_test(test_read_modes),
+		cmocka_unit_test(test_read_owner),	cmocka_unit_test(test_read_kinds),
 		cmocka_unit_test(test_read_size_limit),
 	};
 	int rc = cmocka_run_group_tests_name("util", b64, NULL, NULL);

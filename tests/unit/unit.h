@@ -13,12 +13,12 @@
 #include <cmocka.h>
 
 /* call must return -1 and leave a reason in err containing sub. */
-#define assert_fails_with(call, err, sub)                                                    \
-	do {                                                                              \
-		(err).msg[0] = 0;                                                         \
-		assert_int_equal((call), -1);                                             \
-		if (!strstr((err).msg, (sub)))                                            \
-			fail_msg("reason \"%s\" lacks \"%s\"", (err).msg, (sub));         \
+#define assert_fails_with(call, err, sub)                                                          \
+	do {                                                                                       \
+		(err).msg[0] = 0;                                                                  \
+		assert_int_equal((call), -1);                                                      \
+		if (!strstr((err).msg, (sub)))                                                     \
+			fail_msg("reason \"%s\" lacks \"%s\"", (err).msg, (sub));                  \
 	} while (0)
 
 /* A private directory for a test group: tmpdir is set by dir_setup and
