@@ -212,24 +212,66 @@ static int read_at(int fd, char *buf, size_t n, off_t off)
 	return 0;
 }
 
+/* Every line of [0, end) of fd, parsed strictly and handed to fn with its
+ * text; a bad line is an error naming the file and line.  Reads 64 KiB at a
+ * time, so memory stays bounded whatever the file's size. */
+typedef int (*line_fn)(void *ctx, const char *p, size_t n, const struct rline *l, pj_err *e);
+
+static int each_line(int fd, size_t end, const char *path, line_fn fn, void *ctx, pj_err *e)
+{
+	char *buf = malloc(PJ_LINE_LIMIT + 1);
+	size_t have = 0, off = 0;
+	unsigned lineno = 0;
+	int rc = 0;
+	if (!buf)
+		return pj_fail(e, "out of memory");
+	while (rc == 0 && (off < end || have)) {
+		size_t want = end - off < PJ_LINE_LIMIT - have ? end - off : PJ_LINE_LIMIT - have;
+		if (want && read_at(fd, buf + have, want, (off_t)off) != 0) {
+			rc = pj_fail(e, "%s changed while being read", path);
+			break;
+		}
+		off += want;
+		have += want;
+		char *p = buf;
+		while (rc == 0 && p < buf + have) {
+			char *nl = memchr(p, '\n', have - (size_t)(p - buf));
+			if (!nl && off < end)
+				break; /* the rest of this line is still to be read */
+			size_t len = nl ? (size_t)(nl - p) : have - (size_t)(p - buf);
+			struct rline l;
+			pj_err why;
+			lineno++;
+			if (parse_rline(p, len, &l, &why) != 0)
+				rc = pj_fail(e, "%s:%u: %s", path, lineno, why.msg);
+			else
+				rc = fn(ctx, p, len, &l, e);
+			p += len + (nl != NULL);
+		}
+		have -= (size_t)(p - buf);
+		memmove(buf, p, have);
+		if (rc == 0 && have == PJ_LINE_LIMIT)
+			rc = pj_fail(e, "%s:%u: line longer than %d bytes", path, lineno + 1,
+				     PJ_LINE_LIMIT - 1);
+	}
+	free(buf);
+	return rc;
+}
+
 struct scan {
 	const struct verdict *v;
-	unsigned lineno;
 	int voided;
 	pj_err first;
 };
 
-static int scan_line(struct scan *sc, const char *p, size_t n)
+static int scan_line(void *ctx, const char *p, size_t n, const struct rline *l, pj_err *e)
 {
-	struct rline l;
-	pj_err why;
-	sc->lineno++;
-	if (parse_rline(p, n, &l, &why) != 0)
-		return pj_fail(sc->v->e, "%s:%u: %s", sc->v->path, sc->lineno, why.msg);
+	struct scan *sc = ctx;
+	(void)p, (void)n;
 	/* Keep scanning after a match: a malformed line anywhere refuses. */
-	if (!sc->voided && apply(sc->v, &l) != 0) {
+	if (!sc->voided && apply(sc->v, l) != 0) {
 		sc->voided = 1;
-		sc->first = *sc->v->e;
+		sc->first = *e;
 	}
 	return 0;
 }
@@ -239,36 +281,7 @@ static int scan_line(struct scan *sc, const char *p, size_t n)
 static int scan_all(const struct verdict *v, int fd, size_t end)
 {
 	struct scan sc = { .v = v };
-	char *buf = malloc(PJ_LINE_LIMIT + 1);
-	size_t have = 0, off = 0;
-	int rc = 0;
-	if (!buf)
-		return pj_fail(v->e, "out of memory");
-	while (rc == 0 && (off < end || have)) {
-		size_t want = end - off < PJ_LINE_LIMIT - have ? end - off : PJ_LINE_LIMIT - have;
-		if (want && read_at(fd, buf + have, want, (off_t)off) != 0) {
-			rc = pj_fail(v->e, "%s changed while being read", v->path);
-			break;
-		}
-		off += want;
-		have += want;
-		char *p = buf, *nl;
-		while (rc == 0 && (nl = memchr(p, '\n', have - (size_t)(p - buf)))) {
-			rc = scan_line(&sc, p, (size_t)(nl - p));
-			p = nl + 1;
-		}
-		if (rc == 0 && off == end && p < buf + have) {
-			rc = scan_line(&sc, p, have - (size_t)(p - buf));
-			p = buf + have;
-		}
-		have -= (size_t)(p - buf);
-		memmove(buf, p, have);
-		if (rc == 0 && have == PJ_LINE_LIMIT)
-			rc = pj_fail(v->e, "%s:%u: line longer than %d bytes", v->path,
-				     sc.lineno + 1, PJ_LINE_LIMIT - 1);
-	}
-	free(buf);
-	if (rc != 0)
+	if (each_line(fd, end, v->path, scan_line, &sc, v->e) != 0)
 		return -1;
 	if (sc.voided)
 		*v->e = sc.first;
@@ -481,35 +494,22 @@ size_t pj_revlist_remove(struct pj_revlist *l, enum pj_rev_kind kind, const char
 	return gone;
 }
 
-static int parse_into(struct pj_revlist *l, const char *path, const char *p, size_t n, pj_err *e)
+/* One parsed line into the in-memory list; comments keep their text. */
+static int load_line(void *ctx, const char *p, size_t len, const struct rline *r, pj_err *e)
 {
-	unsigned lineno = 0;
-	pj_err why;
-	for (const char *end = p + n; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		struct rline r;
-		lineno++;
-		if (parse_rline(p, len, &r, &why) != 0)
-			return pj_fail(e, "%s:%u: %s", path, lineno, why.msg);
-		int rc = 0;
-		if (r.kind == PJ_REV_COMMENT) {
-			/* Bounded by the line: the buffer has no NUL, and the last
-			 * line may end without a newline (ASan strict_string_checks). */
-			size_t skip = 0;
-			while (skip < len && (p[skip] == ' ' || p[skip] == '\t'))
-				skip++;
-			if (skip < len && p[skip] == '#')
-				rc = pj_revlist_add(l, r.kind, p + skip,
-						    len - skip - (p[len - 1] == '\r'), -1);
-		} else {
-			rc = pj_revlist_add(l, r.kind, r.key, r.keylen, r.time);
-		}
-		if (rc != 0)
-			return pj_fail(e, "out of memory");
-		p += len + (nl != NULL);
+	struct pj_revlist *l = ctx;
+	int rc = 0;
+	if (r->kind == PJ_REV_COMMENT) {
+		size_t skip = 0;
+		while (skip < len && (p[skip] == ' ' || p[skip] == '\t'))
+			skip++;
+		if (skip < len && p[skip] == '#')
+			rc = pj_revlist_add(l, r->kind, p + skip, len - skip - (p[len - 1] == '\r'),
+					    -1);
+	} else {
+		rc = pj_revlist_add(l, r->kind, r->key, r->keylen, r->time);
 	}
-	return 0;
+	return rc == 0 ? 0 : pj_fail(e, "out of memory");
 }
 
 int pj_revlist_load(const char *path, uid_t allowed_uid, int missing_ok, struct pj_revlist *l,
@@ -522,16 +522,7 @@ int pj_revlist_load(const char *path, uid_t allowed_uid, int missing_ok, struct 
 		return -1;
 	if (fd < 0)
 		return 0;
-	size_t n = (size_t)st.st_size;
-	char *text = (unsigned long long)st.st_size <= PJ_MAX_REVFILE ? malloc(n + 1) : NULL;
-	int rc;
-	if (!text)
-		rc = pj_fail(e, "%s is too large to load", path);
-	else if (read_at(fd, text, n, 0) != 0)
-		rc = pj_fail(e, "%s changed while being read", path);
-	else
-		rc = parse_into(l, path, text, n, e);
-	free(text);
+	int rc = each_line(fd, (size_t)st.st_size, path, load_line, l, e);
 	close(fd);
 	if (rc != 0)
 		pj_revlist_free(l);
