@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # pam_jwt: a plain Makefile.  `make` builds build/pam_jwt.so and build/pam_jwt-tool.
 # `make demo`, `make check`, `make bench`, `make install` (DESTDIR, PREFIX).
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pam_jwt: the PAM entry points only.  Options, user, authtok, one decision,
  * one log line; everything else is in src/ and shared with pam_jwt-tool. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* exp/nbf/iat with leeway, iss, aud, typ, required claims, user binding. */
 #ifndef PJ_CLAIMS_H
 #define PJ_CLAIMS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* One parser for /etc/security/pam_jwt.conf, module arguments and the tool's
  * --set: every option lives in struct pj_config. */
 #ifndef PJ_CONFIG_H

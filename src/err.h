@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A refusal reason, written once where the rule lives and carried up unchanged. */
 #ifndef PJ_ERR_H
 #define PJ_ERR_H

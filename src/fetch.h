@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Keys from the identity provider: JWKS documents over HTTPS (jwks_url) or
  * found through OIDC discovery (discovery_url), kept in cache_dir.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Key sources: PEM files, JWKS files.  Selection by kid and alg; only the
  * key that is needed is turned into an EVP_PKEY. */
 #ifndef PJ_KEYS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The decision line: user, outcome, reason, jti/kid/iss/sub; never the token. */
 #ifndef PJ_LOG_H
 #define PJ_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The revocation file: one owner of its format.  The module looks entries up
  * (read-only, no lock); the tool changes it under a lock with atomic renames.
  *

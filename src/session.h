@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* export_claims: verified claims as environment variables for the session
  * (JWT_SUB=alice), so that sessions and audit logs know who came in.  No PAM
  * here: pam_jwt.c hands the results to pam_putenv. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* JWS signatures (RFC 7518) with OpenSSL 3 EVP.  Every check fails closed: a
  * function returns 0 only when everything it was asked to prove holds. */
 #include "sig.h"

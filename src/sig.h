@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Signatures per JWS algorithm (RFC 7518) with OpenSSL 3 EVP. */
 #ifndef PJ_SIG_H
 #define PJ_SIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The compact JWS serialization: split, strict base64url, JSON, header rules. */
 #ifndef PJ_TOKEN_H
 #define PJ_TOKEN_H

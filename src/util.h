@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 #ifndef PJ_UTIL_H
 #define PJ_UTIL_H
 

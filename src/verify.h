@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The pipeline, one call for the module and the tool. */
 #ifndef PJ_VERIFY_H
 #define PJ_VERIFY_H

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # make demo: a throwaway key, tokens signed by pam_jwt-tool, and logins
 # through pamtester and the real module (pam_wrapper keeps /etc/pam.d out of
 # it).  One accepted, several refused, each with the module's logged reason.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Installs the named Debian packages that are missing (as root), or names them.
 missing=""
 for p in "$@"; do

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shared shell helpers for the integration tests: a private temp dir, keys,
 # PAM service files run through pam_wrapper + pamtester, a captured syslog,
 # and TAP output ("ok N - ...", "not ok N - ...").

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Runs every test (unit binaries given as arguments, then the integration
 # scripts) and prints one closing line: "N passed, N failed[, N skipped]".
 # Each test prints TAP lines ("ok ...", "not ok ...", "ok ... # SKIP ...").

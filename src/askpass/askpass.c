@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pam_jwt-askpass: answers a password prompt with a JWT, for ssh
  * (SSH_ASKPASS) and sudo (SUDO_ASKPASS, sudo -A), so that nobody pastes
  * tokens into terminals.  The token comes from $PAM_JWT_TOKEN_FILE, or else

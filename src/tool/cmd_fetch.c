@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pam_jwt-tool fetch: refresh the cached keys of every URL source now, so
  * that logins find them fresh and never wait for the network (the systemd
  * timer in conf/ runs this). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pam_jwt-tool keys: what the configuration will verify with. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pam_jwt-tool revoke, unrevoke, list, prune, check, reindex, allow, unallow:
  * every change goes through pj_revlist_update (lock, temp file, fsync,
  * rename), so the module never sees half a file and no writer loses another's

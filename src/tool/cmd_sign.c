@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pam_jwt-tool sign: makes tokens for tests, demos and robots. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pam_jwt-tool verify: the module's pipeline, on the command line. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pam_jwt-tool: verifies, signs and lists keys with the code the module runs. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pam_jwt-tool: shared pieces of the commands. */
 #ifndef PJ_TOOL_H
 #define PJ_TOOL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The baseline for a login: the least a process must do to check an ES256
  * JWS signature against a PEM public key file.  bare_verify() (what callgrind
  * toggles on) reads and parses the key file, turns the raw R||S into DER and

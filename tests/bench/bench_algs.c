@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* One verification by pam_jwt (pj_verify with a configured key file, read and
  * parsed per call as a login does) beside the bare OpenSSL verification of the
  * same signature with a key parsed once.  run.sh counts instructions of

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Reads a callgrind output file keyed by (object, function name) only.
 
 callgrind_annotate keys functions by file:function, so a function with inlined

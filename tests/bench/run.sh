@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # make bench: what pam_jwt costs beside baselines measured in the same run.
 # Instruction counts come from callgrind (deterministic, user space only);
 # nanoseconds from a native loop are printed beside them for part 1, because

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Shared by the libFuzzer targets: a private directory for the files the code
  * under test reads (it reads keys, configurations and revocation lists only
  * through trusted-file checks, so the harness writes real files), and the

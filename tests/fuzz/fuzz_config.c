@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer: the input is a configuration file, parsed by pj_config_parse (the
  * parser pj_config_load_file uses), and then, one argument a line, the module
  * arguments of a PAM line, through pj_config_from_args on top of it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer: the input is a key file.  As JSON, every member of its "keys"
  * array (or the document itself) goes through pj_jwk_to_key, public and
  * private, and every key built is tried with every algorithm, down to a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer: the input is a revocation file.  It is looked up the module's way
  * (full scan; then again with an index of fuzzed offsets that matches the file's
  * identity, so the binary search runs over arbitrary text), as an allowlist and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer: the input is what a user types at the prompt.  It goes through
  * pj_verify exactly as pam_sm_authenticate hands it over (with and without a
  * user to bind), through pj_token_parse with every algorithm allowed, and the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Runs libFuzzer targets: tests/fuzz/run.sh SECONDS TARGET...  (make fuzz).
 # Each target starts from its committed seeds and regression inputs
 # (tests/fuzz/corpus/TARGET, read only) plus a working corpus kept in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* LD_PRELOAD shim for tests: every block handed to free() is searched, before
  * it is released, for the byte strings listed in the file $PJ_FREECHECK (one
  * a line, in hex).  Each hit is appended to $PJ_FREECHECK_LOG as

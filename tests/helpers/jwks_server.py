@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """An identity provider for tests/integration/jwks_fetch.sh: HTTPS on 127.0.0.1.
 
   jwks_server.py serve --cert PEM --key PEM --dir DIR [--port N]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* LD_PRELOAD shim for tests: syslog() lines go to $PJ_LOG_FILE, so a test can
  * read what the module logged without a syslog daemon. */
 #include <fcntl.h>

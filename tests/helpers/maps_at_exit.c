@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* LD_PRELOAD'ed by tests: when the process exits, copies /proc/self/maps to
  * the file named by $PJ_MAPS_OUT, so a test can see every library the
  * process had loaded (dlopen'ed ones included) by the end. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Test module standing in for "pam_unix try_first_pass": succeeds when the
  * PAM_AUTHTOK item left by the modules before it equals its argument, and
  * never prompts. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Many logins at once through the module in one process, the way a threaded
  * server (or sshd's monitor with several handles) would run it:
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Runs a command on a new terminal and types one answer at its prompt, as a
 person would: for su, which reads the password from its terminal (and
 discards anything typed before it asks).

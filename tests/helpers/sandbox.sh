@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Sourced by the real-login tests (tests/integration/sshd.sh, sudo_su.sh).
 # They run sshd, sudo and su for real, as root, in a private mount namespace
 # (unshare --mount) where /etc/passwd, group, shadow, /etc/pam.d, /etc/sudoers,

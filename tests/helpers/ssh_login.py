@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """One SSH login with paramiko, for tests/integration/sshd.sh.
 
 usage: ssh_login.py PORT USER METHOD TOKEN_FILE COMMAND

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # pam_jwt-askpass as ssh and sudo run it: what it prints, what it refuses.
 # (sshd.sh and sudo_su.sh use it for real logins.)
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # After the signature: require_claim, account management (pam_sm_acct_mgmt),
 # export_claims into the session (pam_sm_open_session) and per-user keys
 # (user_jwks_file), through pamtester + pam_wrapper against build/pam_jwt.so.

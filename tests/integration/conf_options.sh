@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Every option of src/config.c's table appears in conf/pam_jwt.conf (the file
 # `make install` and the Debian package install as /etc/security/pam_jwt.conf),
 # commented, with the code's default where a header names one, and every

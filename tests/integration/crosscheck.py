@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Cross-checks pam_jwt against JWT implementations that are not ours.
 
 For every algorithm pam_jwt supports: tokens signed by PyJWT and by jwcrypto

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The Debian package: built with dpkg-buildpackage from a copy of this tree,
 # lintian-clean, installed with dpkg -i, a login through the installed module
 # named plainly as pam_jwt.so, the pam-auth-update profile tried in a private

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # A token without jti is revoked by the SHA-256 of the whole token.  Anyone
 # holding an ECDSA token can turn its s into n - s and get a second valid
 # token with another hash: the module must refuse that twin too.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Faults through the real module (pamtester + pam_wrapper): files that cannot
 # be read, files with the wrong owner or mode, a revocation file replaced and
 # writers killed while logins run, a full filesystem under the revocation file

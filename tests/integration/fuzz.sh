@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The short fuzzing pass of make check: every libFuzzer target (make
 # fuzz-build) replays its committed seeds and regression inputs, then fuzzes
 # for PJ_FUZZ_SECONDS (default 10) seconds.  make fuzz FUZZ_SECONDS=N runs

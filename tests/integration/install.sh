@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # make install honours DESTDIR and PREFIX and puts the module in the
 # system's PAM module directory; the installed tool runs.
 . "$(dirname "$0")/../lib.sh"

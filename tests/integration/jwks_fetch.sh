@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Keys from the identity provider: jwks_url / discovery_url over HTTPS against
 # a local server (tests/helpers/jwks_server.py, 127.0.0.1 only) with a test CA
 # made here by the openssl CLI; the cache, outages, rotation, the refetch

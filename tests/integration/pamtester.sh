@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The module through PAM: pamtester + pam_wrapper against build/pam_jwt.so,
 # with real tokens from pam_jwt-tool, and the module's syslog lines checked.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Revocation, the allowlist and one-time tokens through the real module
 # (pamtester + pam_wrapper) and pam_jwt-tool as a process: every entry kind,
 # hand edits, failing closed, the tool's subcommands, a million ids, concurrent

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """The signed examples of RFC 7515 Appendix A through `pam_jwt-tool verify`.
 
 The published keys and tokens live in tests/vectors/rfc7515.json.  A.1-A.3

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The unit tests and tests/integration/pamtester.sh again, on the ASan+UBSan
 # build (make san-build: $PJ_BUILD/san, gcc -fsanitize=address,undefined,
 # UBSan fatal).  The module runs inside pamtester, which is not instrumented:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # What the module sends to syslog never holds a secret.  In a private mount
 # namespace a tmpfs goes over /dev (the host's /dev is untouched; null, zero,
 # urandom and friends are bind-mounted back) and our own listener binds

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """pam_jwt-tool sign refuses a private JWK whose private and public halves do
 not belong together (it would sign tokens no published key verifies), and
 signs with a consistent one.  Run with /usr/bin/python3; prints TAP."""

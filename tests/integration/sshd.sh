@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Real sshd logins with the built module: a copy of /usr/sbin/sshd named
 # sshd-jwt-test (sshd takes its PAM service name from its binary's name), its
 # own host key and config on 127.0.0.1 and a free port, the example files

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Real sudo, su and login stacks with the built module, inside a private mount
 # namespace (tests/helpers/sandbox.sh) with the test's own /etc/pam.d/sudo,
 # su and login (the examples from conf/pam.d), /etc/sudoers and test users:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # 8 threads, each doing 1000 pam_start / pam_authenticate / pam_end cycles
 # through the module in one process (tests/helpers/pam_threads.c, libpam's
 # pam_start_confdir, no pam_wrapper), the module and the client built with

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # pamtester logins through the module under valgrind (memcheck): accepted,
 # refused (bad signature, wrong user, revoked), malformed, not a token, and
 # huge (a 20 KB token handed over in PAM_AUTHTOK, past pamtester's 4 KB line),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The attack suite: one test per rule of the verifier, each a token an
  * attacker could send.  Every test asserts the refusal, the stage and the
  * reason (so it fails if the rule is removed or another rule happens to catch

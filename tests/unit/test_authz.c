@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* After the signature: require_claim (src/claims.c), the values export_claims
  * puts into the session (src/session.c), per-user key files (src/keys.c) and
  * the grant that account management checks again (src/verify.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* src/claims.c: the claim rules after the signature checked out, with a
  * fixed clock so every boundary is exact. */
 #include "unit.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* src/config.c: the configuration file, module arguments and how the two
  * layers combine. */
 #include "unit.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* src/fetch.c without a network: URL rules, the cache file (format, trust,
  * freshness, max_stale), the refetch stamp, and pj_keys_each over a cached
  * jwks_url.  Every case here is decided before any fetch, so libcurl is

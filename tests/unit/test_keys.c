@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* src/keys.c: JWK and PEM to keys, and which configured keys a token is
  * offered (kid, type, labels), built only when needed.  Keys are generated
  * at run time; files go to a temporary directory. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* src/revocation.c: the line format, the name a token is listed under, the
  * lookup rules, the index against the full scan (and against hand edits),
  * normalisation, the allowlist and one-time records. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* RFC 7515 Appendix A.1-A.4 at the key and signature layers, from
  * tests/vectors/rfc7515.json.  A.4 signs the text "Payload", which the
  * pipeline refuses as no claims set (tests/integration/rfc_examples.py checks

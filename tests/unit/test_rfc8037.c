@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* RFC 8037 Appendix A: Ed25519 JWK and JWS examples, at the key and signature
  * layers.  The A.4 payload ("Example of Ed25519 signing") is not a claims set,
  * so the full pipeline refuses it by design (tests/integration/rfc_examples.py

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* src/sig.c: algorithm names, key/alg fit, sign and verify for every JWS
  * algorithm, the ECDSA and HMAC edge cases, and all Project Wycheproof
  * signature vectors in $VECTORS/wycheproof (default ../shared/vectors). */

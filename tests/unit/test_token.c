@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* src/token.c: what counts as a token at all, how the compact JWS is split
  * and decoded, and the header rules. */
 #include "unit.h"

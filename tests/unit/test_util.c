@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* src/util.c: strict base64url, log sanitizing and the trusted-file reader
  * every configuration and key file goes through. */
 #include "unit.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Configurations for unit tests, set through the real option parser. */
 #ifndef PJ_UNIT_CONFIG_H
 #define PJ_UNIT_CONFIG_H
