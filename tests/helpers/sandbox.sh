@@ -85,11 +85,23 @@ open(sys.argv[1] + ".ready", "w").close()
 while True:
     out.write(s.recv(65536) + b"\n")
 ' "$1" &
-	SYSLOG_PID=$!
+	SYSLOG_PID=$! SYSLOG_FILE=$1
 	local i
 	for i in $(seq 100); do
 		[ -e "$1.ready" ] && return 0
 		sleep 0.05
+	done
+	return 1
+}
+
+# sandbox_syslog_sync: waits until everything sent to /dev/log so far is in
+# the file (a marker sent after it has arrived: datagrams keep their order).
+sandbox_syslog_sync() {
+	local mark="pj-sync-$RANDOM$RANDOM" i
+	logger -u /dev/log -- "$mark" || return 1
+	for i in $(seq 200); do
+		grep -qF -- "$mark" "$SYSLOG_FILE" && return 0
+		sleep 0.01
 	done
 	return 1
 }

@@ -51,6 +51,11 @@ pjtest ALL=(ALL:ALL) ALL
 SUDOERS
 mount --bind "$T/etc/sudoers" /etc/sudoers || { notok "mount the test's sudoers"; finish; exit 1; }
 
+# sudo runs the askpass program as pjtest, who may not reach the tree (a
+# clone in a 0700 directory): copies in $T (0755).
+mkdir -m 0755 "$T/bin" && install -m 0755 "$B/pam_jwt-askpass" "$ROOT/tests/helpers/parts_askpass.sh" \
+	"$T/bin/" || { notok "copy the askpass programs"; finish; exit 1; }
+ASKPASS=$T/bin/pam_jwt-askpass
 now=$(date +%s)
 sign() { "$TOOL" sign --key "$T/es.key" --alg ES256 --iss https://idp.test "$@"; }
 wheel='groups=["wheel","dev"]'
@@ -110,11 +115,11 @@ check "sudo: the same token is refused (sudo hands PAM nothing over 511 bytes)" 
 # sudo -A with pam_jwt-askpass: the token from a file only pjtest can read.
 printf '%s\n' "$good" >"$T/home/pjtest/token"
 chown pjtest: "$T/home/pjtest/token" && chmod 600 "$T/home/pjtest/token"
-as pjtest env SUDO_ASKPASS="$B/pam_jwt-askpass" PAM_JWT_TOKEN_FILE="$T/home/pjtest/token" \
+as pjtest env SUDO_ASKPASS="$ASKPASS" PAM_JWT_TOKEN_FILE="$T/home/pjtest/token" \
 	sudo -A -k id -u >"$T/out" 2>"$T/err" </dev/null
 check "sudo -A with SUDO_ASKPASS=pam_jwt-askpass runs as root" grep -qx 0 "$T/out"
 chmod 644 "$T/home/pjtest/token"
-as pjtest env SUDO_ASKPASS="$B/pam_jwt-askpass" PAM_JWT_TOKEN_FILE="$T/home/pjtest/token" \
+as pjtest env SUDO_ASKPASS="$ASKPASS" PAM_JWT_TOKEN_FILE="$T/home/pjtest/token" \
 	sudo -A -k id -u >"$T/out" 2>"$T/err" </dev/null
 check "pam_jwt-askpass refuses a token file others can read" \
 	bash -c "[ ! -s '$T/out' ] && grep -q 'accessible by group or others' '$T/err'"
@@ -134,7 +139,7 @@ sudo_askpass() {
 	shift
 	(umask 077 && printf '%s\n' "$tok" >"$T/home/pjtest/token")
 	chown pjtest: "$T/home/pjtest/token" && chmod 600 "$T/home/pjtest/token"
-	as pjtest env SUDO_ASKPASS="$B/pam_jwt-askpass" PAM_JWT_TOKEN_FILE="$T/home/pjtest/token" \
+	as pjtest env SUDO_ASKPASS="$ASKPASS" PAM_JWT_TOKEN_FILE="$T/home/pjtest/token" \
 		sudo -A -k "$@" >"$T/out" 2>"$T/err" </dev/null
 	sudo_rc=$?
 }
@@ -143,12 +148,14 @@ sudo_askpass() {
 sudo_scripted() {
 	install -m 0644 "$1" "$T/answers"
 	cat "$1" >>"$T/secrets"
-	as pjtest env SUDO_ASKPASS="$ROOT/tests/helpers/parts_askpass.sh" \
+	as pjtest env SUDO_ASKPASS="$T/bin/parts_askpass.sh" \
 		PJ_PARTS_FILE="$T/answers" sudo -A -k id -u >"$T/out" 2>"$T/err" </dev/null
 	sudo_rc=$?
 }
 # The module's last decision line for sudo.
-said() { grep 'pam_jwt(sudo:auth): user=' "$LOG" | tail -n 1 | grep -qF -- "$1"; }
+said() {
+	sandbox_syslog_sync && grep 'pam_jwt(sudo:auth): user=' "$LOG" | tail -n 1 | grep -qF -- "$1"
+}
 askpass_refused() { [ "$sudo_rc" != 0 ] && [ ! -s "$T/out" ]; }
 
 sudo_askpass "$rs3" id -u
@@ -202,7 +209,7 @@ cat >"$T/refresh.sh" <<SH
 if [ -e "$T/home/pjtest/called" ]; then echo "$other3"; else : >"$T/home/pjtest/called"; echo "$rs3"; fi
 SH
 chmod 755 "$T/refresh.sh"
-as pjtest env SUDO_ASKPASS="$B/pam_jwt-askpass" PAM_JWT_TOKEN_COMMAND="$T/refresh.sh" \
+as pjtest env SUDO_ASKPASS="$ASKPASS" PAM_JWT_TOKEN_COMMAND="$T/refresh.sh" \
 	sudo -A -k id -u >"$T/out" 2>"$T/err" </dev/null
 sudo_rc=$?
 check "sudo -A: a token refreshed between two prompts is refused" askpass_refused
@@ -218,7 +225,7 @@ check "sudo JWT-or-password: the token works" grep -qx 0 "$T/out"
 sudo_askpass "$rs7" id -u
 check "sudo JWT-or-password: a 7 kB token in parts works (askpass at 'Token or password: ')" \
 	grep -qx 0 "$T/out"
-check "... the password is never logged" bash -c "! grep -q unix-password-1 '$LOG'"
+check "... the password is never logged" eval "sandbox_syslog_sync && ! grep -q unix-password-1 '$LOG'"
 
 # su: pjother becomes pjtest with pjtest's token, typed at su's terminal.
 # su discards what is typed before it asks: a pty answers at the prompt.
@@ -247,7 +254,8 @@ check "a 7 kB token for su: 2 parts of at most 4095 bytes" test "$(wc -l <"$T/su
 su_with "$(cat "$T/su-parts")"
 check "su with a 7 kB token pasted in 2 parts makes pjother pjtest" grep -q "user=pjtest" "$T/out"
 check "... the module asked for part 2" grep -q "JWT part 2 of 2 (" "$T/out"
-check "... the log says parts=2" bash -c "grep 'pam_jwt(su:auth)' '$LOG' | tail -n1 | grep -q parts=2"
+check "... the log says parts=2" \
+	eval "sandbox_syslog_sync && grep 'pam_jwt(su:auth)' '$LOG' | tail -n1 | grep -q parts=2"
 
 # login's stack (conf/pam.d/login.jwt-or-unix) through the real libpam.
 printf '%s\n' "$(sign --sub pjtest --aud login)" |
@@ -271,5 +279,5 @@ check "pam_unix, then pam_jwt use_first_pass: part 1 at pam_unix's prompt, then 
 printf '%s\n' "unix-password-1" | pamtester unix-first pjtest authenticate >"$T/out" 2>&1
 check "... and the Unix password still works there" grep -q successfully "$T/out"
 check "no token, no part, no password reached the log" \
-	eval "no_leak '$LOG' '$T/secrets' && ! grep -q unix-password-1 '$LOG'"
+	eval "sandbox_syslog_sync && no_leak '$LOG' '$T/secrets' && ! grep -q unix-password-1 '$LOG'"
 finish
