@@ -18,6 +18,8 @@ if [ "$(id -u)" != 0 ]; then
 	finish
 	exit 0
 fi
+# The tool runs as nobody below: from a copy it can read.
+share_build || { notok "copy the build where nobody can read it"; finish; exit 1; }
 PY=/usr/bin/python3
 SRV=$ROOT/tests/helpers/jwks_server.py
 PIDS=()

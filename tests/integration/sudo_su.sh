@@ -20,6 +20,8 @@ if [ -n "$missing" ]; then
 	exit 0
 fi
 sandbox_setup || { notok "set up the private mount namespace"; finish; exit 1; }
+# sudo runs askpass as pjtest: from a copy pjtest can read.
+share_build || { notok "copy the build where test users can read it"; finish; exit 1; }
 sandbox_user pjtest "unix-password-1" && sandbox_user pjother ||
 	{ notok "test users"; finish; exit 1; }
 gen_key ES256 es && gen_key ES256 stranger && gen_key RS256 rs ||
@@ -106,11 +108,11 @@ check "sudo: the same token is refused (sudo hands PAM nothing over 511 bytes)" 
 # sudo -A with pam_jwt-askpass: the token from a file only pjtest can read.
 printf '%s\n' "$good" >"$T/home/pjtest/token"
 chown pjtest: "$T/home/pjtest/token" && chmod 600 "$T/home/pjtest/token"
-as pjtest env SUDO_ASKPASS="$B/pam_jwt-askpass" PAM_JWT_TOKEN_FILE="$T/home/pjtest/token" \
+as pjtest env SUDO_ASKPASS="$ASKPASS" PAM_JWT_TOKEN_FILE="$T/home/pjtest/token" \
 	sudo -A -k id -u >"$T/out" 2>"$T/err" </dev/null
 check "sudo -A with SUDO_ASKPASS=pam_jwt-askpass runs as root" grep -qx 0 "$T/out"
 chmod 644 "$T/home/pjtest/token"
-as pjtest env SUDO_ASKPASS="$B/pam_jwt-askpass" PAM_JWT_TOKEN_FILE="$T/home/pjtest/token" \
+as pjtest env SUDO_ASKPASS="$ASKPASS" PAM_JWT_TOKEN_FILE="$T/home/pjtest/token" \
 	sudo -A -k id -u >"$T/out" 2>"$T/err" </dev/null
 check "pam_jwt-askpass refuses a token file others can read" \
 	bash -c "[ ! -s '$T/out' ] && grep -q 'accessible by group or others' '$T/err'"
