@@ -4,10 +4,12 @@
 # (as root), saying what happens: the plan first (the packages named, those
 # they pull in, and installed ones apt upgrades on the way, libpam0g for one,
 # when a -dev package needs the newer version), the download size, then
-# progress (one line per package; one line rewritten in place on a terminal).
+# progress (on a terminal one line, rewritten per package; in a log the first,
+# every tenth and the last package of each step).
 # apt's whole output goes to build/deps.log.  When another apt or dpkg holds
 # dpkg's lock, it waits (up to PJ_DEPS_LOCK_WAIT seconds, 600 by default) and
-# says so.  Not root: names the missing packages and the command to install them.
+# says so (a lock apt does not wait for itself: tried again every PJ_DEPS_RETRY
+# seconds, 5).  Not root: names the missing packages and the command to install them.
 set -u
 cd "$(dirname "$0")/.."
 missing=()
@@ -86,9 +88,8 @@ apt_run() {
 		[ "$rc" = 0 ] && return 0
 		tail -n 5 "$LOG" | grep -q "Could not get lock" || return "$rc"
 		[ $((SECONDS - start)) -lt "$WAIT" ] || return "$rc"
-		say "waiting for $(tail -n 5 "$LOG" | grep -o 'held by process [0-9]* ([^)]*)' |
-			head -n 1 || echo "the lock")"
-		sleep 5
+		say "trying again in ${PJ_DEPS_RETRY:-5} s"
+		sleep "${PJ_DEPS_RETRY:-5}"
 	done
 }
 
