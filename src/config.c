@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "document.h"
 #include "fetch.h"
 #include "sig.h"
 #include "util.h"
@@ -68,6 +69,7 @@ void pj_config_free(struct pj_config *c)
 	strlist_free(&c->jwks_url);
 	strlist_free(&c->discovery_url);
 	free(c->ca_file);
+	free(c->fetch_helper);
 	free(c->cache_dir);
 	strlist_free(&c->require_claim);
 	strlist_free(&c->export_claims);
@@ -121,6 +123,7 @@ static const struct opt opts[] = {
 	O(jwks_url, OPT_URLS),
 	O(discovery_url, OPT_URLS),
 	O(ca_file, OPT_PATH),
+	O(fetch_helper, OPT_PATH),
 	O(cache_dir, OPT_PATH),
 	O(fetch_timeout, OPT_SECONDS),
 	O(jwks_ttl_min, OPT_SECONDS),
