@@ -457,6 +457,10 @@ int pj_config_from_args(struct pj_config *c, int argc, const char **argv, pj_err
 			conf = argv[i] + 5;
 			explicit_conf = 1;
 		}
+	/* A relative name would be found from the application's working
+	 * directory, which in su and sudo the invoking user chose. */
+	if (conf[0] != '/')
+		return pj_fail(e, "module argument: conf= must be an absolute path");
 	if (pj_config_load_file(c, conf, explicit_conf, e) != 0)
 		return -1;
 	c->layer = PJ_LAYER_ARGS;
