@@ -19,7 +19,8 @@ struct buf {
 static void raw(struct buf *b, const void *v, size_t n)
 {
 	assert_true(b->n + n <= sizeof(b->p));
-	memcpy(b->p + b->n, v, n);
+	if (n)
+		memcpy(b->p + b->n, v, n);
 	b->n += n;
 }
 
