@@ -34,6 +34,7 @@ struct child_plan {
 	uid_t uid;
 	gid_t gid;
 	int root;
+	int drop_groups; /* root with supplementary groups (su, sudo): none */
 };
 
 static void close_from(unsigned lo, unsigned hi)
@@ -65,7 +66,7 @@ __attribute__((noreturn)) static void run_program(const struct child_plan *p)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	syscall(SYS_execveat, p->exe, "", p->argv, clean_env, AT_EMPTY_PATH);
-	_exit(127);
+	_exit(PJ_SPAWN_EXIT_EXEC);
 }
 
 /* Waits for the program; SIGTERM (from the host, at its deadline) makes the
@@ -78,13 +79,13 @@ __attribute__((noreturn)) static void keep(pid_t pid, const sigset_t *wake)
 		if (r == pid)
 			break;
 		if (r < 0 && errno != EINTR)
-			_exit(126);
+			_exit(PJ_SPAWN_EXIT_SETUP);
 		siginfo_t si;
 		if (r == 0 && sigwaitinfo(wake, &si) == SIGTERM) {
 			kill(pid, SIGKILL);
 			while (waitpid(pid, &st, 0) < 0)
 				if (errno != EINTR)
-					_exit(126);
+					_exit(PJ_SPAWN_EXIT_SETUP);
 			break;
 		}
 	}
@@ -122,12 +123,12 @@ __attribute__((noreturn)) static void keeper(const struct child_plan *p)
 	sigprocmask(SIG_SETMASK, &wake, NULL);
 	/* The parent made sure all three are above 2. */
 	if (dup2(p->null, 0) < 0 || dup2(p->out, 1) < 0 || dup2(p->null, 2) < 0)
-		_exit(126);
+		_exit(PJ_SPAWN_EXIT_SETUP);
 	/* Everything else goes, but the program itself (close-on-exec). */
 	close_from(3, (unsigned)p->exe - 1);
 	close_from((unsigned)p->exe + 1, ~0u);
 	if (chdir("/") != 0)
-		_exit(126);
+		_exit(PJ_SPAWN_EXIT_SETUP);
 	umask(022);
 	set_limit(RLIMIT_CORE, 0, 0);
 	if (p->root) {
@@ -142,12 +143,15 @@ __attribute__((noreturn)) static void keeper(const struct child_plan *p)
 		set_limit(RLIMIT_STACK, 8 << 20, RLIM_INFINITY);
 		set_limit(RLIMIT_NOFILE, 1024, 1024);
 		set_limit(RLIMIT_NPROC, RLIM_INFINITY, RLIM_INFINITY);
-		if (syscall(SYS_setgroups, 0, NULL) != 0)
-			_exit(126);
 	}
+	/* Only when there is something to drop: setgroups needs CAP_SETGID
+	 * even to set the same empty list, and root without capabilities
+	 * (pam_jwt-fetch.service's CapabilityBoundingSet=) has none to drop. */
+	if (p->drop_groups && syscall(SYS_setgroups, 0, NULL) != 0)
+		_exit(PJ_SPAWN_EXIT_SETUP);
 	if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) != 0 ||
 	    syscall(SYS_setresuid, p->uid, p->uid, p->uid) != 0)
-		_exit(126);
+		_exit(PJ_SPAWN_EXIT_SETUP);
 	/* Its own process group (the parent sets it too, whoever is first):
 	 * a last-resort kill reaches keeper and program, and the terminal's ^C
 	 * or ^Z meant for the host does not. */
@@ -156,7 +160,7 @@ __attribute__((noreturn)) static void keeper(const struct child_plan *p)
 	if (pid == 0)
 		run_program(p);
 	if (pid < 0)
-		_exit(126);
+		_exit(PJ_SPAWN_EXIT_SETUP);
 	/* The host sees the end of the output when the program is done. */
 	close(0);
 	close(1);
@@ -305,10 +309,11 @@ int pj_spawn_run(const struct pj_spawn *s, char **out, size_t *outn, int *exit_c
 		goto fail_fds;
 	}
 	uid_t euid = geteuid();
-	struct child_plan plan = { exe,	     pipefd[1],
-				   null,     (char *const *)s->argv,
-				   euid,     euid == 0 ? 0 : getegid(),
-				   euid == 0 };
+	int ngroups = euid == 0 ? getgroups(0, NULL) : 0;
+	struct child_plan plan = { exe,	      pipefd[1],
+				   null,      (char *const *)s->argv,
+				   euid,      euid == 0 ? 0 : getegid(),
+				   euid == 0, ngroups != 0 };
 	/* Everything blocked across the clone, so that no host handler runs
 	 * in the child before it has reset them (as posix_spawn does). */
 	sigset_t all, old;
@@ -343,6 +348,11 @@ int pj_spawn_run(const struct pj_spawn *s, char **out, size_t *outn, int *exit_c
 		pj_fail(e, "cannot read from %s: %s", s->path, strerror(errno));
 	else if (!lost && WIFSIGNALED(status))
 		pj_fail(e, "%s was killed by signal %d", s->path, WTERMSIG(status));
+	else if (!lost && n == 0 && WEXITSTATUS(status) == PJ_SPAWN_EXIT_SETUP)
+		pj_fail(e, "%s: its process could not be set up (ids, descriptors, directory)",
+			s->path);
+	else if (!lost && n == 0 && WEXITSTATUS(status) == PJ_SPAWN_EXIT_EXEC)
+		pj_fail(e, "%s could not be executed", s->path);
 	else {
 		buf = buf ? buf : calloc(1, 1);
 		if (!buf)

@@ -53,6 +53,11 @@ long long pj_clock_ms(void);
 /* The child could not be asked for its status (another waiter reaped it);
  * its output, if complete by the caller's rules, is all there is. */
 #define PJ_SPAWN_EXIT_UNKNOWN (-1)
+/* The statuses of a child that never became the program (the shell's
+ * convention); with no output they are reported as such, not as the
+ * program's own, so programs run here should not use them. */
+#define PJ_SPAWN_EXIT_SETUP 126
+#define PJ_SPAWN_EXIT_EXEC  127
 
 /* Runs the program to its end.  0: it exited (*exit_code, or
  * PJ_SPAWN_EXIT_UNKNOWN) and *out holds its stdout (malloc'ed, *outn bytes,

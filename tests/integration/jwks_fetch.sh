@@ -341,6 +341,15 @@ pam_run idp alice "$evil"
 check "a token naming its own jku is refused" test $? != 0
 check "  ...and its jku is never fetched" bash -c "! grep -q '^/evil' '$T/idp/requests.log'"
 
+# ---- root without capabilities: pam_jwt-fetch.service's CapabilityBoundingSet= ----
+before=$(hits idp /jwks)
+setpriv --bounding-set=-all "$TOOL" --config "$T/idp.conf" fetch >"$T/fetch.out" 2>&1
+check "root without capabilities (the timer's sandbox) fetches through the helper" \
+	test $? = 0 -a "$(($(hits idp /jwks) - before))" = 1
+setpriv --bounding-set=-all --groups 4242 "$TOOL" --config "$T/idp.conf" fetch >"$T/fetch.out" 2>&1
+check "  ...but root that cannot drop its supplementary groups does not start it: refused" \
+	bash -c "[ $? = 1 ] && grep -q 'could not be set up' '$T/fetch.out'"
+
 # ---- the systemd units ----
 check "pam_jwt-fetch.service runs pam_jwt-tool fetch" \
 	grep -qE "^ExecStart=.*pam_jwt-tool fetch" "$ROOT/conf/pam_jwt-fetch.service"

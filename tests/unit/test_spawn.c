@@ -282,6 +282,12 @@ static void test_program_checks(void **state)
 	assert_fails_with(pj_spawn_run(&s, &out, &n, &code, &e), e, "is not executable");
 	chmod(path, 0775);
 	assert_fails_with(pj_spawn_run(&s, &out, &n, &code, &e), e, "writable by group or others");
+	/* Executable by its mode, not by its content. */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, "garbage\n", 8), 8);
+	close(fd);
+	chmod(path, 0755);
+	assert_fails_with(pj_spawn_run(&s, &out, &n, &code, &e), e, "could not be executed");
 	if (geteuid() == 0) {
 		chmod(path, 0755);
 		assert_int_equal(chown(path, 4242, 4242), 0);
