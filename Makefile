@@ -103,8 +103,10 @@ DEB_TEST  += openssh-server openssh-client sudo python3-paramiko util-linux pass
 DEB_TEST  += clang-14 libclang-rt-14-dev
 # The Debian package (tests/integration/debian_package.sh builds, lintians and installs it).
 DEB_TEST  += build-essential debhelper dpkg-dev lintian scdoc
-# Keys over HTTPS (tests/integration/jwks_fetch.sh): libcurl at run time.
-DEB_TEST  += libcurl4
+# Keys over HTTPS (tests/integration/jwks_fetch.sh): libcurl at run time; the
+# curl CLI shows fetch_env.sh's bait is live (what libcurl does when it reads
+# the environment).
+DEB_TEST  += libcurl4 curl
 deps:
 	@tests/deps.sh $(DEB_BUILD) $(DEB_TEST)
 deps-build:
