@@ -107,16 +107,17 @@ __attribute__((noreturn)) static void keep(pid_t pid, const sigset_t *wake)
  * set*id would signal threads that are gone). */
 __attribute__((noreturn)) static void keeper(const struct child_plan *p)
 {
-	struct sigaction dfl;
+	/* The kernel's struct sigaction, all zero: SIG_DFL, no flags, an empty
+	 * mask, whatever the architecture's field order. */
+	unsigned long dfl[16] = { 0 };
 	sigset_t wake;
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
 	/* Still blocked (the parent blocked everything around the clone):
-	 * dispositions first, then the mask.  SIGKILL, SIGSTOP and glibc's
-	 * internal signals refuse, which is fine.  The keeper itself keeps
+	 * dispositions first, then the mask.  The raw call reaches glibc's
+	 * internal signals too (32, 33: an ignored one would survive exec);
+	 * SIGKILL and SIGSTOP refuse, which is fine.  The keeper itself keeps
 	 * SIGCHLD and SIGTERM blocked, to wait for them (keep()). */
 	for (int sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &dfl, NULL);
+		syscall(SYS_rt_sigaction, sig, dfl, NULL, (NSIG - 1) / 8);
 	sigemptyset(&wake);
 	sigaddset(&wake, SIGCHLD);
 	sigaddset(&wake, SIGTERM);
