@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# pam_jwt: a plain Makefile.  `make` builds build/pam_jwt.so and build/pam_jwt-tool.
+# pam_jwt: a plain Makefile.  `make` builds build/pam_jwt.so, build/pam_jwt-tool and the
+# fetch helper build/pam_jwt-fetch.
 # `make demo`, `make check`, `make bench`, `make install` (DESTDIR, PREFIX).
 # One short line per step; `make V=1` shows the whole commands.
 
@@ -13,6 +14,10 @@ SBINDIR    ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
+LIBEXECDIR ?= $(PREFIX)/libexec
+# The fetch helper's installed path, compiled into the module and the tool
+# (src/fetch.h PJ_FETCH_HELPER; fetch_helper overrides it).
+FETCH_HELPER = $(LIBEXECDIR)/pam_jwt/pam_jwt-fetch
 SYSTEMDUNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || \
                   echo /lib/systemd/system)
 SCDOC      ?= $(shell command -v scdoc 2>/dev/null)
@@ -31,7 +36,7 @@ OPT      ?= -O2 -g
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -DPJ_VERSION='"$(VERSION)"' -Isrc \
-             $(PKG_CFLAGS) $(CFLAGS) $(SAN)
+             -DPJ_FETCH_HELPER='"$(FETCH_HELPER)"' $(PKG_CFLAGS) $(CFLAGS) $(SAN)
 ALL_LDFLAGS = -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS) $(SAN)
 
 # How a step is shown: one short line per file ("  CC      src/keys.c"), the
@@ -53,18 +58,28 @@ LIB_SRC  := $(wildcard src/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 TOOL_SRC := $(wildcard src/tool/*.c)
 TOOL_OBJ := $(TOOL_SRC:%.c=$(B)/%.o)
+HELPER_SRC := $(wildcard src/fetchhelper/*.c)
+HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps check unit integration demo bench install uninstall clean format format-check
+.PHONY: all deps check unit integration demo bench install uninstall clean format format-check \
+        FORCE
 
 all: $(B)/pam_jwt.so
 
-HEADERS := $(wildcard src/*.h src/tool/*.h)
+HEADERS := $(wildcard src/*.h src/tool/*.h src/fetchhelper/*.h)
 $(B)/%.o: %.c $(HEADERS) | deps-quiet
 	@mkdir -p $(dir $@)
 	$(call show,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The helper's path is compiled in: a file that changes when it does, so that
+# `make install PREFIX=...` after `make` rebuilds what holds it.
+$(B)/fetch-helper.path: FORCE
+	@mkdir -p $(B)
+	@echo '$(FETCH_HELPER)' | cmp -s - $@ || echo '$(FETCH_HELPER)' >$@
+$(B)/src/fetch.o $(B)/fuzz/obj/fetch.o: $(B)/fetch-helper.path
 
 $(B)/libpj.a: $(LIB_OBJ)
 	$(call show,AR,$@)
@@ -87,6 +102,14 @@ pam_jwt-tool_LIBS = $(PKG_LIBS)
 PROGRAMS += pam_jwt-askpass
 pam_jwt-askpass_OBJ := $(B)/src/askpass/askpass.o $(B)/libpj.a
 pam_jwt-askpass_LIBS = $(shell $(PKG_CONFIG) --libs libcrypto)
+
+# The fetch helper (src/fetchhelper/): the only program that links libcurl.
+PROGRAMS += pam_jwt-fetch
+CURL_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+CURL_LIBS   = $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
+$(HELPER_OBJ): ALL_CFLAGS += $(CURL_CFLAGS)
+pam_jwt-fetch_OBJ := $(HELPER_OBJ) $(B)/libpj.a
+pam_jwt-fetch_LIBS = $(CURL_LIBS) $(PKG_LIBS)
 
 all: $(PROGRAMS:%=$(B)/%)
 .SECONDEXPANSION:
@@ -113,7 +136,7 @@ $(B)/tests/%.so: tests/helpers/%.c
 # Debian packages the build and the tests need; installed when missing and we
 # are root, named otherwise.
 DEB_BUILD := gcc make pkg-config libpam0g-dev libssl-dev libjansson-dev
-# libcurl's header only: src/fetch.c dlopens libcurl.so.4, nothing links it.
+# libcurl for the fetch helper (src/fetchhelper/), the only program that links it.
 DEB_BUILD += libcurl4-openssl-dev
 DEB_TEST  := libcmocka-dev pamtester libpam-wrapper python3-jwt python3-jwcrypto openssl \
              valgrind
@@ -123,8 +146,10 @@ DEB_TEST  += openssh-server openssh-client sudo python3-paramiko util-linux pass
 DEB_TEST  += clang-14 libclang-rt-14-dev
 # The Debian package (tests/integration/debian_package.sh builds, lintians and installs it).
 DEB_TEST  += build-essential debhelper dpkg-dev lintian scdoc
-# Keys over HTTPS (tests/integration/jwks_fetch.sh): libcurl at run time.
-DEB_TEST  += libcurl4
+# Keys over HTTPS (tests/integration/jwks_fetch.sh): libcurl at run time; the
+# curl CLI shows fetch_env.sh's bait is live (what libcurl does when it reads
+# the environment).
+DEB_TEST  += libcurl4 curl
 # make demo from a fresh clone (tests/integration/demo_fresh_clone.sh).
 DEB_TEST  += git
 deps:
@@ -134,7 +159,13 @@ deps-build:
 deps-quiet:
 	@$(PKG_CONFIG) --exists $(PKGS) libcurl 2>/dev/null || tests/deps.sh $(DEB_BUILD)
 
-unit: $(UNIT_BIN) $(SHIMS:%=$(B)/tests/%.so)
+# A PAM application that counts its SIGCHLDs (tests/integration/fetch_env.sh).
+$(B)/tests/pam_sigchld: tests/helpers/pam_sigchld.c
+	@mkdir -p $(dir $@)
+	$(call show,CCLD,$@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -o $@ $< -lpam
+
+unit: $(UNIT_BIN) $(SHIMS:%=$(B)/tests/%.so) $(B)/tests/pam_sigchld
 
 check: deps
 	@echo "check: building the module, the tools, the unit tests and the test helpers"
@@ -170,6 +201,8 @@ install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/security
 	install -m 0644 $(B)/pam_jwt.so $(DESTDIR)$(PAMDIR)/pam_jwt.so
 	install -m 0755 $(B)/pam_jwt-tool $(DESTDIR)$(SBINDIR)/pam_jwt-tool
+	install -d $(DESTDIR)$(LIBEXECDIR)/pam_jwt
+	install -m 0755 $(B)/pam_jwt-fetch $(DESTDIR)$(FETCH_HELPER)
 	test -e $(DESTDIR)$(SYSCONFDIR)/security/pam_jwt.conf || \
 	  install -m 0644 conf/pam_jwt.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_jwt.conf
 	# What exists is installed: askpass, the systemd units in conf/, the built man
@@ -184,11 +217,14 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PAMDIR)/pam_jwt.so $(DESTDIR)$(SBINDIR)/pam_jwt-tool
+	rm -f $(DESTDIR)$(FETCH_HELPER)
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/pam_jwt 2>/dev/null
 	rm -f $(DESTDIR)$(BINDIR)/pam_jwt-askpass
 	for m in $(notdir $(MAN_OUT)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(wildcard conf/*.service conf/*.timer)))
 
 FORMAT_SRC = pam_jwt.c $(wildcard src/*.c src/*.h src/tool/*.c src/tool/*.h src/askpass/*.c \
+             src/fetchhelper/*.c src/fetchhelper/*.h \
              tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h tests/helpers/*.c \
              tests/bench/*.c)
 format:
@@ -211,7 +247,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SAN     := address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS   = -std=gnu11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -Wall \
-               -DPJ_VERSION='"$(VERSION)"' -Isrc $(PKG_CFLAGS)
+               -DPJ_VERSION='"$(VERSION)"' -DPJ_FETCH_HELPER='"$(FETCH_HELPER)"' -Isrc $(PKG_CFLAGS)
 FUZZ_OBJ     := $(LIB_SRC:src/%.c=$(B)/fuzz/obj/%.o)
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer

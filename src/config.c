@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "document.h"
 #include "fetch.h"
 #include "sig.h"
 #include "util.h"
@@ -68,6 +69,7 @@ void pj_config_free(struct pj_config *c)
 	strlist_free(&c->jwks_url);
 	strlist_free(&c->discovery_url);
 	free(c->ca_file);
+	free(c->fetch_helper);
 	free(c->cache_dir);
 	strlist_free(&c->require_claim);
 	strlist_free(&c->export_claims);
@@ -121,6 +123,7 @@ static const struct opt opts[] = {
 	O(jwks_url, OPT_URLS),
 	O(discovery_url, OPT_URLS),
 	O(ca_file, OPT_PATH),
+	O(fetch_helper, OPT_PATH),
 	O(cache_dir, OPT_PATH),
 	O(fetch_timeout, OPT_SECONDS),
 	O(jwks_ttl_min, OPT_SECONDS),
@@ -454,6 +457,10 @@ int pj_config_from_args(struct pj_config *c, int argc, const char **argv, pj_err
 			conf = argv[i] + 5;
 			explicit_conf = 1;
 		}
+	/* A relative name would be found from the application's working
+	 * directory, which in su and sudo the invoking user chose. */
+	if (conf[0] != '/')
+		return pj_fail(e, "module argument: conf= must be an absolute path");
 	if (pj_config_load_file(c, conf, explicit_conf, e) != 0)
 		return -1;
 	c->layer = PJ_LAYER_ARGS;

@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "config.h"
+#include "document.h"
 #include "fetch.h"
 #include "token.h"
 #include "util.h"
@@ -406,18 +407,6 @@ static int jwk_matches(json_t *jwk, enum pj_alg alg, const char *kid)
 	if (!kty || strcmp(kty, kty_names[pj_alg_kty(alg)]) != 0)
 		return 0;
 	return !kalg || strcmp(kalg, pj_alg_name(alg)) == 0;
-}
-
-int pj_jwks_has_secret(json_t *keys)
-{
-	size_t i;
-	json_t *k;
-	json_array_foreach (keys, i, k) {
-		const char *kty = json_string_value(json_object_get(k, "kty"));
-		if (kty && strcmp(kty, "oct") == 0)
-			return 1;
-	}
-	return 0;
 }
 
 /* Reads a JWKS file; secret keys demand a private file (secret: always). */

@@ -11,6 +11,7 @@ TOOL=$B/pam_jwt-tool
 MODULE=$B/pam_jwt.so
 LOGSHIM=$B/tests/logshim.so
 ASKPASS=$B/pam_jwt-askpass
+FETCH=$B/pam_jwt-fetch
 # The test's own directory, world-readable: other users (nobody, test users)
 # read files in it.  TMPDIR points inside it, so whatever the programs a test
 # runs put in a temporary file (lintian, dpkg-buildpackage, python) goes when
@@ -119,16 +120,16 @@ sys.exit(bad)' "$1" "$2"
 # user (nobody, a test user): that user may not enter the checkout (root's
 # home is 0700 on Debian, and a clone often sits there), so the files they
 # load or run are copied into $T/build (world-readable) and MODULE, TOOL,
-# ASKPASS and LOGSHIM name the copies.  Call it before writing service files.
+# ASKPASS, FETCH and LOGSHIM name the copies.  Call it before writing service files.
 share_build() {
 	local f
 	mkdir -m 0755 "$T/build" || return 1
-	for f in "$MODULE" "$TOOL" "$ASKPASS" "$LOGSHIM"; do
+	for f in "$MODULE" "$TOOL" "$ASKPASS" "$FETCH" "$LOGSHIM"; do
 		[ -e "$f" ] || continue
 		cp "$f" "$T/build/" && chmod 0755 "$T/build/${f##*/}" || return 1
 	done
 	MODULE=$T/build/${MODULE##*/} TOOL=$T/build/${TOOL##*/}
-	ASKPASS=$T/build/${ASKPASS##*/} LOGSHIM=$T/build/${LOGSHIM##*/}
+	ASKPASS=$T/build/${ASKPASS##*/} FETCH=$T/build/${FETCH##*/} LOGSHIM=$T/build/${LOGSHIM##*/}
 }
 
 # dpkg_wait COMMAND...: a dpkg or apt-get command that waits while another

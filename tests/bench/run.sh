@@ -15,6 +15,9 @@
 #   5. real identity-provider tokens: their sizes and the answers they take
 #      (tests/bench/token_sizes.sh)
 #   6. a 7 kB RS256 token in parts beside the same token in one answer
+#   7. a login that fetches its keys (jwks_url, through the fetch helper, from
+#      a local HTTPS server) beside one served from the cache: the host
+#      process's instructions and the wall time
 set -eu
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -374,6 +377,66 @@ printf '  of which the SHA-256 (pj_parts_finish) %13s Ir\n' \
 	"$(fmt "$(incl "$T/cg.7k.parts" pj_parts_finish)")"
 echo "  (the SHA-256 is libcrypto's first use in the login: its one-off set-up, paid there,"
 echo "  is not paid again by the verification, so the whole call grows by much less)"
+# ---- 7. a login that fetches ----
+echo "== 7. an ES256 login whose key must be fetched (jwks_url, fetch helper) vs one from the cache"
+printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$T/srv.ext"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -keyout "$T/ca.key" \
+	-out "$T/ca.pem" -subj "/CN=bench CA" -addext basicConstraints=critical,CA:TRUE 2>/dev/null &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/srv.key" \
+		-out "$T/srv.csr" -subj "/CN=127.0.0.1" 2>/dev/null &&
+	openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
+		-days 1 -extfile "$T/srv.ext" -out "$T/srv.pem" 2>/dev/null || die "test CA failed"
+chmod 644 "$T/ca.pem"
+mkdir -p "$T/idp" && mkdir -m 755 "$T/jcache"
+"$PY" "$ROOT/tests/helpers/jwks_server.py" jwks bench="$T/p256.pub" >"$T/idp/jwks.json" ||
+	die "jwks_server.py jwks failed (needs $PY with jwcrypto)"
+"$PY" "$ROOT/tests/helpers/jwks_server.py" serve --cert "$T/srv.pem" --key "$T/srv.key" \
+	--dir "$T/idp" &
+SRV_PID=$!
+trap 'kill $SRV_PID 2>/dev/null; rm -rf --one-file-system "$T"' EXIT
+for _ in $(seq 100); do [ -s "$T/idp/port" ] && break; sleep 0.05; done
+JURL=https://127.0.0.1:$(cat "$T/idp/port")/jwks
+printf 'jwks_url = %s\nca_file = %s\ncache_dir = %s\nfetch_helper = %s\nalgorithms = ES256\n' \
+	"$JURL" "$T/ca.pem" "$T/jcache" "$B/pam_jwt-fetch" >"$T/fetch.conf"
+echo "auth required $B/pam_jwt.so conf=$T/fetch.conf" >"$T/svc/fetch"
+"$B/pam_jwt-tool" sign --key "$T/p256.key" --alg ES256 --kid bench --sub "$USER_NAME" --ttl 3600 \
+	>"$T/tok.kid" || die "sign failed"
+uncache() { rm -f "$T/jcache"/*; }
+klogin() { # OUT [callgrind options]: a pamtester login with the kid token
+	local out=$1
+	shift
+	TOK=$T/tok.kid login "$out" fetch "$@"
+}
+uncache
+klogin "$T/cg.fetch"
+[ "$(ls "$T/jcache" | wc -l)" -ge 1 ] || die "the fetching login did not fill the cache"
+klogin "$T/cg.cached"
+FI=$(cgt "$T/cg.fetch" total) CI=$(cgt "$T/cg.cached" total)
+SP=$(incl "$T/cg.fetch" pj_spawn_run)
+# Wall time, native: best of 10 each (the fetching ones start with an empty cache).
+wall() { # fetch|cached: the fastest of 10 pamtester logins, in microseconds
+	local b=999999999 i s e
+	for i in $(seq 10); do
+		[ "$1" = fetch ] && uncache
+		s=$(date +%s%N)
+		LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/svc" \
+			pamtester fetch "$USER_NAME" authenticate <"$T/tok.kid" >/dev/null 2>&1 ||
+			die "the $1 login failed"
+		e=$(date +%s%N)
+		[ $(((e - s) / 1000)) -lt "$b" ] && b=$(((e - s) / 1000))
+	done
+	echo "$b"
+}
+WF=$(wall fetch) WC=$(wall cached)
+printf '  whole pamtester login, key fetched   %14s Ir (host process only)\n' "$(fmt "$FI")"
+printf '  whole pamtester login, key cached    %14s Ir\n' "$(fmt "$CI")"
+printf '  the fetch costs the host             %14s Ir (%s in pj_spawn_run: start, wait, read)\n' \
+	"$(fmt $((FI - CI)))" "$(fmt "$SP")"
+printf '  wall time, key fetched               %8.1f ms (best of 10: helper start, libcurl, TLS to 127.0.0.1)\n' \
+	"$(awk -v n="$WF" 'BEGIN { print n / 1000 }')"
+printf '  wall time, key cached                %8.1f ms (best of 10)\n' "$(awk -v n="$WC" 'BEGIN { print n / 1000 }')"
+printf '  a fetching login takes               %8.1f ms more\n' "$(awk -v a="$WF" -v b="$WC" 'BEGIN { print (a - b) / 1000 }')"
+kill $SRV_PID 2>/dev/null
 echo
 
 echo "bench: done in $((SECONDS - START)) s"

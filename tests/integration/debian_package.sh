@@ -60,7 +60,8 @@ check "debian/changelog's version is the Makefile's ($VERSION)" \
 
 # --- what the package holds
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|; s|/$||' >"$T/contents"
-want="$PAMDIR/pam_jwt.so /usr/sbin/pam_jwt-tool /etc/security/pam_jwt.conf
+want="$PAMDIR/pam_jwt.so /usr/sbin/pam_jwt-tool /usr/libexec/pam_jwt/pam_jwt-fetch
+	/usr/share/man/man8/pam_jwt-fetch.8.gz /etc/security/pam_jwt.conf
 	/usr/share/pam-configs/pam_jwt /var/lib/pam_jwt /var/cache/pam_jwt
 	/usr/share/man/man8/pam_jwt.8.gz /usr/share/man/man5/pam_jwt.conf.5.gz
 	/usr/share/man/man8/pam_jwt-tool.8.gz /usr/share/doc/$PKG/copyright
@@ -73,7 +74,7 @@ for u in "$src"/conf/*.service "$src"/conf/*.timer; do
 done
 m=""
 for f in $want; do grep -qx -- "$f" "$T/contents" || m="$m $f"; done
-check "the package holds module ($PAMDIR), tool, conffile, profile, dirs, man pages, docs${m:+ \
+check "the package holds module ($PAMDIR), tool, fetch helper, conffile, profile, dirs, man pages, docs${m:+ \
 (missing:$m)}" test -z "$m"
 check "the man page of askpass is shipped only with askpass" bash -c \
 	"grep -q /usr/bin/pam_jwt-askpass '$T/contents' || ! grep -q askpass.1 '$T/contents'"
@@ -88,12 +89,11 @@ check "the shipped configuration is conf/pam_jwt.conf" bash -c \
 dep=$(dpkg-deb -f "$deb" Depends)
 check "Depends are computed: libpam0g, libssl3, libjansson4, libpam-runtime ($dep)" bash -c \
 	"for p in libpam0g libssl3 libjansson4 libpam-runtime; do grep -qw \$p <<<'$dep' || exit 1; done"
-rec=$(dpkg-deb -f "$deb" Recommends)
-if grep -qa 'libcurl\.so\.4' "$src/build/pam_jwt.so" "$src/build/pam_jwt-tool"; then
-	check "libcurl, loaded with dlopen, is recommended (Recommends: $rec)" grep -qw libcurl4 <<<"$rec"
-else
-	check "nothing loads libcurl, so nothing recommends it (Recommends: $rec)" test -z "$rec"
-fi
+check "only the fetch helper links libcurl, so the package depends on libcurl4 ($dep)" bash -c \
+	"grep -qw libcurl4 <<<'$dep' && ! grep -qa libcurl '$src/build/pam_jwt.so' '$src/build/pam_jwt-tool'"
+check "the module and the tool start the helper where the package puts it" \
+	bash -c "grep -qa /usr/libexec/pam_jwt/pam_jwt-fetch '$src/build/pam_jwt.so' &&
+		 grep -qa /usr/libexec/pam_jwt/pam_jwt-fetch '$src/build/pam_jwt-tool'"
 check "the pam-auth-update profile is off by default" \
 	grep -qx "Default: no" "$src/debian/pam-configs/pam_jwt"
 
@@ -106,7 +106,7 @@ check "lintian reports no error and no warning" bash -c "! grep -qE '^[EW]: ' '$
 pre=""
 st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$PKG" 2>/dev/null)
 case $st in "" | un*) ;; *) pre="$pre package:$st" ;; esac
-for p in "$PAMDIR/pam_jwt.so" /usr/sbin/pam_jwt-tool /usr/bin/pam_jwt-askpass \
+for p in "$PAMDIR/pam_jwt.so" /usr/sbin/pam_jwt-tool /usr/bin/pam_jwt-askpass /usr/libexec/pam_jwt \
 	/etc/security/pam_jwt.conf /var/lib/pam_jwt /var/cache/pam_jwt /usr/share/pam-configs/pam_jwt; do
 	[ -e "$p" ] && pre="$pre $p"
 done
@@ -149,6 +149,9 @@ check "/etc/security/pam_jwt.conf is installed, root's, mode 644" \
 check "/var/lib/pam_jwt/revocations is created empty, root's, mode 644" \
 	test "$(stat -c '%a %U %G %s' /var/lib/pam_jwt/revocations 2>&1)" = "644 root root 0"
 check "/var/cache/pam_jwt is installed" test -d /var/cache/pam_jwt
+check "the fetch helper is installed root's, mode 755, and answers (bad arguments: exit 2)" bash -c \
+	"[ \"\$(stat -c '%a %U %G' /usr/libexec/pam_jwt/pam_jwt-fetch)\" = '755 root root' ] &&
+	 { /usr/libexec/pam_jwt/pam_jwt-fetch >/dev/null 2>&1; [ \$? = 2 ]; }"
 if grep -q /lib/systemd/system/pam_jwt-fetch.timer "$T/contents"; then
 	check "the key refresh timer is enabled" \
 		test -L /etc/systemd/system/timers.target.wants/pam_jwt-fetch.timer

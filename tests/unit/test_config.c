@@ -309,6 +309,18 @@ static void test_args_conf(void **state)
 	assert_non_null(strstr(e.msg, "nope.conf"));
 	pj_config_free(&c);
 
+	/* A relative name would be looked up from the application's working
+	 * directory, which the user chooses in su: refused, even if a file of
+	 * that name is there. */
+	char cwd[512];
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(tmpdir), 0);
+	const char *rel = strrchr(p, '/') + 1;
+	snprintf(conf, sizeof(conf), "conf=%s", rel);
+	assert_fails_with(from_args(&c, &e, 1, conf), e, "conf= must be an absolute path");
+	pj_config_free(&c);
+	assert_int_equal(chdir(cwd), 0);
+
 	/* The file's rules still apply when it is named on the PAM line. */
 	char *bad = put_conf(base_conf, 0620);
 	snprintf(conf, sizeof(conf), "conf=%s", bad);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* src/fetch.c without a network: URL rules, the cache file (format, trust,
  * freshness, max_stale), the refetch stamp, and pj_keys_each over a cached
- * jwks_url.  Every case here is decided before any fetch, so libcurl is
- * never loaded (checked at the end).  tests/integration/jwks_fetch.sh drives
- * the HTTPS side against a real server. */
+ * jwks_url.  Every case here is decided before any fetch, so no fetch helper
+ * is started; and nothing in the library loads libcurl, ever (checked at the
+ * end).  tests/integration/jwks_fetch.sh drives the HTTPS side, through the
+ * helper, against a real server; fetch_env.sh the helper's isolation. */
 #include "unit.h"
 
 #include <dlfcn.h>
@@ -384,7 +385,7 @@ static void test_keys_each(void **state)
 static void test_no_libcurl_loaded(void **state)
 {
 	(void)state;
-	/* Nothing above needed the network, so nothing loaded libcurl. */
+	/* Only the fetch helper, a program of its own, links libcurl. */
 	assert_null(dlopen("libcurl.so.4", RTLD_NOW | RTLD_NOLOAD));
 }
 
