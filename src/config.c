@@ -404,11 +404,11 @@ int pj_config_load_file(struct pj_config *c, const char *path, int must_exist, p
 	char *text;
 	size_t n;
 	pj_err why;
-	struct stat st;
-	if (!must_exist && lstat(path, &st) != 0 && errno == ENOENT)
-		return 0;
+	/* Missing only when every directory on the way is trusted: in one that
+	 * is not, someone may have removed it. */
 	if (pj_read_trusted_file(path, PJ_MAX_CONF, c->allowed_uid, 0, &text, &n, NULL, &why) != 0)
-		return pj_fail(e, "configuration: %s", why.msg);
+		return !must_exist && errno == ENOENT ? 0
+						      : pj_fail(e, "configuration: %s", why.msg);
 	int rc = pj_config_parse(c, text, n, path, e);
 	free(text);
 	return rc;

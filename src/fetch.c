@@ -75,25 +75,16 @@ static int sha256_hex(const char *s, char out[65])
 }
 
 /* Who can write cache_dir can make a login trust any key, like who can write
- * a key_file: it must belong to root (or the tool's user) and be closed to
- * group and others. */
+ * a key_file: it (and every directory above it) must belong to root (or the
+ * tool's user) and be closed to group and others. */
 static int dir_check(struct cache *c, pj_err *e)
 {
-	struct stat st;
-	if (stat(c->dir, &st) != 0) {
-		if (errno != ENOENT)
-			return pj_fail(e, "cache_dir %s: %s", c->dir, strerror(errno));
-		c->dir_missing = 1;
+	pj_err why;
+	if (pj_dir_trusted(c->dir, c->cfg->allowed_uid, &why) == 0)
 		return 0;
-	}
-	if (!S_ISDIR(st.st_mode))
-		return pj_fail(e, "cache_dir %s is not a directory", c->dir);
-	if (st.st_uid != 0 && st.st_uid != c->cfg->allowed_uid)
-		return pj_fail(e, "cache_dir %s is owned by uid %u, not root", c->dir,
-			       (unsigned)st.st_uid);
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return pj_fail(e, "cache_dir %s is writable by group or others (mode %04o)", c->dir,
-			       (unsigned)(st.st_mode & 07777));
+	if (errno != ENOENT)
+		return pj_fail(e, "cache_dir %s", why.msg);
+	c->dir_missing = 1;
 	return 0;
 }
 

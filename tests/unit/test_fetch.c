@@ -276,6 +276,12 @@ static void test_cache_dir_trust(void **state)
 	chmod(dir, 0755);
 	assert_int_equal(pj_fetch_jwks(&c, &call, URL, 0, PJ_WANT_CACHED, &d, NULL, &e), 0);
 	pj_doc_free(&d);
+	/* Every directory above it counts too: whoever can write tmpdir could
+	 * put another cache in its place. */
+	chmod(tmpdir, 0775);
+	assert_fails_with(pj_fetch_jwks(&c, &call, URL, 0, PJ_WANT_CACHED, &d, NULL, &e), e,
+			  "writable by group or others (mode 0775)");
+	chmod(tmpdir, 0700);
 	pj_config_free(&c);
 }
 
