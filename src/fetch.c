@@ -143,10 +143,10 @@ static json_t *doc_parse(const char *body, size_t n, enum kind kind, pj_err *e)
 		json_t *keys = json_object_get(doc, "keys");
 		if (!json_is_array(keys))
 			pj_fail(e, "no \"keys\" array");
-		/* Secrets have no business on the network or in a world-readable
-		 * cache: a JWKS holding one is refused whole. */
+		/* Secrets and private keys have no business on the network or in
+		 * a world-readable cache: a JWKS holding one is refused whole. */
 		else if (pj_jwks_has_secret(keys))
-			pj_fail(e, "it holds a secret (oct) key");
+			pj_fail(e, "it holds a secret (oct) key or private key members");
 		else
 			return doc;
 	} else {

@@ -408,16 +408,42 @@ static int jwk_matches(json_t *jwk, enum pj_alg alg, const char *kid)
 	return !kalg || strcmp(kalg, pj_alg_name(alg)) == 0;
 }
 
-int pj_jwks_has_secret(json_t *keys)
+/* RFC 7518 6.2.2, 6.3.2 and 6.4, RFC 8037 2: the members that make a JWK
+ * private, whatever its kty says. */
+static const char *const private_members[] = { "d", "p", "q", "dp", "dq", "qi", "oth" };
+
+/* The first member that makes this JWK secret or private ("k" stands for any
+ * oct key), or NULL. */
+static const char *jwk_private_member(json_t *jwk)
+{
+	const char *kty = json_string_value(json_object_get(jwk, "kty"));
+	if (kty && strcmp(kty, "oct") == 0)
+		return "k";
+	for (size_t i = 0; i < sizeof(private_members) / sizeof(private_members[0]); i++)
+		if (json_object_get(jwk, private_members[i]))
+			return private_members[i];
+	return NULL;
+}
+
+/* The first key of a JWKS that is secret or private (its index in *at). */
+static const char *jwks_private_member(json_t *keys, size_t *at)
 {
 	size_t i;
 	json_t *k;
 	json_array_foreach (keys, i, k) {
-		const char *kty = json_string_value(json_object_get(k, "kty"));
-		if (kty && strcmp(kty, "oct") == 0)
-			return 1;
+		const char *m = jwk_private_member(k);
+		if (m) {
+			*at = i;
+			return m;
+		}
 	}
-	return 0;
+	return NULL;
+}
+
+int pj_jwks_has_secret(json_t *keys)
+{
+	size_t at;
+	return jwks_private_member(keys, &at) != NULL;
 }
 
 /* Reads a JWKS file; secret keys demand a private file (secret: always). */
@@ -442,10 +468,16 @@ static json_t *jwks_load(const char *path, uid_t allowed_uid, int secret, json_t
 		pj_fail(e, "%s has no \"keys\" array", path);
 		return NULL;
 	}
-	if ((mode & 044) && pj_jwks_has_secret(*keys)) {
+	/* Secret keys and the private halves of key pairs alike: a jwks_file
+	 * others can read must hold public keys only, as a key_file must. */
+	size_t at;
+	const char *member = (mode & 044) ? jwks_private_member(*keys, &at) : NULL;
+	if (member) {
 		json_decref(doc);
-		pj_fail(e, "%s holds secret keys but is readable by group or others (mode %04o)",
-			path, mode);
+		pj_fail(e,
+			"%s holds secret keys but is readable by group or others (mode %04o): "
+			"\"%s\" of key #%zu",
+			path, mode, member, at);
 		return NULL;
 	}
 	return doc;

@@ -43,7 +43,9 @@ typedef void (*pj_key_bad_fn)(const char *source, const char *why, void *ctx);
 int pj_keys_list(const struct pj_config *cfg, pj_key_fn fn, pj_key_bad_fn bad, void *ctx,
 		 pj_err *e);
 
-/* Does a JWKS "keys" array hold a secret (oct) key? */
+/* Does a JWKS "keys" array hold a secret (an oct key) or private key
+ * material (d, p, q, dp, dq, qi, oth of any key)?  Such a document must not
+ * be readable by others, nor come over the network. */
 int pj_jwks_has_secret(json_t *keys);
 
 /* Keys of one user (user_jwks_file with %u = user): they verify tokens for

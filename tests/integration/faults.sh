@@ -126,6 +126,18 @@ chmod 644 "$T/oct.jwks"
 pam_run oct alice "$hs"
 check "the same JWKS readable by others: refused" test $? != 0
 check "... because it holds a secret" log_has "holds secret keys but is readable by group"
+# So must one holding the private half of a key pair (here the very key that
+# signs the tokens, exported with its "d").
+/usr/bin/python3 -c 'import sys; from jwcrypto import jwk
+print("{\"keys\":[%s]}" % jwk.JWK.from_pem(open(sys.argv[1], "rb").read()).export_private())' \
+	"$T/es.key" >"$T/priv.jwks"
+chmod 644 "$T/priv.jwks"
+svc priv "conf=$T/nokey.conf jwks_file=$T/priv.jwks"
+refused "a jwks_file with an EC private key (\"d\") readable by others" priv \
+	"holds secret keys but is readable by group or others (mode 0644): 'd' of key #0"
+chmod 600 "$T/priv.jwks"
+pam_run priv alice "$good"
+check "the same jwks_file private to root (0600): accepted with its public half" test $? = 0
 jwks=$(owned "$T/oct.jwks" 65534 600)
 svc jown "conf=$T/nokey.conf jwks_file=$jwks algorithms=HS256"
 pam_run jown alice "$hs"
