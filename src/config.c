@@ -390,11 +390,23 @@ static int parse_line(struct pj_config *c, char *line, const char *origin, pj_er
 		return pj_fail(e, "%s: expected \"key = value\"", origin);
 	*eq = 0;
 	char *key = trim(s), *value = trim(eq + 1);
-	/* The prompt keeps a trailing space if the value is quoted. */
+	/* Quoted, a value keeps its spaces (a prompt's trailing one) and may hold
+	 * "#"; it is everything between the quotes, which must be the first and
+	 * last characters and the only ones. */
 	size_t vn = strlen(value);
 	if (vn >= 2 && value[0] == '"' && value[vn - 1] == '"') {
 		value[vn - 1] = 0;
 		value++;
+		if (strchr(value, '"'))
+			return pj_fail(e, "%s: a quoted value cannot hold another '\"'", origin);
+	} else if (strchr(value, '#')) {
+		/* "audience = ssh # ssh only" must not make "#", "only" audiences:
+		 * comments stand on lines of their own. */
+		return pj_fail(e,
+			       "%s: '#' inside the value of %s: comments must stand on lines of "
+			       "their own (write the value in double quotes if the '#' belongs "
+			       "to it)",
+			       origin, key);
 	}
 	return pj_config_set(c, key, value, origin, e);
 }
@@ -454,6 +466,10 @@ int pj_config_from_args(struct pj_config *c, int argc, const char **argv, pj_err
 			conf = argv[i] + 5;
 			explicit_conf = 1;
 		}
+	/* A relative path would be found from the working directory, which in
+	 * su and sudo is the invoking user's choice. */
+	if (conf[0] != '/')
+		return pj_fail(e, "module argument: conf= must be an absolute path");
 	if (pj_config_load_file(c, conf, explicit_conf, e) != 0)
 		return -1;
 	c->layer = PJ_LAYER_ARGS;
