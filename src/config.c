@@ -342,6 +342,13 @@ int pj_config_set(struct pj_config *c, const char *key, const char *value, const
 		return each_word(c, o, value, add_word, origin, e);
 	}
 	case OPT_USER_PATH:
+		/* Empty: no per-user keys, so that a service's line can turn off
+		 * what the file allows (user_jwks_file= on a PAM line). */
+		if (!*value) {
+			free(*(char **)field);
+			*(char **)field = NULL;
+			return 0;
+		}
 		if (check_user_path(value, origin, e) != 0)
 			return -1;
 		return set_string(field, value, o, origin, e);

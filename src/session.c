@@ -115,7 +115,8 @@ static int taken(const struct pj_config *cfg, size_t i, const char *var)
 	return 0;
 }
 
-int pj_export_each(const struct pj_config *cfg, json_t *claims, pj_export_fn fn, void *ctx)
+int pj_export_each(const struct pj_config *cfg, json_t *claims, int user_key, pj_export_fn fn,
+		   void *ctx)
 {
 	char value[PJ_EXPORT_VALUE_MAX + 1], var[PJ_CLAIM_NAME_MAX + 8];
 	for (size_t i = 0; i < cfg->export_claims.n; i++) {
@@ -124,7 +125,9 @@ int pj_export_each(const struct pj_config *cfg, json_t *claims, pj_export_fn fn,
 		if (pj_export_name(claim, var, sizeof(var)) != 0 || taken(cfg, i, var))
 			continue;
 		json_t *v = claims ? json_object_get(claims, claim) : NULL;
-		if (v && pj_export_value(v, value, sizeof(value), &e) == 0)
+		if (v && user_key)
+			why = "the token is signed with the user's own key (user_jwks_file)";
+		else if (v && pj_export_value(v, value, sizeof(value), &e) == 0)
 			val = value;
 		else if (v)
 			why = e.msg;
