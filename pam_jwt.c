@@ -126,11 +126,17 @@ PJ_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const
 	}
 	struct pj_result r;
 	size_t len = strlen(tok);
-	if (cfg.debug)
+	pj_verify(&cfg, tok, len, user, time(NULL), &r);
+	/* The length of what was typed says something about a password: only a
+	 * JWT's (or the start of one) is logged. */
+	if (cfg.debug && r.stage != PJ_STAGE_NOT_TOKEN)
 		pam_syslog(pamh, LOG_DEBUG,
 			   "debug: configuration %s, %zu key_file, %zu jwks_file, input %zu bytes",
 			   cfg.path ? cfg.path : "(none)", cfg.key_file.n, cfg.jwks_file.n, len);
-	pj_verify(&cfg, tok, len, user, time(NULL), &r);
+	else if (cfg.debug)
+		pam_syslog(pamh, LOG_DEBUG,
+			   "debug: configuration %s, %zu key_file, %zu jwks_file, input not a JWT",
+			   cfg.path ? cfg.path : "(none)", cfg.key_file.n, cfg.jwks_file.n);
 	char line[1024];
 	pj_log_decision(line, sizeof(line), user, len, &r);
 	pam_syslog(pamh, r.stage == PJ_STAGE_OK ? LOG_INFO : LOG_NOTICE, "%s", line);

@@ -186,11 +186,12 @@ int pj_verify(const struct pj_config *cfg, const char *token, size_t n, const ch
 		token++, n--;
 	while (n && is_space(token[n - 1]))
 		n--;
-	if (n > PJ_MAX_TOKEN) {
+	/* Only a JWT's length is told: a password's says something about it. */
+	if (n > PJ_MAX_TOKEN && (pj_token_shaped(token, n) || pj_token_prefix(token, n))) {
 		pj_fail(&r->reason, "input is %zu bytes, over the %d-byte limit", n, PJ_MAX_TOKEN);
 		return refuse(r, PJ_STAGE_PARSE);
 	}
-	if (!pj_token_shaped(token, n)) {
+	if (n > PJ_MAX_TOKEN || !pj_token_shaped(token, n)) {
 		/* The start of a token cut before its second dot is still no
 		 * password: call it what it is, so the log can say it was cut. */
 		if (pj_token_prefix(token, n)) {

@@ -98,6 +98,15 @@ check "missing key file: the reason names it" log_has "$T/missing.pub"
 service jwt-noconf "auth required $MODULE conf=$T/nonexistent.conf"
 pam_run jwt-noconf alice "$good"
 check "an explicitly named configuration that is missing refuses" test $? != 0
+# debug logs the input's length for a JWT only: a password's says something.
+service jwt-debug "auth required $MODULE conf=$T/pam_jwt.conf debug"
+pw="hunter2 is my password"
+pam_run jwt-debug alice "$pw"
+check "debug: the debug line is there for a password" grep -q "debug: configuration" "$LOG"
+check "debug: a password's length is not logged" \
+	bash -c "! grep -q ' ${#pw} bytes' '$LOG' && grep -q 'input not a JWT' '$LOG'"
+pam_run jwt-debug alice "$good"
+check "debug: a token's length is logged" grep -q "input ${#good} bytes" "$LOG"
 # "#" inside a value: a configuration error naming the line, never data (on
 # main "#", "ssh", "logins" and "only" became accepted audiences).
 cp "$T/pam_jwt.conf" "$T/hash.conf"

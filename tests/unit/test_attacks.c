@@ -1370,6 +1370,25 @@ static void test_token_over_16k(void **state)
 
 /* A token of exactly PJ_MAX_TOKEN bytes is accepted and one byte more is
  * refused, so the limit is where the header says. */
+/* A password over the limit is no JWT either: declined, its length untold
+ * (the length of a password says something about it). */
+static void test_password_over_16k(void **state)
+{
+	struct fx *f = *state;
+	use_es_key(f);
+	char *pw = keep(f, malloc(20001));
+	memset(pw, 'p', 20000);
+	pw[20000] = 0;
+	REFUSED(f, pw, "alice", NOT_TOKEN, "input is not a JWT");
+	struct pj_result r;
+	pj_verify(&f->cfg, pw, 20000, "alice", NOW, &r);
+	assert_null(strstr(r.reason.msg, "20000"));
+	pj_result_free(&r);
+	/* The start of a JWT that long is one, and refused as too long. */
+	memcpy(pw, "eyJhbGciOiJFUzI1NiJ9", 20);
+	REFUSED(f, pw, "alice", PARSE, "input is 20000 bytes, over the 16384-byte limit");
+}
+
 static void test_token_size_boundary(void **state)
 {
 	struct fx *f = *state;
@@ -1504,6 +1523,7 @@ int main(void)
 		T(test_ec_point_off_curve),
 		T(test_token_over_16k),
 		T(test_token_size_boundary),
+		T(test_password_over_16k),
 		T(test_deep_json_100000),
 		T(test_deep_json_3000_within_limit),
 	};
