@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "util.h"
@@ -133,7 +133,7 @@ static int check_audience(const struct pj_config *cfg, json_t *claims, pj_err *e
  * (RFC 7515 4.1.9). */
 static const char *media_subtype(const char *t)
 {
-	return strncasecmp(t, "application/", 12) == 0 ? t + 12 : t;
+	return pj_ascii_ncasecmp(t, "application/", 12) == 0 ? t + 12 : t;
 }
 
 static int check_typ(const struct pj_config *cfg, json_t *header, pj_err *e)
@@ -143,7 +143,7 @@ static int check_typ(const struct pj_config *cfg, json_t *header, pj_err *e)
 	const char *typ = plain_string(json_object_get(header, "typ"));
 	if (!typ)
 		return pj_fail(e, "token has no typ, typ %s is required", cfg->typ);
-	if (strcasecmp(media_subtype(typ), media_subtype(cfg->typ)) != 0)
+	if (pj_ascii_ncasecmp(media_subtype(typ), media_subtype(cfg->typ), SIZE_MAX) != 0)
 		return pj_fail(e, "typ does not match, %s is required", cfg->typ);
 	return 0;
 }

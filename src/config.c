@@ -256,7 +256,7 @@ static int add_alg(struct pj_config *c, const struct opt *o, const char *w, size
 	name[n] = 0;
 	int a = pj_alg_from_name(name);
 	if (a < 0) {
-		if (strcasecmp(name, "none") == 0)
+		if (pj_ascii_ncasecmp(name, "none", 5) == 0)
 			return pj_fail(e, "%s: algorithm none is never allowed", origin);
 		return pj_fail(e, "%s: unknown algorithm \"%s\"", origin, name);
 	}

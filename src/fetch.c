@@ -31,7 +31,7 @@
 int pj_url_check(const char *url, pj_err *e)
 {
 	size_t n = strlen(url);
-	if (strncasecmp(url, "https://", 8) != 0)
+	if (pj_ascii_ncasecmp(url, "https://", 8) != 0)
 		return pj_fail(e, "only https:// URLs are fetched");
 	if (n > PJ_URL_MAX)
 		return pj_fail(e, "URL longer than %d bytes", PJ_URL_MAX);
@@ -282,6 +282,11 @@ static int entry_store(const struct cache *c, const struct entry *en, pj_err *e)
 	struct stat st;
 	if (c->dir_missing && mkdir(c->dir, 0755) != 0 && errno != EEXIST)
 		return pj_fail(e, "not cached: cannot create %s: %s", c->dir, strerror(errno));
+	/* 0755 whatever the umask (su's is the invoking user's): applications
+	 * that do not run as root read the cache too. */
+	if (c->dir_missing && chmod(c->dir, 0755) != 0)
+		return pj_fail(e, "not cached: cannot make %s mode 0755: %s", c->dir,
+			       strerror(errno));
 	if (en->max_age >= 0)
 		snprintf(age, sizeof(age), "%ld", en->max_age);
 	int hn = snprintf(head, sizeof(head),
@@ -369,6 +374,7 @@ static enum stamp stamp_claim(const struct cache *c, long *since)
 		return STAMP_UNRECORDED;
 	int fd = open(c->stamp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd >= 0) {
+		fchmod(fd, 0644); /* whatever the umask */
 		close(fd);
 		return STAMP_CLAIMED;
 	}
@@ -480,7 +486,7 @@ static long parse_max_age(const char *v)
 	while (*v) {
 		v += strspn(v, " \t,");
 		size_t n = strcspn(v, ",");
-		if (n > 8 && strncasecmp(v, "max-age=", 8) == 0) {
+		if (n > 8 && pj_ascii_ncasecmp(v, "max-age=", 8) == 0) {
 			const char *d = v + 8;
 			int quoted = *d == '"';
 			d += quoted;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -432,6 +433,16 @@ int pj_write_atomic(const char *path, const char *text, size_t n, struct stat *s
 	char tmp[PATH_MAX];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
 		return pj_fail(e, "path too long: %s", path);
+	/* In su and sudo the invoking user sets the limits: a write past
+	 * RLIMIT_FSIZE would raise SIGXFSZ and kill the host.  Refuse first. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (unsigned long long)n > (unsigned long long)rl.rlim_cur)
+		return pj_fail(
+			e,
+			"cannot write %s: %zu bytes are over the file size limit "
+			"(RLIMIT_FSIZE, ulimit -f) of %llu bytes (the old file is unchanged)",
+			path, n, (unsigned long long)rl.rlim_cur);
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return pj_fail(e, "cannot create a temporary file beside %s: %s", path,
@@ -463,6 +474,21 @@ fail_renamed:
 	pj_fail(e, "%s changed while being written", path);
 	close(fd);
 	return -1;
+}
+
+static int ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+int pj_ascii_ncasecmp(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int x = ascii_lower((unsigned char)a[i]), y = ascii_lower((unsigned char)b[i]);
+		if (x != y || x == 0)
+			return x - y;
+	}
+	return 0;
 }
 
 void pj_free_secret(void *p, size_t n)

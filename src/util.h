@@ -43,10 +43,18 @@ int pj_path_trusted(const char *path, uid_t allowed_uid, int flags, pj_err *e);
 int pj_dir_trusted(const char *path, uid_t allowed_uid, pj_err *e);
 
 /* Writes text to a temporary file beside path (PATH.tmp.XXXXXX), fsyncs it,
- * makes it mode 0644 and renames it over path, so readers see the old file
- * or the new one, never a mix, and a failure leaves the old one.  *st gets
+ * makes it mode 0644 (whatever the umask) and renames it over path, so
+ * readers see the old file or the new one, never a mix, and a failure leaves
+ * the old one.  Refused before anything is written when n is over
+ * RLIMIT_FSIZE (which would raise SIGXFSZ in the host).  *st gets
  * the identity of what now stands at path. */
 int pj_write_atomic(const char *path, const char *text, size_t n, struct stat *st, pj_err *e);
+
+/* Case-insensitive comparison of ASCII letters only, whatever the host's
+ * locale: su and sudo call setlocale() with the invoking user's, and a
+ * locale's case rules (Turkish I) must not change what matches.  As
+ * strncasecmp (n bytes at most, stopping at NUL). */
+int pj_ascii_ncasecmp(const char *a, const char *b, size_t n);
 
 /* Frees after wiping. */
 void pj_free_secret(void *p, size_t n);

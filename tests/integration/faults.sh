@@ -211,6 +211,27 @@ svc kok "conf=$T/pam_jwt.conf key_file=$T/trusted.d/es.pub"
 pam_run kok alice "$good"
 check "a symlinked directory that stays in trusted ones: accepted" test $? = 0
 
+# ---- the invoking user's file size limit (su and sudo keep it) ----
+# A write past RLIMIT_FSIZE raises SIGXFSZ, which kills the host process: the
+# module must refuse before writing (here a one-time record of 1.4 kB under a
+# 1 kB limit), leave the record as it was and no temporary file behind.
+used=$T/used-fsize
+(umask 022 && for i in $(seq 1 60); do echo "jti old-$i 2000000000"; done >"$used")
+cp "$used" "$T/used-fsize.before"
+svc fsize "conf=$T/pam_jwt.conf one_time=yes one_time_file=$used"
+(
+	LOG=$T/fsize.log
+	ulimit -f 1
+	pam_run fsize alice "$(sign --sub alice --claim jti=fsize-1)"
+	echo "rc=$?" >"$T/fsize.rc"
+)
+check "ulimit -f 1 and a one-time record to write: the host is not killed (SIGXFSZ)" \
+	grep -qx "rc=1" "$T/fsize.rc"
+check "... the login is refused, saying why" \
+	grep -q "over the file size limit (RLIMIT_FSIZE, ulimit -f) of 1024 bytes" "$T/fsize.log"
+check "... the record is unchanged and no temporary file is left" \
+	bash -c "cmp -s '$used' '$T/used-fsize.before' && ! ls '$used'.tmp.* 2>/dev/null"
+
 # ---- the revocation file replaced, and writers killed, while logins run ----
 # A writer replaces the file over and over: tool revokes (atomic rename plus
 # index), hand replacements with mv (no index), reindexes, and big revokes

@@ -400,6 +400,28 @@ static void test_read_size_limit(void **state)
 	free(out);
 }
 
+/* ---- ASCII case rules, whatever the locale ------------------------------ */
+
+static void test_ascii_ncasecmp(void **state)
+{
+	(void)state;
+	assert_int_equal(pj_ascii_ncasecmp("APPLICATION/jwt", "application/JWT", 15), 0);
+	assert_int_equal(pj_ascii_ncasecmp("HTTPS://x", "https://", 8), 0);
+	assert_true(pj_ascii_ncasecmp("http://x", "https://", 8) != 0);
+	assert_true(pj_ascii_ncasecmp("abc", "abd", 3) < 0);
+	assert_true(pj_ascii_ncasecmp("abd", "abc", 3) > 0);
+	/* Stops at NUL and at n. */
+	assert_true(pj_ascii_ncasecmp("ab", "abc", 3) < 0);
+	assert_int_equal(pj_ascii_ncasecmp("abX", "abY", 2), 0);
+	assert_int_equal(pj_ascii_ncasecmp("none", "NONE", SIZE_MAX), 0);
+	/* Letters only: bytes outside A-Z are compared as they are (no dotless
+	 * i, no Latin-1 case pairs, whatever setlocale() the host called). */
+	assert_true(pj_ascii_ncasecmp("\xc9", "\xe9", 1) != 0);
+	assert_true(pj_ascii_ncasecmp("\xdd", "i", 1) != 0);
+	assert_true(pj_ascii_ncasecmp("@", "`", 1) != 0);
+	assert_true(pj_ascii_ncasecmp("[", "{", 1) != 0);
+}
+
 /* ---- the directories above a trusted file (StrictModes) ---------------- */
 
 static char *at(const char *rel)
@@ -580,7 +602,7 @@ int main(void)
 		cmocka_unit_test(test_b64_round_trip),	 cmocka_unit_test(test_b64_known_values),
 		cmocka_unit_test(test_b64_refusals),	 cmocka_unit_test(test_b64_trailing_bits),
 		cmocka_unit_test(test_sanitize_escapes), cmocka_unit_test(test_sanitize_truncates),
-		cmocka_unit_test(test_sanitize_bounds),
+		cmocka_unit_test(test_sanitize_bounds),	 cmocka_unit_test(test_ascii_ncasecmp),
 	};
 	const struct CMUnitTest files[] = {
 		cmocka_unit_test(test_read_ok),		cmocka_unit_test(test_read_modes),
