@@ -59,10 +59,11 @@ $(B)/pam_jwt.so: $(B)/pam_jwt.o $(B)/libpj.a pam_jwt.map
 $(B)/pam_jwt-tool: $(TOOL_OBJ) $(B)/libpj.a
 	$(CC) -pie -o $@ $(TOOL_OBJ) $(B)/libpj.a $(ALL_LDFLAGS) $(PKG_LIBS)
 
-# The client side (SSH_ASKPASS, SUDO_ASKPASS): plain C, no libraries.
+# The client side (SSH_ASKPASS, SUDO_ASKPASS): the parts format from libpj.a
+# (src/parts.c), libcrypto for its SHA-256, nothing else.
 all: $(B)/pam_jwt-askpass
-$(B)/pam_jwt-askpass: $(B)/src/askpass/askpass.o
-	$(CC) -pie -o $@ $^ $(ALL_LDFLAGS)
+$(B)/pam_jwt-askpass: $(B)/src/askpass/askpass.o $(B)/libpj.a
+	$(CC) -pie -o $@ $< $(B)/libpj.a $(ALL_LDFLAGS) $(shell $(PKG_CONFIG) --libs libcrypto)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libpj.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)

@@ -78,3 +78,33 @@ CONF
 }
 tool() { "$TOOL" --config "$T/pam_jwt.conf" "$@"; }
 sign() { "$TOOL" sign --key "$T/es.key" --alg ES256 --iss https://idp.test "$@"; }
+
+# guid_groups N: a JSON array of "wheel" and N made-up group object IDs
+# (GUIDs, as Entra ID lists groups), to make tokens as long as real ones.
+guid_groups() {
+	/usr/bin/python3 -c 'import json, sys, uuid
+n = int(sys.argv[1])
+print(json.dumps(["wheel"] + [str(uuid.UUID(int=(i * 0x9E3779B97F4A7C15F39CC0605CEDC835)
+	% 2**128)) for i in range(1, n + 1)], separators=(",", ":")))' "$1"
+}
+
+# parts_of TOKEN MAX: the token's parts for answers of at most MAX bytes, one
+# a line, as pam_jwt-askpass --parts prints them for a person to paste.
+parts_of() { printf '%s\n' "$1" | "$B/pam_jwt-askpass" --parts "$2"; }
+
+# no_leak LOG FILE: succeeds when no line of FILE (tokens, parts) reaches LOG,
+# whole or as any 16-character piece of what follows its last ':' (a part's
+# chunk, or a whole token); prints what leaked.
+no_leak() {
+	/usr/bin/python3 -c 'import sys
+log = open(sys.argv[1], "rb").read()
+bad = 0
+for n, s in enumerate(open(sys.argv[2], "rb").read().split(b"\n"), 1):
+    chunk = s.rsplit(b":", 1)[-1]
+    for i in range(0, max(len(chunk) - 15, 0), 8):
+        if chunk[i:i + 16] in log:
+            print("# line %d of %s reached the log (at byte %d)" % (n, sys.argv[2], i))
+            bad = 1
+            break
+sys.exit(bad)' "$1" "$2"
+}

@@ -65,7 +65,7 @@ static void run_verify(const char *tok, size_t n, const char *user)
 	struct pj_result r;
 	char line[1024];
 	pj_verify(&cfg, tok, n, user, NOW, &r);
-	pj_log_decision(line, sizeof(line), user, n, &r);
+	pj_log_decision(line, sizeof(line), user, n, 0, &r);
 	pj_result_free(&r);
 }
 
