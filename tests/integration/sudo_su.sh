@@ -251,12 +251,13 @@ twice() {
 		"$TOOL" --config "$T/sudo.conf" revoke --user pjtest >/dev/null &&
 			touch "$sync_dir/revoked"
 	) &
+	local revoker=$!
 	local second="sudo -n id -u"
 	[ -n "${1:-}" ] && second="printf '%s\n' '$1' | sudo -S id -u"
 	printf '%s\n' "$tok" | as pjtest sh -c "sudo -S id -u; echo first=\$?; touch $sync_dir/ready
 		for i in \$(seq 100); do [ -e $sync_dir/revoked ] && break; sleep 0.05; done
 		$second; echo second=\$?" >"$T/out" 2>"$T/err"
-	wait
+	wait $revoker
 	first_ok=0 second_ok=0
 	grep -qx first=0 "$T/out" && first_ok=1
 	grep -qx second=0 "$T/out" && second_ok=1
@@ -286,10 +287,11 @@ tok=$(sign --sub pjtest --aud sudo --claim "$wheel")
 	for i in $(seq 100); do [ -e "$sync_dir/ready" ] && break; sleep 0.05; done
 	sudo -u pjtest sudo -K && touch "$sync_dir/revoked"
 ) &
+ender=$!
 printf '%s\n' "$tok" | as pjtest sh -c "sudo -S id -u >/dev/null; touch $sync_dir/ready
 	for i in \$(seq 100); do [ -e $sync_dir/revoked ] && break; sleep 0.05; done
 	sudo -n id -u; echo second=\$?" >"$T/out" 2>"$T/err"
-wait
+wait $ender
 check "timestamps kept: 'sudo -u pjtest sudo -K' (root) ends pjtest's at once" \
 	grep -qx second=1 "$T/out"
 cp "$T/sudoers.test" "$T/etc/sudoers"
