@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # pam_jwt: a plain Makefile.  `make` builds build/pam_jwt.so and build/pam_jwt-tool.
 # `make demo`, `make check`, `make bench`, `make install` (DESTDIR, PREFIX).
+# One short line per step; `make V=1` shows the whole commands.
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
@@ -33,6 +34,21 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -DPJ_VERSION='"$(
              $(PKG_CFLAGS) $(CFLAGS) $(SAN)
 ALL_LDFLAGS = -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS) $(SAN)
 
+# How a step is shown: one short line per file ("  CC      src/keys.c"), the
+# whole command with V=1 (the Linux kernel's and automake's silent rules),
+# nothing with make -s.  TAG names a second build (san, tsan) in its lines.
+V ?= 0
+ifeq ($(V),1)
+Q :=
+show = @:
+else
+Q := @
+show = @printf '  %-7s %s\n' '$(1)' '$(2)$(if $(TAG), [$(TAG)])'
+endif
+ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+show = @:
+endif
+
 LIB_SRC  := $(wildcard src/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 TOOL_SRC := $(wildcard src/tool/*.c)
@@ -42,32 +58,57 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all deps check unit integration demo bench install uninstall clean format format-check
 
-all: $(B)/pam_jwt.so $(B)/pam_jwt-tool
+all: $(B)/pam_jwt.so
 
-$(B)/%.o: %.c $(wildcard src/*.h src/tool/*.h) | deps-quiet
+HEADERS := $(wildcard src/*.h src/tool/*.h)
+$(B)/%.o: %.c $(HEADERS) | deps-quiet
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(call show,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/libpj.a: $(LIB_OBJ)
+	$(call show,AR,$@)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(B)/pam_jwt.so: $(B)/pam_jwt.o $(B)/libpj.a pam_jwt.map
-	$(CC) -shared -o $@ $(B)/pam_jwt.o $(B)/libpj.a $(ALL_LDFLAGS) \
+	$(call show,LD,$@)
+	$(Q)$(CC) -shared -o $@ $(B)/pam_jwt.o $(B)/libpj.a $(ALL_LDFLAGS) \
 	  -Wl,--version-script=pam_jwt.map -Wl,-z,defs $(PKG_LIBS)
 
-$(B)/pam_jwt-tool: $(TOOL_OBJ) $(B)/libpj.a
-	$(CC) -pie -o $@ $(TOOL_OBJ) $(B)/libpj.a $(ALL_LDFLAGS) $(PKG_LIBS)
-
+# Programs: each is a name in PROGRAMS with its objects (NAME_OBJ) and
+# libraries (NAME_LIBS); one rule links them all into $(B)/NAME.  A new
+# program is three lines here.
+PROGRAMS += pam_jwt-tool
+pam_jwt-tool_OBJ := $(TOOL_OBJ) $(B)/libpj.a
+pam_jwt-tool_LIBS = $(PKG_LIBS)
 # The client side (SSH_ASKPASS, SUDO_ASKPASS): the parts format from libpj.a
 # (src/parts.c), libcrypto for its SHA-256, nothing else.
-all: $(B)/pam_jwt-askpass
-$(B)/pam_jwt-askpass: $(B)/src/askpass/askpass.o $(B)/libpj.a
-	$(CC) -pie -o $@ $< $(B)/libpj.a $(ALL_LDFLAGS) $(shell $(PKG_CONFIG) --libs libcrypto)
+PROGRAMS += pam_jwt-askpass
+pam_jwt-askpass_OBJ := $(B)/src/askpass/askpass.o $(B)/libpj.a
+pam_jwt-askpass_LIBS = $(shell $(PKG_CONFIG) --libs libcrypto)
+
+all: $(PROGRAMS:%=$(B)/%)
+.SECONDEXPANSION:
+$(PROGRAMS:%=$(B)/%): $(B)/%: $$($$*_OBJ)
+	$(call show,LD,$@)
+	$(Q)$(CC) -pie -o $@ $($*_OBJ) $(ALL_LDFLAGS) $($*_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libpj.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libpj.a $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka
+	$(call show,CCLD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libpj.a $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka
+
+# Test helpers preloaded or loaded by PAM (tests/helpers/NAME.c ->
+# $(B)/tests/NAME.so, with NAME_LIBS): the log capture, an authtok checker
+# and the freed-memory scanner (tests/integration/secrets.sh).
+SHIMS := logshim pam_authtok_is freecheck
+pam_authtok_is_LIBS := -lpam
+freecheck_LIBS := -ldl
+$(B)/tests/%.so: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(call show,CCLD,$@)
+	$(Q)$(CC) -shared -fPIC -O2 -Wall -Wextra -o $@ $< $($*_LIBS)
 
 # Debian packages the build and the tests need; installed when missing and we
 # are root, named otherwise.
@@ -84,6 +125,8 @@ DEB_TEST  += clang-14 libclang-rt-14-dev
 DEB_TEST  += build-essential debhelper dpkg-dev lintian scdoc
 # Keys over HTTPS (tests/integration/jwks_fetch.sh): libcurl at run time.
 DEB_TEST  += libcurl4
+# make demo from a fresh clone (tests/integration/demo_fresh_clone.sh).
+DEB_TEST  += git
 deps:
 	@tests/deps.sh $(DEB_BUILD) $(DEB_TEST)
 deps-build:
@@ -91,26 +134,22 @@ deps-build:
 deps-quiet:
 	@$(PKG_CONFIG) --exists $(PKGS) libcurl 2>/dev/null || tests/deps.sh $(DEB_BUILD)
 
-$(B)/tests/logshim.so: tests/helpers/logshim.c
-	@mkdir -p $(dir $@)
-	$(CC) -shared -fPIC -O2 -Wall -Wextra -o $@ $<
-
-$(B)/tests/pam_authtok_is.so: tests/helpers/pam_authtok_is.c
-	@mkdir -p $(dir $@)
-	$(CC) -shared -fPIC -O2 -Wall -Wextra -o $@ $< -lpam
-
-unit: $(UNIT_BIN) $(B)/tests/logshim.so $(B)/tests/pam_authtok_is.so
+unit: $(UNIT_BIN) $(SHIMS:%=$(B)/tests/%.so)
 
 check: deps
+	@echo "check: building the module, the tools, the unit tests and the test helpers"
 	@$(MAKE) --no-print-directory all unit
+	@echo "check: building the fuzzers, the ASan+UBSan build and the TSan build"
 	@$(MAKE) --no-print-directory hardening-build
 	@VECTORS=$(VECTORS) tests/run-tests.sh $(UNIT_BIN)
 
-# The demo needs only the build and pamtester through pam_wrapper.
+# The demo needs only the build, the log capture and pamtester through pam_wrapper.
 DEB_DEMO := $(DEB_BUILD) pamtester libpam-wrapper openssl
+.PHONY: demo-build
+demo-build: all $(B)/tests/logshim.so
 demo:
 	@tests/deps.sh $(DEB_DEMO)
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory demo-build
 	@tests/demo.sh
 
 bench: deps
@@ -124,7 +163,8 @@ man: $(MAN_OUT)
 $(B)/man/%: man/%.scd
 	@test -n "$(SCDOC)" || { echo "make man needs scdoc (Debian package scdoc)" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	$(SCDOC) <$< >$@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
+	$(call show,GEN,$@)
+	$(Q)$(SCDOC) <$< >$@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
 
 install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/security
@@ -179,10 +219,12 @@ SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 
 $(B)/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) | deps-quiet
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+	$(call show,CC,$< [fuzz])
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+	$(call show,CCLD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
 
 # Named here so make keeps the objects between builds (not intermediate).
 fuzz-build: $(FUZZ_OBJ) $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
@@ -194,24 +236,19 @@ fuzz: deps
 # WERROR=0: the main build is the one held to -Werror; sanitizers change what
 # gcc's flow analysis warns about.
 san-build:
-	@$(MAKE) --no-print-directory B=$(B)/san WERROR=0 SAN="$(SAN_FLAGS)" all unit
+	@$(MAKE) --no-print-directory B=$(B)/san TAG=san WERROR=0 SAN="$(SAN_FLAGS)" all unit
 
 san: deps san-build
 	@PJ_BUILD=$(B) tests/integration/sanitizers.sh
 
-# Finds secrets left in freed memory (tests/integration/secrets.sh).
-$(B)/tests/freecheck.so: tests/helpers/freecheck.c
-	@mkdir -p $(dir $@)
-	$(CC) -shared -fPIC -O2 -Wall -Wextra -o $@ $< -ldl
-unit: $(B)/tests/freecheck.so
-
 # The module and an 8-thread PAM client, both built with -fsanitize=thread.
 $(B)/tests/pam_threads: tests/helpers/pam_threads.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -o $@ $< -lpam -lpthread -ldl
+	$(call show,CCLD,$@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -o $@ $< -lpam -lpthread -ldl
 
 tsan-build:
-	@$(MAKE) --no-print-directory B=$(B)/tsan WERROR=0 SAN=-fsanitize=thread \
+	@$(MAKE) --no-print-directory B=$(B)/tsan TAG=tsan WERROR=0 SAN=-fsanitize=thread \
 	  $(B)/tsan/pam_jwt.so $(B)/tsan/pam_jwt-tool $(B)/tsan/tests/pam_threads
 
 hardening-build: fuzz-build san-build tsan-build

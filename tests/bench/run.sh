@@ -43,7 +43,7 @@ done
 
 T=$(mktemp -d /tmp/pam_jwt-bench.XXXXXX)
 chmod 755 "$T"
-trap 'rm -rf "$T"' EXIT
+trap 'rm -rf --one-file-system "$T"' EXIT
 START=$SECONDS
 
 # ---- build the bench programs, with the project's flags ----

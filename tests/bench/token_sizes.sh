@@ -16,7 +16,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/helpers/oidc/oidc.sh"
 PY=/usr/bin/python3
-trap 'oidc_stop; rm -rf "$T"' EXIT
+trap 'oidc_stop; rm -rf --one-file-system "$T"' EXIT
 (umask 022 && : >"$T/empty.conf")
 
 printf '  %-58s %-6s %6s %6s %6s %6s\n' token alg bytes sudo ssh console

@@ -27,8 +27,8 @@ MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 PAMDIR=/lib/$MA/security
 ours=0
 cleanup() {
-	[ "$ours" = 1 ] && dpkg --purge "$PKG" >/dev/null 2>&1
-	rm -rf "$T"
+	[ "$ours" = 1 ] && dpkg_wait dpkg --purge "$PKG" >/dev/null 2>&1
+	rm -rf --one-file-system "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
@@ -136,10 +136,12 @@ check "before installing, PAM cannot load a plain pam_jwt.so" \
 	grep -q "Module is unknown" "$T/pamtester.out"
 
 ours=1
-dpkg -i "$deb" >"$T/dpkg.log" 2>&1 ||
-	apt-get install -f -y -q --no-install-recommends >>"$T/dpkg.log" 2>&1
-check "dpkg -i installs the package" \
-	test "$(dpkg-query -W -f='${db:Status-Abbrev}' "$PKG" 2>/dev/null)" = "ii "
+dpkg_wait dpkg -i "$deb" >"$T/dpkg.log" 2>&1 ||
+	dpkg_wait apt-get install -f -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends \
+		>>"$T/dpkg.log" 2>&1
+st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$PKG" 2>/dev/null)
+check "dpkg -i installs the package" test "$st" = "ii "
+[ "$st" = "ii " ] || tail -n 15 "$T/dpkg.log" | note
 v=$(/usr/sbin/pam_jwt-tool --version 2>&1)
 check "the installed pam_jwt-tool --version says $VERSION ($v)" test "$v" = "pam_jwt-tool $VERSION"
 check "/etc/security/pam_jwt.conf is installed, root's, mode 644" \
@@ -166,7 +168,7 @@ check "the installed tool revokes into /var/lib/pam_jwt/revocations" \
 pam_run plain alice "$tok"
 check "the revoked token is refused" bash -c "[ $? != 0 ] && tail -n1 '$LOG' | grep -q revoked"
 cp /var/lib/pam_jwt/revocations "$T/revocations"
-dpkg -i "$deb" >>"$T/dpkg.log" 2>&1
+dpkg_wait dpkg -i "$deb" >>"$T/dpkg.log" 2>&1
 check "reinstalling (an upgrade) keeps the revocation list" \
 	cmp -s "$T/revocations" /var/lib/pam_jwt/revocations
 
@@ -229,12 +231,12 @@ else
 fi
 
 # --- remove keeps configuration and state; purge leaves nothing
-dpkg -r "$PKG" >>"$T/dpkg.log" 2>&1
+dpkg_wait dpkg -r "$PKG" >>"$T/dpkg.log" 2>&1
 check "dpkg -r removes the module and the tool" \
 	bash -c "[ ! -e '$PAMDIR/pam_jwt.so' ] && [ ! -e /usr/sbin/pam_jwt-tool ]"
 check "dpkg -r keeps the configuration and the revocation list" bash -c \
 	"[ -f /etc/security/pam_jwt.conf ] && cmp -s '$T/revocations' /var/lib/pam_jwt/revocations"
-dpkg --purge "$PKG" >>"$T/dpkg.log" 2>&1
+dpkg_wait dpkg --purge "$PKG" >>"$T/dpkg.log" 2>&1
 rc=$?
 ours=0
 st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$PKG" 2>/dev/null)

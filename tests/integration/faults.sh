@@ -9,6 +9,8 @@
 # rename, a group-writable revocation file; tests/integration/pamtester.sh: a
 # group-writable configuration, a missing key file.
 . "$(dirname "$0")/../lib.sh"
+# Logins as nobody below: the module and the log shim from a copy it can read.
+share_build || { notok "copy the build where nobody can read it"; finish; exit 1; }
 
 es256_setup
 good=$(sign --sub alice --claim jti=good-1)

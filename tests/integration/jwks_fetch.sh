@@ -18,13 +18,15 @@ if [ "$(id -u)" != 0 ]; then
 	finish
 	exit 0
 fi
+# The tool runs as nobody below: from a copy it can read.
+share_build || { notok "copy the build where nobody can read it"; finish; exit 1; }
 PY=/usr/bin/python3
 SRV=$ROOT/tests/helpers/jwks_server.py
 PIDS=()
 # KEEP=1 keeps $T for a look afterwards.
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	if [ -n "${KEEP:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
+	if [ -n "${KEEP:-}" ]; then echo "# kept $T"; else rm -rf --one-file-system "$T"; fi
 }
 trap cleanup EXIT
 note() { echo "# $*"; }

@@ -20,7 +20,7 @@ if ! oidc_install; then
 	finish
 	exit 1
 fi
-trap 'oidc_stop; rm -rf "$T"' EXIT
+trap 'oidc_stop; rm -rf --one-file-system "$T"' EXIT
 cat >"$T/op.json" <<'JSON'
 {
   "users": {"alice": {"password": "alice-password", "claims": {"groups": ["wheel"]}}},

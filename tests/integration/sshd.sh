@@ -62,7 +62,7 @@ check "sshd accepts the configuration with the example snippet" \
 LD_PRELOAD=$LOGSHIM PJ_LOG_FILE=$LOG "$T/sshd-jwt-test" -D -f "$T/sshd_config" \
 	-E "$T/sshd.log" &
 sshd_pid=$!
-trap 'kill $sshd_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $sshd_pid 2>/dev/null; wait 2>/dev/null; rm -rf --one-file-system "$T"' EXIT
 for _ in $(seq 100); do
 	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
 	sleep 0.05

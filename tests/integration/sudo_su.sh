@@ -22,7 +22,9 @@ fi
 sandbox_setup || { notok "set up the private mount namespace"; finish; exit 1; }
 # sudo and su log through syslog(): setuid, they ignore LD_PRELOAD (the logshim).
 sandbox_syslog "$LOG" || { notok "a syslog listener on the namespace's /dev/log"; finish; exit 1; }
-trap 'kill $SYSLOG_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $SYSLOG_PID 2>/dev/null; wait 2>/dev/null; rm -rf --one-file-system "$T"' EXIT
+# sudo runs askpass as pjtest: from a copy pjtest can read.
+share_build || { notok "copy the build where test users can read it"; finish; exit 1; }
 sandbox_user pjtest "unix-password-1" && sandbox_user pjother ||
 	{ notok "test users"; finish; exit 1; }
 gen_key ES256 es && gen_key ES256 stranger && gen_key RS256 rs ||

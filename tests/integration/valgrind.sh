@@ -34,12 +34,20 @@ VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=de
 vg() {
 	local name=$1 want=$2 svc=$3 input=$4 tok=${5-}
 	(
-		printf '%s\n' "$input" | PAM_AUTHTOK=$tok LD_PRELOAD="libpam_wrapper.so $LOGSHIM" \
+		# The preload reaches pamtester only (env, followed by valgrind): a
+		# process that loads pam_wrapper and then execs (valgrind's launcher)
+		# leaves its /tmp/pam.X directory behind, and so does a pamtester
+		# that fails under valgrind (pwrap_cleanup).
+		printf '%s\n' "$input" | PAM_AUTHTOK=$tok \
 			PAM_WRAPPER=1 PAM_WRAPPER_DISABLE_DEEPBIND=1 PAM_WRAPPER_USE_SYSLOG=1 \
 			PAM_WRAPPER_SERVICE_DIR="$T/svc" PJ_LOG_FILE="$T/log.$name" \
-			"${VG[@]}" --log-file="$T/vg.$name" pamtester "$svc" alice authenticate \
-			>/dev/null 2>&1
+			"${VG[@]}" --trace-children=yes --log-file="$T/vg.$name" \
+			env LD_PRELOAD="libpam_wrapper.so $LOGSHIM" pamtester "$svc" alice authenticate \
+			>/dev/null 2>&1 &
+		pid=$!
+		wait $pid
 		echo $? >"$T/rc.$name"
+		pwrap_cleanup $pid
 	) &
 }
 s=$(date +%s%N)
