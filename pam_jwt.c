@@ -67,9 +67,10 @@ static int put_var(const char *var, const char *value, const char *claim, const 
 }
 
 /* export_claims into the PAM environment (claims NULL: out of it). */
-static int export_claims(pam_handle_t *pamh, const struct pj_config *cfg, json_t *claims)
+static int export_claims(pam_handle_t *pamh, const struct pj_config *cfg, json_t *claims,
+			 int user_key)
 {
-	int rc = pj_export_each(cfg, claims, put_var, pamh);
+	int rc = pj_export_each(cfg, claims, user_key, put_var, pamh);
 	if (rc != 0)
 		pam_syslog(pamh, LOG_ERR, "export_claims: %s", pam_strerror(pamh, rc));
 	return rc == 0 ? PAM_SUCCESS : PAM_SESSION_ERR;
@@ -83,7 +84,7 @@ static int keep_grant(pam_handle_t *pamh, const struct pj_config *cfg, const cha
 		      const char *user, const struct pj_result *r)
 {
 	if (r->stage != PJ_STAGE_OK) {
-		export_claims(pamh, cfg, NULL);
+		export_claims(pamh, cfg, NULL, 0);
 		return PAM_AUTH_ERR;
 	}
 	struct pj_grant *g = pj_grant_new(tok, len, user, r);
@@ -92,7 +93,7 @@ static int keep_grant(pam_handle_t *pamh, const struct pj_config *cfg, const cha
 		pam_syslog(pamh, LOG_CRIT, "cannot keep the login's state: refused");
 		return PAM_BUF_ERR;
 	}
-	if (export_claims(pamh, cfg, g->claims) != PAM_SUCCESS) {
+	if (export_claims(pamh, cfg, g->claims, g->signer == PJ_SIGNER_USER) != PAM_SUCCESS) {
 		pam_set_data(pamh, PJ_GRANT_DATA, NULL, NULL);
 		return PAM_AUTH_ERR;
 	}
@@ -149,7 +150,7 @@ static int take_parts(pam_handle_t *pamh, const struct pj_config *cfg, const cha
 		return rc;
 	pj_log_decision(line, sizeof(line), user, n, *received, &r);
 	pam_syslog(pamh, LOG_NOTICE, "%s", line);
-	export_claims(pamh, cfg, NULL);
+	export_claims(pamh, cfg, NULL, 0);
 	return rc;
 }
 
@@ -197,13 +198,19 @@ PJ_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const
 		tok = parts.buf;
 		len = parts.len;
 	}
-	if (cfg.debug)
+	pj_verify(&cfg, tok, len, user, time(NULL), &r);
+	/* The length of what was typed says something about a password: only a
+	 * JWT's (or the start of one) is logged. */
+	if (cfg.debug && r.stage != PJ_STAGE_NOT_TOKEN)
 		pam_syslog(
 			pamh, LOG_DEBUG,
 			"debug: configuration %s, %zu key_file, %zu jwks_file, input %zu bytes%s",
 			cfg.path ? cfg.path : "(none)", cfg.key_file.n, cfg.jwks_file.n, len,
 			nparts ? " in parts" : "");
-	pj_verify(&cfg, tok, len, user, time(NULL), &r);
+	else if (cfg.debug)
+		pam_syslog(pamh, LOG_DEBUG,
+			   "debug: configuration %s, %zu key_file, %zu jwks_file, input not a JWT",
+			   cfg.path ? cfg.path : "(none)", cfg.key_file.n, cfg.jwks_file.n);
 	pj_log_decision(line, sizeof(line), user, len, nparts, &r);
 	pam_syslog(pamh, r.stage == PJ_STAGE_OK ? LOG_INFO : LOG_NOTICE, "%s", line);
 	rc = keep_grant(pamh, &cfg, tok, len, user, &r);
@@ -260,7 +267,7 @@ PJ_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const
 		return PAM_IGNORE;
 	int rc = PAM_SESSION_ERR;
 	if (load_config(pamh, argc, argv, &cfg) == 0)
-		rc = export_claims(pamh, &cfg, g->claims);
+		rc = export_claims(pamh, &cfg, g->claims, g->signer == PJ_SIGNER_USER);
 	pj_config_free(&cfg);
 	return rc;
 }

@@ -5,11 +5,12 @@
 #include <strings.h>
 
 #include "token.h"
+#include "util.h"
 
 int pj_url_check(const char *url, pj_err *e)
 {
 	size_t n = strlen(url);
-	if (strncasecmp(url, "https://", 8) != 0)
+	if (pj_ascii_ncasecmp(url, "https://", 8) != 0)
 		return pj_fail(e, "only https:// URLs are fetched");
 	if (n > PJ_URL_MAX)
 		return pj_fail(e, "URL longer than %d bytes", PJ_URL_MAX);
@@ -26,16 +27,41 @@ int pj_url_check(const char *url, pj_err *e)
 	return 0;
 }
 
-int pj_jwks_has_secret(json_t *keys)
+/* RFC 7518 6.2.2, 6.3.2 and 6.4, RFC 8037 2: the members that make a JWK
+ * private, whatever its kty says. */
+static const char *const private_members[] = { "d", "p", "q", "dp", "dq", "qi", "oth" };
+
+/* The first member that makes this JWK secret or private ("k" stands for any
+ * oct key), or NULL. */
+static const char *jwk_private_member(json_t *jwk)
+{
+	const char *kty = json_string_value(json_object_get(jwk, "kty"));
+	if (kty && strcmp(kty, "oct") == 0)
+		return "k";
+	for (size_t i = 0; i < sizeof(private_members) / sizeof(private_members[0]); i++)
+		if (json_object_get(jwk, private_members[i]))
+			return private_members[i];
+	return NULL;
+}
+
+const char *pj_jwks_private_member(json_t *keys, size_t *at)
 {
 	size_t i;
 	json_t *k;
 	json_array_foreach (keys, i, k) {
-		const char *kty = json_string_value(json_object_get(k, "kty"));
-		if (kty && strcmp(kty, "oct") == 0)
-			return 1;
+		const char *m = jwk_private_member(k);
+		if (m) {
+			*at = i;
+			return m;
+		}
 	}
-	return 0;
+	return NULL;
+}
+
+int pj_jwks_has_secret(json_t *keys)
+{
+	size_t at;
+	return pj_jwks_private_member(keys, &at) != NULL;
 }
 
 /* So that a broken response never replaces a good copy, and a cached copy
@@ -52,10 +78,10 @@ json_t *pj_document_check(const char *body, size_t n, enum pj_doc_kind kind, pj_
 		json_t *keys = json_object_get(doc, "keys");
 		if (!json_is_array(keys))
 			pj_fail(e, "no \"keys\" array");
-		/* Secrets have no business on the network or in a world-readable
-		 * cache: a JWKS holding one is refused whole. */
+		/* Secrets and private keys have no business on the network or in
+		 * a world-readable cache: a JWKS holding one is refused whole. */
 		else if (pj_jwks_has_secret(keys))
-			pj_fail(e, "it holds a secret (oct) key");
+			pj_fail(e, "it holds a secret (oct) key or private key members");
 		else
 			return doc;
 	} else {

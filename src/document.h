@@ -30,7 +30,12 @@ int pj_url_check(const char *url, pj_err *e);
  * or NULL with e filled. */
 json_t *pj_document_check(const char *body, size_t n, enum pj_doc_kind kind, pj_err *e);
 
-/* Does a JWKS "keys" array hold a secret (oct) key? */
+/* Does a JWKS "keys" array hold a secret (an oct key) or private key
+ * material (d, p, q, dp, dq, qi, oth of any key)?  Such a document must not
+ * be readable by others, nor come over the network. */
 int pj_jwks_has_secret(json_t *keys);
+/* The first member that makes a key of the array secret or private ("k" for
+ * an oct key), with that key's index in *at; NULL when there is none. */
+const char *pj_jwks_private_member(json_t *keys, size_t *at);
 
 #endif

@@ -47,25 +47,16 @@ static int sha256_hex(const char *s, char out[65])
 }
 
 /* Who can write cache_dir can make a login trust any key, like who can write
- * a key_file: it must belong to root (or the tool's user) and be closed to
- * group and others. */
+ * a key_file: it (and every directory above it) must belong to root (or the
+ * tool's user) and be closed to group and others. */
 static int dir_check(struct cache *c, pj_err *e)
 {
-	struct stat st;
-	if (stat(c->dir, &st) != 0) {
-		if (errno != ENOENT)
-			return pj_fail(e, "cache_dir %s: %s", c->dir, strerror(errno));
-		c->dir_missing = 1;
+	pj_err why;
+	if (pj_dir_trusted(c->dir, c->cfg->allowed_uid, &why) == 0)
 		return 0;
-	}
-	if (!S_ISDIR(st.st_mode))
-		return pj_fail(e, "cache_dir %s is not a directory", c->dir);
-	if (st.st_uid != 0 && st.st_uid != c->cfg->allowed_uid)
-		return pj_fail(e, "cache_dir %s is owned by uid %u, not root", c->dir,
-			       (unsigned)st.st_uid);
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return pj_fail(e, "cache_dir %s is writable by group or others (mode %04o)", c->dir,
-			       (unsigned)(st.st_mode & 07777));
+	if (errno != ENOENT)
+		return pj_fail(e, "cache_dir %s", why.msg);
+	c->dir_missing = 1;
 	return 0;
 }
 
@@ -228,6 +219,11 @@ static int entry_store(const struct cache *c, const struct entry *en, pj_err *e)
 	struct stat st;
 	if (c->dir_missing && mkdir(c->dir, 0755) != 0 && errno != EEXIST)
 		return pj_fail(e, "not cached: cannot create %s: %s", c->dir, strerror(errno));
+	/* 0755 whatever the umask (su's is the invoking user's): applications
+	 * that do not run as root read the cache too. */
+	if (c->dir_missing && chmod(c->dir, 0755) != 0)
+		return pj_fail(e, "not cached: cannot make %s mode 0755: %s", c->dir,
+			       strerror(errno));
 	if (en->max_age >= 0)
 		snprintf(age, sizeof(age), "%ld", en->max_age);
 	int hn = snprintf(head, sizeof(head),
@@ -365,6 +361,7 @@ static enum stamp stamp_claim(const struct cache *c, long *since)
 		return STAMP_UNRECORDED;
 	int fd = open(c->stamp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd >= 0) {
+		fchmod(fd, 0644); /* whatever the umask */
 		close(fd);
 		return STAMP_CLAIMED;
 	}

@@ -55,8 +55,9 @@ void pj_log_decision(char *buf, size_t bufn, const char *user, size_t len, unsig
 		field(buf, bufn, &o, "iss", r->claims);
 		field(buf, bufn, &o, "sub", r->claims);
 		if (o < bufn)
-			o += (size_t)snprintf(buf + o, bufn - o, " signature=%s",
-					      r->verified ? "valid" : "unverified");
+			o += (size_t)snprintf(buf + o, bufn - o, " signature=%s%s",
+					      r->verified ? "valid" : "unverified",
+					      r->signer == PJ_SIGNER_USER ? " key=user" : "");
 	}
 	/* Parts have exact lengths: a cut one is refused as such. */
 	if (parts && o < bufn)

@@ -10,6 +10,8 @@
 
 #include <curl/curl.h>
 
+#include "util.h"
+
 struct body {
 	char *p;
 	size_t n, cap, max;
@@ -50,7 +52,7 @@ static long parse_max_age(const char *v)
 	while (*v) {
 		v += strspn(v, " \t,");
 		size_t n = strcspn(v, ",");
-		if (n > 8 && strncasecmp(v, "max-age=", 8) == 0) {
+		if (n > 8 && pj_ascii_ncasecmp(v, "max-age=", 8) == 0) {
 			const char *d = v + 8;
 			int quoted = *d == '"';
 			d += quoted;

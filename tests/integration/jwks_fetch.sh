@@ -200,6 +200,11 @@ conf cafile "jwks_url = https://127.0.0.1:$P/jwks?ca"
 verify cafile "$t1"
 check "a ca_file writable by group is refused" grep -q "ca_file: .*writable by group" "$T/verify.err"
 chmod 644 "$T/ca.pem"
+mkdir -m 0775 "$T/cadir" && cp "$T/ca.pem" "$T/cadir/ca.pem"
+conf cadir "jwks_url = https://127.0.0.1:$P/jwks?cadir" "ca_file = $T/cadir/ca.pem"
+verify cadir "$t1"
+check "a ca_file under a group-writable directory is refused" \
+	grep -q "ca_file: .*directory $T/cadir is writable by group" "$T/verify.err"
 
 # ---- a server that never answers ----
 mode idp hang

@@ -229,6 +229,76 @@ check "sudo JWT-or-password: a 7 kB token in parts works (askpass at 'Token or p
 	grep -qx 0 "$T/out"
 check "... the password is never logged" eval "sandbox_syslog_sync && ! grep -q unix-password-1 '$LOG'"
 
+# ---- a revocation between two sudo calls (sudo's timestamp) ----
+# Within timestamp_timeout sudo does not authenticate again: it calls only
+# pam_acct_mgmt, pam_setcred and the session on a new handle, where pam_jwt
+# has no token to check.  conf/sudoers.d/pam_jwt (timestamp_timeout=0) makes
+# every sudo authenticate.  Both sudo calls run from one shell (without a tty
+# sudo keys its timestamp to the parent process); root revokes in between.
+cp /etc/pam.d/sudo-or-unix /etc/pam.d/sudo.keep
+sandbox_pam sudo "$ROOT/conf/pam.d/sudo.jwt-only" "$T/sudo.conf"
+(umask 022 && : >"$T/sudo-rev")
+echo "revocation_file = $T/sudo-rev" >>"$T/sudo.conf"
+cp "$T/etc/sudoers" "$T/sudoers.test"
+sync_dir=$T/home/pjtest
+# twice [SECOND-INPUT]: sudo with a fresh token, a "user" revocation of
+# pjtest, then a second sudo (-n without input, else -S with it).
+twice() {
+	rm -f "$sync_dir/ready" "$sync_dir/revoked"
+	: >"$T/sudo-rev"
+	local tok
+	tok=$(sign --sub pjtest --aud sudo --claim "$wheel" --claim iat=$(($(date +%s) - 5)))
+	(
+		for i in $(seq 100); do [ -e "$sync_dir/ready" ] && break; sleep 0.05; done
+		"$TOOL" --config "$T/sudo.conf" revoke --user pjtest >/dev/null &&
+			touch "$sync_dir/revoked"
+	) &
+	local revoker=$!
+	local second="sudo -n id -u"
+	[ -n "${1:-}" ] && second="printf '%s\n' '$1' | sudo -S id -u"
+	printf '%s\n' "$tok" | as pjtest sh -c "sudo -S id -u; echo first=\$?; touch $sync_dir/ready
+		for i in \$(seq 100); do [ -e $sync_dir/revoked ] && break; sleep 0.05; done
+		$second; echo second=\$?" >"$T/out" 2>"$T/err"
+	wait $revoker
+	first_ok=0 second_ok=0
+	grep -qx first=0 "$T/out" && first_ok=1
+	grep -qx second=0 "$T/out" && second_ok=1
+}
+# (written in place: /etc/sudoers is a bind mount of this very inode)
+no_timeout() { sed 's/timestamp_timeout=0, //' "$T/sudoers.test" >"$T/etc/sudoers"; }
+no_timeout
+twice
+check "sudo timestamps (sudo's default): the first sudo with a token runs" test $first_ok = 1
+check "sudo timestamps: after a revocation, the second sudo still runs (PAM never asked)" \
+	test $second_ok = 1
+cat "$ROOT/conf/sudoers.d/pam_jwt" >>"$T/etc/sudoers"
+check "conf/sudoers.d/pam_jwt passes visudo -c" visudo -c -f "$ROOT/conf/sudoers.d/pam_jwt" -q
+revoked=$(sign --sub pjtest --aud sudo --claim "$wheel" --claim iat=$(($(date +%s) - 5)))
+twice
+check "with conf/sudoers.d/pam_jwt: the first sudo runs" test $first_ok = 1
+check "with conf/sudoers.d/pam_jwt: after the revocation, sudo -n finds no timestamp" \
+	bash -c "[ $second_ok = 0 ] && grep -q 'a password is required' '$T/err'"
+twice "$revoked"
+check "with conf/sudoers.d/pam_jwt: after the revocation, the token is asked for and refused" \
+	bash -c "[ $second_ok = 0 ] && grep -q 'incorrect password attempt' '$T/err'"
+# Hosts that keep timestamps: root ends the user's at once.
+no_timeout
+rm -f "$sync_dir/ready" "$sync_dir/revoked"
+tok=$(sign --sub pjtest --aud sudo --claim "$wheel")
+(
+	for i in $(seq 100); do [ -e "$sync_dir/ready" ] && break; sleep 0.05; done
+	sudo -u pjtest sudo -K && touch "$sync_dir/revoked"
+) &
+ender=$!
+printf '%s\n' "$tok" | as pjtest sh -c "sudo -S id -u >/dev/null; touch $sync_dir/ready
+	for i in \$(seq 100); do [ -e $sync_dir/revoked ] && break; sleep 0.05; done
+	sudo -n id -u; echo second=\$?" >"$T/out" 2>"$T/err"
+wait $ender
+check "timestamps kept: 'sudo -u pjtest sudo -K' (root) ends pjtest's at once" \
+	grep -qx second=1 "$T/out"
+cp "$T/sudoers.test" "$T/etc/sudoers"
+cp /etc/pam.d/sudo.keep /etc/pam.d/sudo
+
 # su: pjother becomes pjtest with pjtest's token, typed at su's terminal.
 # su discards what is typed before it asks: a pty answers at the prompt.
 su_with() {

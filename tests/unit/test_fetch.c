@@ -244,6 +244,21 @@ static void test_cache_refused(void **state)
 		"{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0\"}]}",
 		URL);
 	expect_cache_refused(text, 0644, "secret (oct) key");
+	/* The private half of a key pair, too: fetched keys are public only. */
+	static const char *members[] = { "d", "p", "q", "dp", "dq", "qi", "oth" };
+	for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+		json_error_t je;
+		json_t *doc = json_loads(jwks_ec, 0, &je);
+		assert_non_null(doc);
+		json_object_set_new(json_array_get(json_object_get(doc, "keys"), 0), members[i],
+				    json_string("AQAB"));
+		char *body = json_dumps(doc, JSON_COMPACT);
+		json_decref(doc);
+		snprintf(text, sizeof(text), "pam_jwt cache 1\nurl %s\nfetched 1\nmax-age -\n\n%s",
+			 URL, body);
+		free(body);
+		expect_cache_refused(text, 0644, "private key members");
+	}
 	char path[512];
 	cache_path(URL, "", path, sizeof(path));
 	unlink(path);
@@ -277,6 +292,12 @@ static void test_cache_dir_trust(void **state)
 	chmod(dir, 0755);
 	assert_int_equal(pj_fetch_jwks(&c, &call, URL, 0, PJ_WANT_CACHED, &d, NULL, &e), 0);
 	pj_doc_free(&d);
+	/* Every directory above it counts too: whoever can write tmpdir could
+	 * put another cache in its place. */
+	chmod(tmpdir, 0775);
+	assert_fails_with(pj_fetch_jwks(&c, &call, URL, 0, PJ_WANT_CACHED, &d, NULL, &e), e,
+			  "writable by group or others (mode 0775)");
+	chmod(tmpdir, 0700);
 	pj_config_free(&c);
 }
 
