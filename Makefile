@@ -60,6 +60,10 @@ TOOL_SRC := $(wildcard src/tool/*.c)
 TOOL_OBJ := $(TOOL_SRC:%.c=$(B)/%.o)
 HELPER_SRC := $(wildcard src/fetchhelper/*.c)
 HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
+# zlib for status lists (src/lst/): the helper inflates, the tool builds;
+# never the module, so never libpj.a.
+LST_OBJ  := $(B)/src/lst/lst.o
+ZLIB_LIBS = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
@@ -68,7 +72,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 all: $(B)/pam_jwt.so
 
-HEADERS := $(wildcard src/*.h src/tool/*.h src/fetchhelper/*.h)
+HEADERS := $(wildcard src/*.h src/tool/*.h src/fetchhelper/*.h src/lst/*.h)
 $(B)/%.o: %.c $(HEADERS) | deps-quiet
 	@mkdir -p $(dir $@)
 	$(call show,CC,$<)
@@ -95,8 +99,8 @@ $(B)/pam_jwt.so: $(B)/pam_jwt.o $(B)/libpj.a pam_jwt.map
 # libraries (NAME_LIBS); one rule links them all into $(B)/NAME.  A new
 # program is three lines here.
 PROGRAMS += pam_jwt-tool
-pam_jwt-tool_OBJ := $(TOOL_OBJ) $(B)/libpj.a
-pam_jwt-tool_LIBS = $(PKG_LIBS)
+pam_jwt-tool_OBJ := $(TOOL_OBJ) $(LST_OBJ) $(B)/libpj.a
+pam_jwt-tool_LIBS = $(PKG_LIBS) $(ZLIB_LIBS)
 # The client side (SSH_ASKPASS, SUDO_ASKPASS): the parts format from libpj.a
 # (src/parts.c), libcrypto for its SHA-256, nothing else.
 PROGRAMS += pam_jwt-askpass
@@ -108,8 +112,8 @@ PROGRAMS += pam_jwt-fetch
 CURL_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS   = $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
 $(HELPER_OBJ): ALL_CFLAGS += $(CURL_CFLAGS)
-pam_jwt-fetch_OBJ := $(HELPER_OBJ) $(B)/libpj.a
-pam_jwt-fetch_LIBS = $(CURL_LIBS) $(PKG_LIBS)
+pam_jwt-fetch_OBJ := $(HELPER_OBJ) $(LST_OBJ) $(B)/libpj.a
+pam_jwt-fetch_LIBS = $(CURL_LIBS) $(PKG_LIBS) $(ZLIB_LIBS)
 
 all: $(PROGRAMS:%=$(B)/%)
 .SECONDEXPANSION:
@@ -138,6 +142,8 @@ $(B)/tests/%.so: tests/helpers/%.c
 DEB_BUILD := gcc make pkg-config libpam0g-dev libssl-dev libjansson-dev
 # libcurl for the fetch helper (src/fetchhelper/), the only program that links it.
 DEB_BUILD += libcurl4-openssl-dev
+# zlib for the helper and the tool (status lists); libcurl already needs zlib1g.
+DEB_BUILD += zlib1g-dev
 DEB_TEST  := libcmocka-dev pamtester libpam-wrapper python3-jwt python3-jwcrypto openssl \
              valgrind
 # The real logins (tests/integration/sshd.sh, sudo_su.sh).
@@ -157,7 +163,7 @@ deps:
 deps-build:
 	@tests/deps.sh $(DEB_BUILD)
 deps-quiet:
-	@$(PKG_CONFIG) --exists $(PKGS) libcurl 2>/dev/null || tests/deps.sh $(DEB_BUILD)
+	@$(PKG_CONFIG) --exists $(PKGS) libcurl zlib 2>/dev/null || tests/deps.sh $(DEB_BUILD)
 
 # A PAM application that counts its SIGCHLDs (tests/integration/fetch_env.sh).
 $(B)/tests/pam_sigchld: tests/helpers/pam_sigchld.c
@@ -224,7 +230,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(wildcard conf/*.service conf/*.timer)))
 
 FORMAT_SRC = pam_jwt.c $(wildcard src/*.c src/*.h src/tool/*.c src/tool/*.h src/askpass/*.c \
-             src/fetchhelper/*.c src/fetchhelper/*.h \
+             src/fetchhelper/*.c src/fetchhelper/*.h src/lst/*.c src/lst/*.h \
              tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h tests/helpers/*.c \
              tests/bench/*.c)
 format:

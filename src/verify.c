@@ -11,6 +11,7 @@
 #include "config.h"
 #include "keys.h"
 #include "revocation.h"
+#include "statuslist.h"
 #include "token.h"
 #include "util.h"
 
@@ -161,6 +162,10 @@ static enum pj_stage judge(const struct pj_config *cfg, const struct pj_token *t
 	if (pj_claims_check(cfg, r->header, r->claims, user, r->signer == PJ_SIGNER_USER, now,
 			    &r->reason) != 0)
 		return PJ_STAGE_CLAIMS;
+	/* The token verified: only now is its status list looked at (and
+	 * perhaps fetched), with the keys of the provider that verified it. */
+	if (pj_status_check(cfg, r->claims, now, &r->reason) != 0)
+		return PJ_STAGE_REVOKED;
 	if (check_lists(cfg, t, token, n, user, r->signer, now, &r->reason) != 0)
 		return PJ_STAGE_REVOKED;
 	return PJ_STAGE_OK;
@@ -275,7 +280,10 @@ int pj_grant_check(const struct pj_config *cfg, const struct pj_grant *g, const 
 				 .user = g->user,
 				 .has_iat = g->has_iat,
 				 .iat = g->iat };
-	return check_revoked(cfg, &q, g->signer, e);
+	if (check_revoked(cfg, &q, g->signer, e) != 0)
+		return -1;
+	/* Suspended or revoked in its status list since the login? */
+	return pj_status_check(cfg, g->claims, now, e);
 }
 
 void pj_grant_free(struct pj_grant *g)

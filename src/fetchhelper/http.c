@@ -121,7 +121,9 @@ int ph_http_get(const struct ph_request *rq, struct ph_response *r, pj_err *e)
 		if ((more = curl_slist_append(hdrs, inm)))
 			hdrs = more;
 	}
-	if ((more = curl_slist_append(hdrs, "Accept: application/json")))
+	char accept[128];
+	snprintf(accept, sizeof(accept), "Accept: %s", rq->accept ? rq->accept : "application/json");
+	if ((more = curl_slist_append(hdrs, accept)))
 		hdrs = more;
 	SET(CURLOPT_URL, rq->url);
 	/* https only, on every hop of a redirect too. */
