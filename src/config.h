@@ -63,8 +63,8 @@ struct pj_config {
 	long status_list_ttl_min, status_list_ttl_max; /* clamp the list's ttl claim */
 	long status_list_max_stale;		       /* a cached list is used until this old */
 	/* The signed revocation feed (src/feed.c). */
-	char *revocation_feed;	      /* https:// URL; NULL: none */
-	char *revocation_feed_key;    /* the public key that signs it */
+	char *revocation_feed;		/* https:// URL; NULL: none */
+	char *revocation_feed_key;	/* the public key that signs it */
 	long revocation_feed_max_stale; /* the applied copy holds until this old */
 	/* Who may own the files besides root: (uid_t)-1 in the module, the
 	 * invoking user in the tool. */

@@ -25,10 +25,10 @@
 #define PJ_FEED_MAX (64 * 1024 * 1024)
 
 enum pj_doc_kind {
-	PJ_DOC_JWKS,	     /* {"keys": [...]}, no secret key */
-	PJ_DOC_DISCOVERY,    /* {"jwks_uri": "https://..."} */
-	PJ_DOC_STATUS_LIST,  /* a Status List Token (JWS), checked by src/statuslist.c */
-	PJ_DOC_FEED,	     /* a revocation feed (JWS), checked by src/feed.c */
+	PJ_DOC_JWKS,	    /* {"keys": [...]}, no secret key */
+	PJ_DOC_DISCOVERY,   /* {"jwks_uri": "https://..."} */
+	PJ_DOC_STATUS_LIST, /* a Status List Token (JWS), checked by src/statuslist.c */
+	PJ_DOC_FEED,	    /* a revocation feed (JWS), checked by src/feed.c */
 };
 
 /* An https:// URL without user name or password, printable ASCII, at most

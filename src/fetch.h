@@ -44,8 +44,8 @@ struct pj_config;
 
 struct pj_cache_loc {
 	const struct pj_config *cfg;
-	const char *dir; /* cache_dir */
-	int dir_missing; /* it does not exist (yet) */
+	const char *dir;      /* cache_dir */
+	int dir_missing;      /* it does not exist (yet) */
 	char path[PATH_MAX];  /* DIR/SHA256HEX(key)SUFFIX */
 	char stamp[PATH_MAX]; /* path.stamp */
 };
@@ -146,8 +146,8 @@ int pj_cache_renew(const struct pj_config *cfg, const char *url, enum pj_doc_kin
 
 struct pj_cache_loc {
 	const struct pj_config *cfg;
-	const char *dir; /* cache_dir */
-	int dir_missing; /* it does not exist (yet) */
+	const char *dir;      /* cache_dir */
+	int dir_missing;      /* it does not exist (yet) */
 	char path[PATH_MAX];  /* DIR/SHA256HEX(key)SUFFIX */
 	char stamp[PATH_MAX]; /* path.stamp */
 };

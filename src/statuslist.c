@@ -19,8 +19,8 @@
 #define USED_MAGIC  "pam_jwt status list use 1"
 #define SL_HEAD_MAX (PJ_URL_MAX + PJ_ETAG_MAX + 512)
 /* What a login reads first: the header and, for short lists, the entry. */
-#define SL_FIRST 4096
-#define SL_SUFFIX ".sl"
+#define SL_FIRST   4096
+#define SL_SUFFIX  ".sl"
 #define SL_NUM_MAX 999999999999LL
 
 static const char *const status_names[] = { "valid", "invalid", "suspended" };
@@ -82,8 +82,9 @@ int pj_status_uri_allowed(const struct pj_config *cfg, const char *uri, pj_err *
 	if (pj_url_check(uri, &why) != 0)
 		return pj_fail(e, "status list %s is not fetched: %s", shown, why.msg);
 	if (cfg->status_list_url.n == 0)
-		return pj_fail(e, "the token names status list %s, and no status_list_url is "
-				  "configured",
+		return pj_fail(e,
+			       "the token names status list %s, and no status_list_url is "
+			       "configured",
 			       shown);
 	if (has_dot_segment(uri))
 		return pj_fail(e, "status list %s has a . or .. path segment: not fetched", shown);
@@ -244,8 +245,8 @@ struct view {
 	struct pj_cache_loc loc;
 	const char *uri;
 	struct sl_head h;
-	int have;		   /* a usable copy: in fd, or in mem */
-	int fd;			   /* the cache file, -1: none */
+	int have;		       /* a usable copy: in fd, or in mem */
+	int fd;			       /* the cache file, -1: none */
 	unsigned char first[SL_FIRST]; /* its first bytes */
 	size_t nfirst;
 	unsigned char *mem; /* a fetched list kept in memory */
@@ -389,6 +390,8 @@ static int token_verify(const struct pj_config *cfg, const char *body, size_t n,
 	unsigned tried = 0;
 	pj_err why = { "" };
 	int rc = -1;
+	while (n && (body[n - 1] == '\n' || body[n - 1] == '\r' || body[n - 1] == ' '))
+		n--;
 	if (pj_token_parse_max(body, n, PJ_FETCH_MAX, cfg->algorithms, &t, &why) != 0) {
 		pj_fail(e, "not a Status List Token: %s", why.msg);
 		goto done;
@@ -402,9 +405,9 @@ static int token_verify(const struct pj_config *cfg, const char *body, size_t n,
 	int k = pj_keys_each(cfg, t.alg, t.kid, try_key, &c, &tried, &why);
 	if (k != 1) {
 		pj_fail(e, "its signature does not verify with the provider's keys (%s)",
-			k < 0 ? why.msg
-			: tried   ? c.last.msg
-				  : (why.msg[0] ? why.msg : "no key fits its alg and kid"));
+			k < 0	? why.msg
+			: tried ? c.last.msg
+				: (why.msg[0] ? why.msg : "no key fits its alg and kid"));
 		goto done;
 	}
 	const char *sub = json_string_value(json_object_get(t.claims, "sub"));
@@ -463,8 +466,7 @@ static int renew(struct view *v, time_t now, const char *etag, pj_err *e)
 	unsigned char *bits = malloc(v->h.size);
 	if (!bits)
 		return pj_fail(e, "not cached: out of memory");
-	if (read_at(v->fd, bits, v->h.size, (off_t)v->h.head_len, &got) != 0 ||
-	    got != v->h.size) {
+	if (read_at(v->fd, bits, v->h.size, (off_t)v->h.head_len, &got) != 0 || got != v->h.size) {
 		free(bits);
 		return pj_fail(e, "not cached: the cached copy changed meanwhile");
 	}
@@ -491,8 +493,9 @@ static int use_stale(const struct pj_config *cfg, struct view *v, time_t now, co
 			       v->h.exp, fail);
 	long age = age_of(&v->h, now);
 	if (age > cfg->status_list_max_stale)
-		return pj_fail(e, "status list %s: copy %ld s old, over status_list_max_stale "
-				  "(%ld s); %s",
+		return pj_fail(e,
+			       "status list %s: copy %ld s old, over status_list_max_stale "
+			       "(%ld s); %s",
 			       v->uri, age, cfg->status_list_max_stale, fail);
 	v->origin = PJ_ORIGIN_STALE;
 	pj_fail(&v->note, "%s", fail);
@@ -641,8 +644,8 @@ int pj_status_used_each(const struct pj_config *cfg, pj_status_used_fn fn, void 
 		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path) ||
 		    lstat(path, &st) != 0 || st.st_mtime < now - PJ_STATUS_USED_WINDOW)
 			continue;
-		if (pj_read_trusted_file(path, 4 * PJ_URL_MAX, cfg->allowed_uid, 0, &text, &tn, NULL,
-					 &why) != 0)
+		if (pj_read_trusted_file(path, 4 * PJ_URL_MAX, cfg->allowed_uid, 0, &text, &tn,
+					 NULL, &why) != 0)
 			continue;
 		if (used_parse(text, &iss, &uri) == 0)
 			fn(iss, uri, ctx);
@@ -720,4 +723,17 @@ int pj_status_fetch(const struct pj_config *cfg, const char *iss, const char *ur
 	}
 	view_close(&v);
 	return rc;
+}
+
+int pj_status_token_verify(const struct pj_config *cfg, const char *tok, size_t n, const char *uri,
+			   time_t now, struct pj_status_info *info, pj_err *e)
+{
+	struct sl_head h = { 0 };
+	memset(info, 0, sizeof(*info));
+	if (token_verify(cfg, tok, n, uri, now, &h, e) != 0)
+		return -1;
+	info->bits = h.bits;
+	info->exp = h.exp;
+	info->ttl = ttl_of(cfg, &h);
+	return 0;
 }

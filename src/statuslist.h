@@ -89,6 +89,12 @@ int pj_status_fetch(const struct pj_config *cfg, const char *iss, const char *ur
 typedef void (*pj_status_used_fn)(const char *iss, const char *uri, void *ctx);
 int pj_status_used_each(const struct pj_config *cfg, pj_status_used_fn fn, void *ctx, pj_err *e);
 
+/* A Status List Token of n bytes fetched from uri, checked as a login
+ * checks it (typ, signature with cfg's keys, sub, iat, exp): 0 with
+ * info->bits, exp and ttl; -1 with e.  Its list is not inflated here. */
+int pj_status_token_verify(const struct pj_config *cfg, const char *tok, size_t n, const char *uri,
+			   time_t now, struct pj_status_info *info, pj_err *e);
+
 /* The value of entry idx of a bit string (bits 1, 2, 4 or 8 per entry, least
  * significant bits first): 0..255, or -1 when idx is past its end. */
 int pj_status_entry(const unsigned char *list, size_t n, int bits, unsigned long long idx);

@@ -122,7 +122,8 @@ int ph_http_get(const struct ph_request *rq, struct ph_response *r, pj_err *e)
 			hdrs = more;
 	}
 	char accept[128];
-	snprintf(accept, sizeof(accept), "Accept: %s", rq->accept ? rq->accept : "application/json");
+	snprintf(accept, sizeof(accept), "Accept: %s",
+		 rq->accept ? rq->accept : "application/json");
 	if ((more = curl_slist_append(hdrs, accept)))
 		hdrs = more;
 	SET(CURLOPT_URL, rq->url);

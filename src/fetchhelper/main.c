@@ -56,12 +56,11 @@ static int number(const char *s, long long lo, long long hi, long long *out)
 
 static int parse_args(int argc, char **argv, struct args *a, pj_err *e)
 {
-	static const char *names[] = { "--kind",      "--url",	  "--timeout-ms",
-				       "--max-bytes", "--etag",	  "--ca-file",
+	static const char *names[] = { "--kind",      "--url",	 "--timeout-ms",
+				       "--max-bytes", "--etag",	 "--ca-file",
 				       "--cache-dir", "--owner", "--feed-key" };
-	const char **slots[] = { &a->kind,	&a->url,   &a->timeout,
-				 &a->max,	&a->etag,  &a->ca_file,
-				 &a->cache_dir, &a->owner, &a->feed_key };
+	const char **slots[] = { &a->kind,    &a->url,	     &a->timeout, &a->max,     &a->etag,
+				 &a->ca_file, &a->cache_dir, &a->owner,	  &a->feed_key };
 	memset(a, 0, sizeof(*a));
 	for (int i = 1; i < argc; i += 2) {
 		size_t k = 0;

@@ -10,8 +10,8 @@
 #include "token.h"
 #include "util.h"
 
-int pj_lst_inflate(const unsigned char *in, size_t n, size_t max, unsigned char **out,
-		   size_t *outn, pj_err *e)
+int pj_lst_inflate(const unsigned char *in, size_t n, size_t max, unsigned char **out, size_t *outn,
+		   pj_err *e)
 {
 	z_stream z;
 	size_t cap = n * 4 < 65536 ? 65536 : n * 4, have = 0;
@@ -90,8 +90,7 @@ fail:
 	return rc;
 }
 
-int pj_lst_deflate(const unsigned char *in, size_t n, unsigned char **out, size_t *outn,
-		   pj_err *e)
+int pj_lst_deflate(const unsigned char *in, size_t n, unsigned char **out, size_t *outn, pj_err *e)
 {
 	uLong bound = compressBound((uLong)n);
 	unsigned char *buf = malloc(bound);
@@ -118,6 +117,9 @@ int pj_lst_from_token(const char *tok, size_t n, unsigned char **out, size_t *ou
 	pj_err why;
 	int rc = -1;
 	*out = NULL;
+	/* A file served as is often ends in a newline; a JWS never does. */
+	while (n && (tok[n - 1] == '\n' || tok[n - 1] == '\r' || tok[n - 1] == ' '))
+		n--;
 	if (pj_token_parse_max(tok, n, PJ_FETCH_MAX, PJ_ALGS_ALL, &t, &why) != 0)
 		pj_fail(e, "not a Status List Token: %s", why.msg);
 	else if (pj_status_token_shape(t.header, t.claims, bits, &lst, &lst_n, &why) != 0)

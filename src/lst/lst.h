@@ -15,13 +15,12 @@
 /* A ZLIB stream of n bytes into at most max bytes: 0 with *out (malloc'ed)
  * and *outn >= 1; -1 with e: not ZLIB, cut short, bytes after its end, empty,
  * or more than max bytes once inflated (a zip bomb: inflating stops there). */
-int pj_lst_inflate(const unsigned char *in, size_t n, size_t max, unsigned char **out,
-		   size_t *outn, pj_err *e);
+int pj_lst_inflate(const unsigned char *in, size_t n, size_t max, unsigned char **out, size_t *outn,
+		   pj_err *e);
 
 /* n bytes to a ZLIB stream at the highest compression level (as the draft
  * recommends): 0 with *out (malloc'ed), -1 with e. */
-int pj_lst_deflate(const unsigned char *in, size_t n, unsigned char **out, size_t *outn,
-		   pj_err *e);
+int pj_lst_deflate(const unsigned char *in, size_t n, unsigned char **out, size_t *outn, pj_err *e);
 
 /* The status list of a Status List Token (n bytes, compact JWS): its shape
  * checked (src/document.h pj_status_token_shape), its lst base64url-decoded

@@ -8,6 +8,7 @@
 
 #include "fetch.h"
 #include "keys.h"
+#include "statuslist.h"
 #include "tool.h"
 
 static const char help[] =
@@ -15,7 +16,9 @@ static const char help[] =
 	"Fetches every jwks_url and discovery_url (and the jwks_uri it names) now,\n"
 	"revalidating cached copies with If-None-Match, stores them in cache_dir\n"
 	"and reports per source: the outcome, how long it stays fresh, its keys\n"
-	"(kid, type, alg).  The jwks_refetch_interval of logins does not apply.\n"
+	"(kid, type, alg).  Then every status list a login used within 7 days (under\n"
+	"status_list_url), verified and cached the same way.\n"
+	"The jwks_refetch_interval of logins does not apply.\n"
 	"  --ahead SECONDS  only sources not cached or turning stale within SECONDS\n"
 	"Exit 0 when every source is fetched and cached (or fresh enough for\n"
 	"--ahead), 1 when one is not (logins keep using its cached copy until\n"
@@ -114,6 +117,50 @@ static int fetch_one(const struct pj_config *cfg, const char *url, int disco, lo
 	return stored ? 0 : -1;
 }
 
+struct used_ctx {
+	const struct pj_config *cfg;
+	long ahead;
+	int failed, seen;
+};
+
+/* One list a login used: fetched again, unless fresh long enough. */
+static void refresh_list(const char *iss, const char *uri, void *arg)
+{
+	struct used_ctx *u = arg;
+	struct pj_status_info info;
+	pj_err why;
+	u->seen++;
+	/* Only the configuration whose issuer named it speaks for it. */
+	int ours = u->cfg->issuer.n == 0;
+	for (size_t i = 0; i < u->cfg->issuer.n && !ours; i++)
+		ours = strcmp(u->cfg->issuer.v[i], iss) == 0;
+	if (!ours) {
+		printf("status list %s: skipped, named by issuer %s, not configured here\n", uri,
+		       iss);
+		return;
+	}
+	if (u->ahead >= 0 &&
+	    pj_status_fetch(u->cfg, iss, uri, PJ_WANT_CACHE_ONLY, &info, NULL) == 0 &&
+	    info.origin == PJ_ORIGIN_CACHE && info.ttl - info.age > u->ahead) {
+		printf("status list %s: skipped, fresh for more than %ld s\n", uri, u->ahead);
+		return;
+	}
+	if (pj_status_fetch(u->cfg, iss, uri, PJ_WANT_NOW, &info, &why) != 0) {
+		printf("status list %s: FAILED: %s\n", uri, why.msg);
+		u->failed = 1;
+		return;
+	}
+	static const char *origins[] = { "cached", "cached", "fetched (HTTP 200)",
+					 "not modified (HTTP 304)" };
+	printf("status list %s: %s, %zu entries of %d bit%s, fresh for %ld s%s%s\n", uri,
+	       origins[info.origin], info.entries, info.bits, info.bits > 1 ? "s" : "",
+	       info.ttl - info.age, info.etag[0] ? ", etag " : "", info.etag);
+	if (!info.stored) {
+		printf("  note: %s\n", info.note.msg[0] ? info.note.msg : "not cached");
+		u->failed = 1;
+	}
+}
+
 int cmd_fetch(struct tool *t, int argc, char **argv)
 {
 	struct pj_config cfg;
@@ -143,13 +190,24 @@ int cmd_fetch(struct tool *t, int argc, char **argv)
 		return EXIT_USAGE;
 	size_t nurl = cfg.jwks_url.n, total = nurl + cfg.discovery_url.n;
 	int failed = 0;
-	if (total == 0)
+	if (total == 0 && !cfg.status_list_url.n)
 		printf("no jwks_url or discovery_url configured: nothing to fetch\n");
 	for (size_t i = 0; i < total; i++) {
 		int disco = i >= nurl;
 		const char *url = disco ? cfg.discovery_url.v[i - nurl] : cfg.jwks_url.v[i];
 		if (fetch_one(&cfg, url, disco, ahead) != 0)
 			failed = 1;
+	}
+	if (cfg.status_list != PJ_STATUS_OFF && cfg.status_list_url.n) {
+		struct used_ctx u = { &cfg, ahead, 0, 0 };
+		pj_err why;
+		if (pj_status_used_each(&cfg, refresh_list, &u, &why) != 0) {
+			printf("status lists: FAILED: %s\n", why.msg);
+			failed = 1;
+		} else if (!u.seen) {
+			printf("status lists: none used by a login within 7 days\n");
+		}
+		failed |= u.failed;
 	}
 	pj_config_free(&cfg);
 	return failed ? EXIT_REJECTED : 0;
