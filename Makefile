@@ -121,10 +121,11 @@ $(PROGRAMS:%=$(B)/%): $(B)/%: $$($$*_OBJ)
 	$(call show,LD,$@)
 	$(Q)$(CC) -pie -o $@ $($*_OBJ) $(ALL_LDFLAGS) $($*_LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libpj.a $(wildcard tests/unit/*.h)
+$(B)/tests/%: tests/unit/%.c $(B)/libpj.a $(LST_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(call show,CCLD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libpj.a $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LST_OBJ) $(B)/libpj.a $(ALL_LDFLAGS) \
+	  $(PKG_LIBS) $(ZLIB_LIBS) -lcmocka
 
 # Test helpers preloaded or loaded by PAM (tests/helpers/NAME.c ->
 # $(B)/tests/NAME.so, with NAME_LIBS): the log capture, an authtok checker
@@ -254,19 +255,20 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SAN     := address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS   = -std=gnu11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -Wall \
                -DPJ_VERSION='"$(VERSION)"' -DPJ_FETCH_HELPER='"$(FETCH_HELPER)"' -Isrc $(PKG_CFLAGS)
-FUZZ_OBJ     := $(LIB_SRC:src/%.c=$(B)/fuzz/obj/%.o)
+FUZZ_OBJ     := $(LIB_SRC:src/%.c=$(B)/fuzz/obj/%.o) $(B)/fuzz/obj/lst/lst.o
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer
 .PHONY: fuzz fuzz-build san san-build tsan-build hardening-build
 
-$(B)/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) | deps-quiet
+$(B)/fuzz/obj/%.o: src/%.c $(wildcard src/*.h src/lst/*.h) | deps-quiet
 	@mkdir -p $(dir $@)
 	$(call show,CC,$< [fuzz])
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
 	$(call show,CCLD,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS) \
+	  $(ZLIB_LIBS)
 
 # Named here so make keeps the objects between builds (not intermediate).
 fuzz-build: $(FUZZ_OBJ) $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
