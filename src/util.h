@@ -33,6 +33,9 @@ int pj_open_trusted(const char *path, uid_t allowed_uid, int secret, struct stat
  * the identity of what now stands at path. */
 int pj_write_atomic(const char *path, const char *text, size_t n, struct stat *st, pj_err *e);
 
+/* Flushes the directory holding path (after a rename into it). */
+void pj_fsync_dir(const char *path);
+
 /* Frees after wiping. */
 void pj_free_secret(void *p, size_t n);
 

@@ -162,7 +162,7 @@ pam_run plain bob "$tok"
 check "alice's token is refused for bob through the installed module" test $? != 0
 printf '%s\n' "$tok" | /usr/sbin/pam_jwt-tool revoke --token - >"$T/revoke.out" 2>&1
 check "the installed tool revokes into /var/lib/pam_jwt/revocations" \
-	grep -q '^jti ' /var/lib/pam_jwt/revocations
+	bash -c "/usr/sbin/pam_jwt-tool list | grep -q '^jti '"
 pam_run plain alice "$tok"
 check "the revoked token is refused" bash -c "[ $? != 0 ] && tail -n1 '$LOG' | grep -q revoked"
 cp /var/lib/pam_jwt/revocations "$T/revocations"
