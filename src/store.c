@@ -1709,7 +1709,7 @@ static int lock_open(const char *path, int *fd, pj_err *e)
 	 * anyone stall every writer (the umask of a setuid host must not
 	 * widen it either). */
 	struct stat st;
-	if (fstat(*fd, &st) == 0 && (st.st_mode & 077))
+	if (fstat(*fd, &st) == 0 && (st.st_mode & 07777) != 0600 && st.st_uid == geteuid())
 		fchmod(*fd, 0600);
 	return 0;
 }
