@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The list files: see store.h for the design, README.md ("The store") for the
+/* The list files: see store.h for the design, README.md ("Why this store") for the
  * reasons.  Layout of a store (integers little-endian):
  *
  *   header (128 bytes)    magic, version, counts, region offsets, the
@@ -540,6 +540,7 @@ struct jreader {
 	void *ctx;
 	const char *path;
 	size_t *drop_bad; /* count hand lines that are not entries, as torn */
+	int defer_last;	  /* leave an unterminated last hand line to a later read */
 	int pending;
 	char line[PJ_NAME_MAX + 64];
 	size_t len;
@@ -573,6 +574,8 @@ static int jr_line(void *ctx, const char *p, size_t n, int final, unsigned long 
 		return -1;
 	if (n == 0 || (!rec && all_nul(p, n)))
 		return 0; /* blank, or zeros a crash left */
+	if (!rec && final && j->defer_last)
+		return 0; /* an echo >> FILE may still be writing it */
 	if (rec) {
 		/* Unterminated: still being written, or its writer died. */
 		if (final || (j->want && !j->want(j->ctx, p, n)))
@@ -1164,6 +1167,7 @@ struct loader {
 	size_t records, hand, torn;
 	unsigned long long base_end;
 	size_t *drop_bad;
+	int defer_last;
 };
 
 static int add_op(struct loader *ld, int remove, enum pj_rev_kind kind, const char *key,
@@ -1254,9 +1258,11 @@ static int load_journal_line(void *ctx, enum jline what, const char *p, size_t n
 static int load_journal(int fd, struct loader *ld, unsigned long long from, unsigned long long *end,
 			pj_err *e)
 {
-	struct jreader j = {
-		.fn = load_journal_line, .ctx = ld, .path = ld->path, .drop_bad = ld->drop_bad
-	};
+	struct jreader j = { .fn = load_journal_line,
+			     .ctx = ld,
+			     .path = ld->path,
+			     .drop_bad = ld->drop_bad,
+			     .defer_last = ld->defer_last };
 	return read_journal(fd, from, ULLONG_MAX, &j, end, e);
 }
 
@@ -1398,8 +1404,10 @@ static int load_file(int fd, const struct stat *st, const char *path, struct pj_
 	unsigned char b[HDR_SIZE];
 	ssize_t got = read_some(fd, b, sizeof(b), 0);
 	size_t *drop_bad = ld->drop_bad;
+	int defer_last = ld->defer_last;
 	memset(ld, 0, sizeof(*ld));
 	ld->drop_bad = drop_bad;
+	ld->defer_last = defer_last;
 	ld->l = l;
 	ld->path = path;
 	*store = 0;
@@ -1431,6 +1439,7 @@ int pj_revlist_load(const char *path, uid_t allowed_uid, int missing_ok, struct 
 	int fd, store;
 	memset(l, 0, sizeof(*l));
 	ld.drop_bad = NULL;
+	ld.defer_last = 0;
 	if (open_list(path, allowed_uid, missing_ok, &fd, &st, e) != 0)
 		return -1;
 	if (fd < 0)
@@ -1454,6 +1463,7 @@ int pj_list_check(const char *path, uid_t allowed_uid, struct pj_list_info *info
 	memset(info, 0, sizeof(*info));
 	memset(&l, 0, sizeof(l));
 	ld.drop_bad = NULL;
+	ld.defer_last = 0;
 	if (open_list(path, allowed_uid, 0, &fd, &st, e) != 0)
 		return -1;
 	int rc = load_file(fd, &st, path, &l, &store, &end, &ld, e);
@@ -1844,6 +1854,9 @@ static int rewrite_once(const char *path, uid_t allowed_uid, pj_revlist_fn fn, v
 	if (open_list(path, allowed_uid, 1, &fd, &st0, e) != 0)
 		return -1;
 	ld.drop_bad = drop_bad;
+	/* A last line still without its newline is taken from the tail, read
+	 * under the swap lock, so it is taken once and whole. */
+	ld.defer_last = 1;
 	rc = fd >= 0 ? load_file(fd, &st0, path, &l, &store, &end, &ld, e) : 0;
 	if (rc == 0 && fn)
 		rc = fn(&l, ctx, e);

@@ -892,6 +892,20 @@ static void test_hand_lines(void **state)
 	assert_int_equal(lookup(path, "zzz", NULL, 1, 5000, &e), 0);
 	assert_int_equal(lookup(path, "alpha", NULL, 1, 5000, &e), -1);
 	assert_int_equal(lookup(path, "zzz-appended", NULL, 1, 5000, &e), -1);
+	/* A last hand line without its newline survives a compaction once,
+	 * whole. */
+	append_file(path, "jti no-newline-2");
+	assert_int_equal(pj_list_compact(path, getuid(), -1, 1000, 0, &e), 0);
+	assert_int_equal(lookup(path, "no-newline-2", NULL, 1, 5000, &e), -1);
+	assert_int_equal(lookup(path, "no-newline-", NULL, 1, 5000, &e), 0);
+	/* It went over as what was appended meanwhile; the next compaction
+	 * folds it into the base. */
+	assert_int_equal(pj_list_check(path, getuid(), &info, &e), 0);
+	assert_int_equal(info.hand, 1);
+	assert_int_equal(pj_list_compact(path, getuid(), -1, 1000, 0, &e), 0);
+	assert_int_equal(pj_list_check(path, getuid(), &info, &e), 0);
+	assert_int_equal(info.hand + info.records, 0);
+	assert_int_equal(lookup(path, "no-newline-2", NULL, 1, 5000, &e), -1);
 }
 
 /* A text list: read whole up to PJ_TEXT_SCAN_MAX, refused beyond with the
