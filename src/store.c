@@ -1361,9 +1361,12 @@ static int load_base(int fd, const struct hdr *h, struct pj_revlist *l, const ch
 				unsigned long long off = get64(s);
 				uint32_t len = get32(s + 8);
 				long long t = (long long)get64(s + 16);
-				const char *name = heap + off;
-				if (len == 0 || len > PJ_NAME_MAX || off > h->heap_len ||
-				    len > h->heap_len - off ||
+				/* The offset is checked before it is added (a wild one
+				 * would overflow the pointer: found by fuzz_revocation). */
+				int inside = len > 0 && len <= PJ_NAME_MAX && off <= h->heap_len &&
+					     len <= h->heap_len - off;
+				const char *name = inside ? heap + off : heap;
+				if (!inside ||
 				    slot_check((enum pj_rev_kind)kind, t, name, len) !=
 					    get32(s + 12) ||
 				    !pj_name_valid(name, len) || t > PJ_TIME_MAX ||
