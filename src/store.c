@@ -827,7 +827,12 @@ struct pj_arena {
 static char *arena_dup(struct pj_arena **a, const char *s, size_t n)
 {
 	if (!*a || (*a)->cap - (*a)->used < n + 1) {
-		size_t cap = n + 1 > (1u << 20) ? n + 1 : (1u << 20);
+		/* From 4 KiB, doubling to 1 MiB: a small list touches little. */
+		size_t cap = *a ? (*a)->cap * 2 : 4096;
+		if (cap > (1u << 20))
+			cap = 1u << 20;
+		if (cap < n + 1)
+			cap = n + 1;
 		struct pj_arena *c = calloc(1, sizeof(*c) + cap + ARENA_PAD);
 		if (!c)
 			return NULL;
@@ -1619,19 +1624,19 @@ out:
 struct wbuf {
 	int fd;
 	unsigned char *b;
-	size_t n;
+	size_t n, cap;
 	int err;
 };
 
 static void wb_put(struct wbuf *w, const void *p, size_t n)
 {
 	while (n && !w->err) {
-		size_t k = CHUNK * 16 - w->n < n ? CHUNK * 16 - w->n : n;
+		size_t k = w->cap - w->n < n ? w->cap - w->n : n;
 		memcpy(w->b + w->n, p, k);
 		w->n += k;
 		p = (const char *)p + k;
 		n -= k;
-		if (w->n == CHUNK * 16) {
+		if (w->n == w->cap) {
 			if (write_all(w->fd, w->b, w->n) != 0)
 				w->err = errno;
 			w->n = 0;
@@ -1653,9 +1658,7 @@ static int store_write(int fd, const struct pj_revlist *l, unsigned long long *b
 {
 	struct hdr h = { .all_time = -1, .written = (unsigned long long)time(NULL) };
 	unsigned char b[HDR_SIZE];
-	struct wbuf w = { .fd = fd, .b = malloc(CHUNK * 16) };
-	if (!w.b)
-		return pj_fail(e, "out of memory");
+	struct wbuf w = { .fd = fd };
 	for (size_t i = 0; i < l->n; i++) {
 		const struct pj_rev_entry *en = &l->v[i];
 		if (en->kind == PJ_REV_COMMENT)
@@ -1672,6 +1675,10 @@ static int store_write(int fd, const struct pj_revlist *l, unsigned long long *b
 	h.jti_off = h.user_off + h.n_user * SLOT_SIZE;
 	h.heap_off = h.jti_off + h.n_jti * SLOT_SIZE;
 	h.base_end = h.heap_off + h.heap_len;
+	/* A megabyte at a time, or the whole store when it is smaller. */
+	w.cap = h.base_end < CHUNK * 16 ? (size_t)h.base_end : CHUNK * 16;
+	if (!(w.b = malloc(w.cap)))
+		return pj_fail(e, "out of memory");
 	hdr_encode(b, &h);
 	wb_put(&w, b, sizeof(b));
 	for (size_t i = 0; i < l->n; i++)
@@ -1686,7 +1693,7 @@ static int store_write(int fd, const struct pj_revlist *l, unsigned long long *b
 		if (en->kind != PJ_REV_USER && en->kind != PJ_REV_JTI)
 			continue;
 		size_t n = strlen(en->text);
-		if (CHUNK * 16 - w.n < SLOT_SIZE && wb_flush(&w) != 0)
+		if (w.cap - w.n < SLOT_SIZE && wb_flush(&w) != 0)
 			break;
 		unsigned char *s = w.b + w.n;
 		put64(s, off);
