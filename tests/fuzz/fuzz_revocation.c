@@ -88,7 +88,9 @@ static int ask(const char *path, const struct pj_revquery *q)
 	}
 	if (rc == 0)
 		return 0;
-	return strstr(e.msg, "revoked") && !strstr(e.msg, ": ") ? 1 : -1;
+	/* A failure names the file; a refusal names the token (a name can
+	 * hold ": " or "revoked", never our directory). */
+	return strstr(e.msg, fz_dir) ? -1 : 1;
 }
 
 /* What the loaded list says of q (the rules of revocation.c, written out). */
