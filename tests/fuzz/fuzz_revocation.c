@@ -88,9 +88,17 @@ static int ask(const char *path, const struct pj_revquery *q)
 	}
 	if (rc == 0)
 		return 0;
-	/* A failure names the file; a refusal names the token (a name can
-	 * hold ": " or "revoked", never our directory). */
-	return strstr(e.msg, fz_dir) ? -1 : 1;
+	/* A failure, or a refusal?  Not from the reason's words (the fuzzer
+	 * puts anything into names, this directory's name too): the lookup
+	 * underneath fails only for a failure. */
+	struct pj_keystate k[4] = { { .kind = PJ_REV_ALL },
+				    { .kind = PJ_REV_JTI, .key = q->name } };
+	size_t nk = 2;
+	if (q->alt_name)
+		k[nk++] = (struct pj_keystate){ .kind = PJ_REV_JTI, .key = q->alt_name };
+	if (q->user)
+		k[nk++] = (struct pj_keystate){ .kind = PJ_REV_USER, .key = q->user };
+	return pj_list_lookup(path, getuid(), 1, k, nk, NULL, &e) == 0 ? 1 : -1;
 }
 
 /* What the loaded list says of q (the rules of revocation.c, written out). */
