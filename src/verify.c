@@ -9,6 +9,7 @@
 
 #include "claims.h"
 #include "config.h"
+#include "feed.h"
 #include "keys.h"
 #include "revocation.h"
 #include "statuslist.h"
@@ -128,6 +129,9 @@ static int check_revoked(const struct pj_config *cfg, const struct pj_revquery *
 				 e) != 0)
 		return -1;
 	snprintf(seen->rev_path, sizeof(seen->rev_path), "%s", rev);
+	/* The fleet's feed, applied beside the local file: both count. */
+	if (pj_feed_check(cfg, q, e) != 0)
+		return -1;
 	if (!cfg->allowlist_file)
 		return 0;
 	/* The allowlist registers tokens the identity provider issued; a user's

@@ -29,6 +29,7 @@
 
 #include "config.h"
 #include "document.h"
+#include "feed.h"
 #include "fetch.h"
 #include "frame.h"
 #include "helper.h"
@@ -153,6 +154,31 @@ static int fetch(const struct args *a, uid_t owner, struct pj_frame *f, char **k
 		f->list = bits;
 		f->list_n = nbits;
 		keep[1] = (char *)bits;
+	}
+	if (kind == PJ_DOC_FEED) {
+		/* Verified and applied here, never handed back whole: the host
+		 * process gets a summary (the body) and whether it was applied. */
+		static char summary[160];
+		struct pj_feed_summary s = { 0 };
+		if (!a->cache_dir)
+			rc = pj_fail(&why, "not applied: no --cache-dir");
+		else if (r.status == 200)
+			rc = pj_feed_apply(a->cache_dir, owner, a->url, a->feed_key, r.max_age,
+					   r.etag, r.body, r.n, &s, &why);
+		else
+			rc = pj_feed_renew(a->cache_dir, owner, a->url, a->etag, r.max_age, r.etag,
+					   &why);
+		if (r.status == 200) {
+			snprintf(summary, sizeof(summary), "{\"version\":%lld,\"entries\":%zu}",
+				 s.version, s.entries);
+			f->body = summary;
+			f->body_n = strlen(summary);
+		}
+		if (rc == 0)
+			f->stored = 1;
+		else
+			snprintf(f->note, sizeof(f->note), "%s", why.msg);
+		return 0;
 	}
 	if (!a->cache_dir)
 		return 0;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feed.h"
 #include "fetch.h"
 #include "keys.h"
 #include "statuslist.h"
@@ -190,13 +191,37 @@ int cmd_fetch(struct tool *t, int argc, char **argv)
 		return EXIT_USAGE;
 	size_t nurl = cfg.jwks_url.n, total = nurl + cfg.discovery_url.n;
 	int failed = 0;
-	if (total == 0 && !cfg.status_list_url.n)
+	if (total == 0 && !cfg.status_list_url.n && !cfg.revocation_feed)
 		printf("no jwks_url or discovery_url configured: nothing to fetch\n");
 	for (size_t i = 0; i < total; i++) {
 		int disco = i >= nurl;
 		const char *url = disco ? cfg.discovery_url.v[i - nurl] : cfg.jwks_url.v[i];
 		if (fetch_one(&cfg, url, disco, ahead) != 0)
 			failed = 1;
+	}
+	if (cfg.revocation_feed) {
+		struct pj_feed_info fi;
+		pj_err why;
+		static const char *origins[] = { "cached", "cached", "fetched (HTTP 200)",
+						 "not modified (HTTP 304)" };
+		if (ahead >= 0 && pj_feed_fetch(&cfg, PJ_WANT_CACHE_ONLY, &fi, NULL) == 0 &&
+		    fi.origin == PJ_ORIGIN_CACHE && fi.ttl - fi.age > ahead) {
+			printf("revocation_feed %s: skipped, fresh for more than %ld s\n",
+			       cfg.revocation_feed, ahead);
+		} else if (pj_feed_fetch(&cfg, PJ_WANT_NOW, &fi, &why) != 0) {
+			printf("revocation_feed %s: FAILED: %s\n", cfg.revocation_feed, why.msg);
+			if (pj_feed_fetch(&cfg, PJ_WANT_CACHE_ONLY, &fi, NULL) == 0)
+				printf("  kept: version %lld, %zu entries, age %ld s (held until "
+				       "%ld s "
+				       "old: revocation_feed_max_stale)\n",
+				       fi.s.version, fi.s.entries, fi.age, fi.max_stale);
+			failed = 1;
+		} else {
+			printf("revocation_feed %s: %s, version %lld, %zu entries, applied, fresh "
+			       "for %ld s%s%s\n",
+			       cfg.revocation_feed, origins[fi.origin], fi.s.version, fi.s.entries,
+			       fi.ttl - fi.age, fi.etag[0] ? ", etag " : "", fi.etag);
+		}
 	}
 	if (cfg.status_list != PJ_STATUS_OFF && cfg.status_list_url.n) {
 		struct used_ctx u = { &cfg, ahead, 0, 0 };

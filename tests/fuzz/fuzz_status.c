@@ -50,7 +50,8 @@ static void token(const char *p, size_t n)
 	pj_err e;
 	if (pj_lst_from_token(p, n, &out, &outn, &bits, &e) != 0)
 		return;
-	if (outn == 0 || outn > PJ_STATUS_LIST_MAX || (bits != 1 && bits != 2 && bits != 4 && bits != 8))
+	if (outn == 0 || outn > PJ_STATUS_LIST_MAX ||
+	    (bits != 1 && bits != 2 && bits != 4 && bits != 8))
 		abort();
 	size_t entries = outn * 8 / (size_t)bits;
 	for (size_t i = 0; i < entries && i < 4096; i++)

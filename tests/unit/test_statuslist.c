@@ -56,7 +56,8 @@ static void check_vector(const char *name)
 		if (sscanf(line, "bits %d", &bits) == 1)
 			continue;
 		if (strncmp(line, "lst ", 4) == 0) {
-			assert_int_equal(pj_b64url_decode(line + 4, strlen(line + 4), &z, &zn, &e), 0);
+			assert_int_equal(pj_b64url_decode(line + 4, strlen(line + 4), &z, &zn, &e),
+					 0);
 			continue;
 		}
 		if (sscanf(line, "size %zu", &size) == 1) {
@@ -165,9 +166,9 @@ static void config(struct pj_config *c, const char *jwks)
 	assert_int_equal(pj_config_set(c, "cache_dir", dir, "test", &e), 0);
 	assert_int_equal(pj_config_set(c, "fetch_helper", "/nonexistent/pam_jwt-fetch", "test", &e),
 			 0);
-	assert_int_equal(pj_config_set(c, "status_list_url", "https://example.com/statuslists/",
-				       "test", &e),
-			 0);
+	assert_int_equal(
+		pj_config_set(c, "status_list_url", "https://example.com/statuslists/", "test", &e),
+		0);
 	if (jwks) {
 		snprintf(path, sizeof(path), "%s/key.jwks", tmpdir);
 		FILE *f = fopen(path, "w");
@@ -206,8 +207,8 @@ static void test_draft_token(void **state)
 	assert_fails_with(pj_status_token_verify(&c, tok, tn, URI, 2291720170 + 61, &info, &e), e,
 			  "it expired");
 	assert_int_equal(pj_status_token_verify(&c, tok, tn, URI, 2291720170 + 59, &info, &e), 0);
-	assert_fails_with(pj_status_token_verify(&c, tok, tn, URI, 1686920170 - 3600, &info, &e),
-			  e, "issued in the future");
+	assert_fails_with(pj_status_token_verify(&c, tok, tn, URI, 1686920170 - 3600, &info, &e), e,
+			  "issued in the future");
 	/* One changed byte of the payload breaks the signature. */
 	char *dot = strchr(tok, '.'), orig = dot[5];
 	dot[5] = orig == 'A' ? 'B' : 'A';
@@ -244,8 +245,8 @@ static void test_status_claim(void **state)
 	(void)state;
 	ref_case("{}", 0, NULL);
 	ref_case("{\"status\":{\"status_list\":{\"idx\":0,\"uri\":\"" URI "\"}}}", 1, NULL);
-	ref_case("{\"status\":{\"status_list\":{\"idx\":9007199254740992,\"uri\":\"" URI "\"}}}",
-		 1, NULL);
+	ref_case("{\"status\":{\"status_list\":{\"idx\":9007199254740992,\"uri\":\"" URI "\"}}}", 1,
+		 NULL);
 	ref_case("{\"status\":1}", -1, "not an object");
 	ref_case("{\"status\":{}}", -1, "names no status_list");
 	ref_case("{\"status\":{\"status_list\":{\"idx\":-1,\"uri\":\"" URI "\"}}}", -1, "idx");
@@ -309,7 +310,8 @@ static void put_list(const char *iss, long age, const char *exp, const unsigned 
 	snprintf(path, sizeof(path), "%s/cache/%s.sl", tmpdir, hex);
 	snprintf(size, sizeof(size), "%zu", n);
 	int hn = snprintf(head, sizeof(head),
-			  "pam_jwt status list 1\nuri " URI "\nfetched %lld\niat 1\nexp %s\nttl 600\n"
+			  "pam_jwt status list 1\nuri " URI
+			  "\nfetched %lld\niat 1\nexp %s\nttl 600\n"
 			  "bits 1\nsize %s\n\n",
 			  (long long)time(NULL) - age, exp, size_override ? size_override : size);
 	unlink(path);
@@ -388,9 +390,9 @@ int main(int argc, char **argv)
 			return 1;
 	}
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_draft_bytes),	 cmocka_unit_test(test_draft_vectors),
-		cmocka_unit_test(test_inflate_bounds),	 cmocka_unit_test(test_draft_token),
-		cmocka_unit_test(test_status_claim),	 cmocka_unit_test(test_uri_prefixes),
+		cmocka_unit_test(test_draft_bytes),    cmocka_unit_test(test_draft_vectors),
+		cmocka_unit_test(test_inflate_bounds), cmocka_unit_test(test_draft_token),
+		cmocka_unit_test(test_status_claim),   cmocka_unit_test(test_uri_prefixes),
 		cmocka_unit_test(test_cached_list),
 	};
 	return cmocka_run_group_tests(tests, dir_setup, dir_teardown);
