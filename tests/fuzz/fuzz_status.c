@@ -7,20 +7,32 @@
  *      entry must read back within its bits;
  *   1  the cached form of a status list (DIR/HASH.sl) as a login reads it
  *      (pj_status_check with the second byte as the index): whatever the
- *      file holds, the answer is a decision, never a crash. */
+ *      file holds, the answer is a decision, never a crash;
+ *   2  a revocation feed as the fetch helper gets it (pj_feed_parse with a
+ *      key made at start-up: this exercises the JWS and header rules);
+ *   3  a feed's claims, signed here with that key, so the fuzzer reaches the
+ *      entries: an accepted feed's list must hold only entries the store can
+ *      write, sorted and unique. */
 #include "fuzz.h"
 
 #include <jansson.h>
 
+#include <openssl/evp.h>
+
 #include "config.h"
 #include "document.h"
+#include "feed.h"
 #include "lst/lst.h"
+#include "sig.h"
 #include "statuslist.h"
+#include "store.h"
+#include "util.h"
 
 #define URI "https://idp.test/lists/1"
 
 static char sl_path[600];
 static struct pj_config cfg;
+static struct pj_key key;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -39,7 +51,56 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	pclose(p);
 	snprintf(sl_path, sizeof(sl_path), "%s/%s.sl", fz_dir, hex);
+	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	if (!pk || pj_key_from_pkey(pk, &key, &e) != 0)
+		abort();
 	return 0;
+}
+
+static void feed(const char *p, size_t n)
+{
+	struct pj_revlist l;
+	struct pj_feed_summary s;
+	pj_err e;
+	if (pj_feed_parse(p, n, &key, time(NULL), 60, &l, &s, &e) != 0)
+		return;
+	if (s.version < 1 || s.entries != l.n)
+		abort();
+	for (size_t i = 0; i < l.n; i++) {
+		const struct pj_rev_entry *en = &l.v[i];
+		if (en->kind != PJ_REV_COMMENT && en->kind != PJ_REV_ALL &&
+		    !pj_name_valid(en->text, strlen(en->text)))
+			abort();
+		if (i && en->kind == l.v[i - 1].kind && en->kind != PJ_REV_COMMENT &&
+		    (en->kind == PJ_REV_ALL || strcmp(en->text, l.v[i - 1].text) <= 0))
+			abort();
+	}
+	pj_revlist_free(&l);
+}
+
+/* The input as claims, signed: header.payload.signature. */
+static void signed_feed(const unsigned char *p, size_t n)
+{
+	static const char hdr[] = "eyJhbGciOiJFUzI1NiIsInR5cCI6InBhbV9qd3QtZmVlZCtqd3QifQ";
+	char *b = pj_b64url_encode(p, n), *tok = NULL, *sb = NULL;
+	unsigned char *sig = NULL;
+	size_t siglen;
+	pj_err e;
+	if (!b || asprintf(&tok, "%s.%s", hdr, b) < 0)
+		abort();
+	if (pj_sig_sign(PJ_ALG_ES256, &key, (unsigned char *)tok, strlen(tok), &sig, &siglen, &e) !=
+		    0 ||
+	    !(sb = pj_b64url_encode(sig, siglen)))
+		abort();
+	char *whole = NULL;
+	if (asprintf(&whole, "%s.%s", tok, sb) < 0)
+		abort();
+	feed(whole, strlen(whole));
+	free(whole);
+	free(sb);
+	free(sig);
+	free(tok);
+	free(b);
 }
 
 static void token(const char *p, size_t n)
@@ -86,12 +147,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	char *copy = fz_copy(data + 1, size - 1);
-	switch (data[0] % 2) {
+	switch (data[0] % 4) {
 	case 0:
 		token(copy, size - 1);
 		break;
-	default:
+	case 1:
 		cached((const unsigned char *)copy, size - 1);
+		break;
+	case 2:
+		feed(copy, size - 1);
+		break;
+	default:
+		signed_feed((const unsigned char *)copy, size - 1);
 		break;
 	}
 	free(copy);
