@@ -157,6 +157,9 @@ DEB_TEST  += build-essential debhelper dpkg-dev lintian scdoc
 # curl CLI shows fetch_env.sh's bait is live (what libcurl does when it reads
 # the environment).
 DEB_TEST  += libcurl4 curl
+# The simulated fleet's static server (tests/integration/fleet.sh starts its
+# own, on 127.0.0.1, with a configuration and prefix of its own).
+DEB_TEST  += nginx
 # make demo from a fresh clone (tests/integration/demo_fresh_clone.sh).
 DEB_TEST  += git
 deps:

@@ -391,7 +391,7 @@ int pj_feed_renew(const char *cache_dir, uid_t owner, const char *url, const cha
 
 static long ttl_of(const struct pj_config *cfg, long long max_age)
 {
-	long t = max_age < 0 ? PJ_DEFAULT_TTL : max_age > 0x7fffffff ? 0x7fffffff : (long)max_age;
+	long t = max_age < 0 ? PJ_FEED_TTL : max_age > 0x7fffffff ? 0x7fffffff : (long)max_age;
 	return t < cfg->jwks_ttl_min   ? cfg->jwks_ttl_min
 	       : t > cfg->jwks_ttl_max ? cfg->jwks_ttl_max
 				       : t;

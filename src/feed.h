@@ -16,7 +16,7 @@
  * than the applied one is a rollback and refused; a broken or wrongly signed
  * feed never replaces a good copy.  Every login consults the applied copy
  * beside the local revocation file.  It is fresh for the server's max-age
- * clamped to [jwks_ttl_min, jwks_ttl_max] (3600 s without one); then a login
+ * clamped to [jwks_ttl_min, jwks_ttl_max] (PJ_FEED_TTL without one); then a login
  * fetches it (at most once per jwks_refetch_interval), and while that fails
  * the applied copy holds until revocation_feed_max_stale, then every login
  * is refused. */
@@ -38,6 +38,10 @@ struct pj_key;
 /* The applied copy holds 1 day while the server is unreachable. */
 #define PJ_DEFAULT_REVOCATION_FEED_MAX_STALE 86400
 #define PJ_FEED_TYP			     "pam_jwt-feed+jwt"
+/* Fresh this long when the server sends no Cache-Control max-age: shorter
+ * than pam_jwt-fetch.timer's --ahead 600, so that the timer fetches it on
+ * every run (a revocation reaches every host within one timer interval). */
+#define PJ_FEED_TTL 300
 
 struct pj_feed_summary {
 	long long version, iat, exp; /* exp -1: none */
