@@ -20,6 +20,9 @@
 #   7. a login that fetches its keys (jwks_url, through the fetch helper, from
 #      a local HTTPS server) beside one served from the cache: the host
 #      process's instructions and the wall time
+#   8. revocation for a fleet: a cached 1,000,000-entry status list, a feed of
+#      100,000 entries (tests/bench/fleet.sh)
+#   9. the simulated fleet with 10,000 hosts (tests/bench/fleet.sh)
 set -eu
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -603,6 +606,9 @@ printf '  wall time, key fetched               %8.1f ms (best of 10: helper star
 printf '  wall time, key cached                %8.1f ms (best of 10)\n' "$(awk -v n="$WC" 'BEGIN { print n / 1000 }')"
 printf '  a fetching login takes               %8.1f ms more\n' "$(awk -v a="$WF" -v b="$WC" 'BEGIN { print (a - b) / 1000 }')"
 kill $SRV_PID 2>/dev/null
+echo
+
+"$HERE/fleet.sh" || die "tests/bench/fleet.sh failed"
 echo
 
 echo "bench: done in $((SECONDS - START)) s"
