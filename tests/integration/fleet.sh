@@ -66,6 +66,8 @@ http {
 	scgi_temp_path $NG/tmp/scgi;
 	types { application/statuslist+jwt jwt; }
 	default_type application/jwt;
+	gzip on;
+	gzip_types application/jwt application/statuslist+jwt;
 	server {
 		listen 127.0.0.1:$PORT ssl;
 		ssl_certificate $T/srv.pem;
