@@ -64,6 +64,34 @@ all: $(B)/pam_jwt-askpass
 $(B)/pam_jwt-askpass: $(B)/src/askpass/askpass.o
 	$(CC) -pie -o $@ $^ $(ALL_LDFLAGS)
 
+# The client (pam_jwt-login): its own directory and archive, linked with
+# libcurl; the module and the tool never link any of it.
+CLIENT_SRC  := $(filter-out src/client/main.c,$(wildcard src/client/*.c))
+CLIENT_OBJ  := $(CLIENT_SRC:%.c=$(B)/%.o)
+CLIENT_LIBS  = $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
+all: $(B)/pam_jwt-login
+$(B)/src/client/%.o: src/client/%.c $(wildcard src/*.h src/client/*.h) | deps-quiet
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(B)/libpjclient.a: $(CLIENT_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(B)/pam_jwt-login: $(B)/src/client/main.o $(B)/libpjclient.a $(B)/libpj.a
+	$(CC) -pie -o $@ $^ $(ALL_LDFLAGS) $(CLIENT_LIBS)
+
+$(B)/tests/test_client_%: tests/unit/test_client_%.c $(B)/libpjclient.a $(B)/libpj.a \
+  $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libpjclient.a $(B)/libpj.a $(ALL_LDFLAGS) \
+	  $(CLIENT_LIBS) -lcmocka
+
+# Renders QR codes as PBM images for an independent decoder
+# (tests/integration/client_qr.sh runs zbarimg on them).
+$(B)/tests/qr_pbm: tests/helpers/qr_pbm.c $(B)/libpjclient.a $(B)/libpj.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(CLIENT_LIBS)
+unit: $(B)/tests/qr_pbm
+
 $(B)/tests/%: tests/unit/%.c $(B)/libpj.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libpj.a $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka
@@ -83,6 +111,9 @@ DEB_TEST  += clang-14 libclang-rt-14-dev
 DEB_TEST  += build-essential debhelper dpkg-dev lintian scdoc
 # Keys over HTTPS (tests/integration/jwks_fetch.sh): libcurl at run time.
 DEB_TEST  += libcurl4
+# The client's QR codes, decoded by an independent reader (client_qr.sh);
+# curl drives the test OpenID provider's controls (tests/helpers/oidc).
+DEB_TEST  += zbar-tools curl
 deps:
 	@tests/deps.sh $(DEB_BUILD) $(DEB_TEST)
 deps-build:
@@ -133,21 +164,24 @@ install: all
 	  install -m 0644 conf/pam_jwt.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_jwt.conf
 	# What exists is installed: askpass, the systemd units in conf/, the built man
 	# pages (pam_jwt-askpass.1 only with its program).
-	if [ -x $(B)/pam_jwt-askpass ]; then install -d $(DESTDIR)$(BINDIR) && \
-	  install -m 0755 $(B)/pam_jwt-askpass $(DESTDIR)$(BINDIR)/pam_jwt-askpass; fi
+	for p in pam_jwt-askpass pam_jwt-login; do [ -x $(B)/$$p ] || continue; \
+	  install -d $(DESTDIR)$(BINDIR) && install -m 0755 $(B)/$$p $(DESTDIR)$(BINDIR)/$$p || exit 1; \
+	done
 	for u in $(wildcard conf/*.service conf/*.timer); do install -d $(DESTDIR)$(SYSTEMDUNITDIR) && \
 	  install -m 0644 $$u $(DESTDIR)$(SYSTEMDUNITDIR)/ || exit 1; done
 	for m in $(MAN_OUT); do [ -f $$m ] || continue; \
-	  case $$m in *askpass.1) [ -x $(B)/pam_jwt-askpass ] || continue;; esac; \
+	  case $$m in *askpass.1) [ -x $(B)/pam_jwt-askpass ] || continue;; \
+	  *login.1) [ -x $(B)/pam_jwt-login ] || continue;; esac; \
 	  d=$(DESTDIR)$(MANDIR)/man$${m##*.}; install -d $$d && install -m 0644 $$m $$d/ || exit 1; done
 
 uninstall:
 	rm -f $(DESTDIR)$(PAMDIR)/pam_jwt.so $(DESTDIR)$(SBINDIR)/pam_jwt-tool
-	rm -f $(DESTDIR)$(BINDIR)/pam_jwt-askpass
+	rm -f $(DESTDIR)$(BINDIR)/pam_jwt-askpass $(DESTDIR)$(BINDIR)/pam_jwt-login
 	for m in $(notdir $(MAN_OUT)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(wildcard conf/*.service conf/*.timer)))
 
 FORMAT_SRC = pam_jwt.c $(wildcard src/*.c src/*.h src/tool/*.c src/tool/*.h src/askpass/*.c \
+             src/client/*.c src/client/*.h \
              tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h tests/helpers/*.c \
              tests/bench/*.c)
 format:
@@ -183,8 +217,17 @@ $(B)/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) | deps-quiet
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
 
+# fuzz_client drives the client's parsers (src/client/), which link libcurl.
+FUZZ_CLIENT_OBJ := $(CLIENT_SRC:src/%.c=$(B)/fuzz/obj/%.o)
+$(B)/fuzz/obj/client/%.o: src/client/%.c $(wildcard src/*.h src/client/*.h) | deps-quiet
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+$(B)/fuzz/fuzz_client: tests/fuzz/fuzz_client.c tests/fuzz/fuzz.h $(FUZZ_OBJ) $(FUZZ_CLIENT_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_CLIENT_OBJ) \
+	  $(FUZZ_OBJ) $(CLIENT_LIBS)
+
 # Named here so make keeps the objects between builds (not intermediate).
-fuzz-build: $(FUZZ_OBJ) $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+fuzz-build: $(FUZZ_OBJ) $(FUZZ_CLIENT_OBJ) $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-build
