@@ -222,6 +222,14 @@ check "  ...authenticated with HTTP Basic at the token endpoint" \
 	test "$(oidc_new "$TOK"200\ grant_type=client_credentials\ client_id=robot)" = 1
 quiet --host robot.ci
 check "  ...and cached" test "$(oidc_new .)" = 2 # discovery and the token
+if command -v valgrind >/dev/null; then
+	"$L" logout --host robot.ci
+	valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9 \
+		"$L" token --host robot.ci >"$T/q.out" 2>"$T/vg.err" </dev/null
+	vg=$?
+	check "under valgrind (discovery, token, cache write): no error, no definite leak" \
+		test "$vg" = 0 -a -s "$T/q.out"
+fi
 chmod 640 "$HOME/robot.secret"
 "$L" logout --host robot.ci
 quiet --host robot.ci
