@@ -98,7 +98,9 @@ done
 
 # ---- alice's side: her programs, her configuration, her cache ----
 H=$T/home/alice
-mkdir -p "$T/bin" && cp "$B/pam_jwt-askpass" "$B/pam_jwt-login" "$T/bin/" && chmod 755 "$T/bin"
+# Alice's copies: a clone in a 0700 directory is closed to her.
+mkdir -p "$T/bin" && cp "$B/pam_jwt-askpass" "$B/pam_jwt-login" "$ROOT/tests/helpers/pty_run.py" \
+	"$T/bin/" && chmod 755 "$T/bin"
 install -d -o alice -g alice -m 700 "$H/.config" "$H/.config/pam_jwt"
 cat >"$H/.config/pam_jwt/client.conf" <<CONF
 Host db*.prod
@@ -141,7 +143,7 @@ on_tty() {
 	rm -f "$T/$1".*
 	touch_for_alice "$T/$1.tty"
 	touch_for_alice "$T/$1.rc"
-	as_alice $PY "$ROOT/tests/helpers/pty_run.py" "$T/$1.tty" sh -c "$2; echo \$? >$T/$1.rc" &
+	as_alice $PY "$T/bin/pty_run.py" "$T/$1.tty" sh -c "$2; echo \$? >$T/$1.rc" &
 }
 touch_for_alice() { : >"$1" && chown alice: "$1"; }
 code() {
