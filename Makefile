@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# pam_jwt: a plain Makefile.  `make` builds build/pam_jwt.so and build/pam_jwt-tool.
+# pam_jwt: a plain Makefile.  `make` builds build/pam_jwt.so, build/pam_jwt-tool and the
+# fetch helper build/pam_jwt-fetch, and the client side: build/pam_jwt-askpass and
+# build/pam_jwt-login.
 # `make demo`, `make check`, `make bench`, `make install` (DESTDIR, PREFIX).
+# One short line per step; `make V=1` shows the whole commands.
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
@@ -12,6 +15,10 @@ SBINDIR    ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
+LIBEXECDIR ?= $(PREFIX)/libexec
+# The fetch helper's installed path, compiled into the module and the tool
+# (src/fetch.h PJ_FETCH_HELPER; fetch_helper overrides it).
+FETCH_HELPER = $(LIBEXECDIR)/pam_jwt/pam_jwt-fetch
 SYSTEMDUNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || \
                   echo /lib/systemd/system)
 SCDOC      ?= $(shell command -v scdoc 2>/dev/null)
@@ -30,76 +37,141 @@ OPT      ?= -O2 -g
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -DPJ_VERSION='"$(VERSION)"' -Isrc \
-             $(PKG_CFLAGS) $(CFLAGS) $(SAN)
+             -DPJ_FETCH_HELPER='"$(FETCH_HELPER)"' $(PKG_CFLAGS) $(CFLAGS) $(SAN)
 ALL_LDFLAGS = -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS) $(SAN)
+
+# How a step is shown: one short line per file ("  CC      src/keys.c"), the
+# whole command with V=1 (the Linux kernel's and automake's silent rules),
+# nothing with make -s.  TAG names a second build (san, tsan) in its lines.
+V ?= 0
+ifeq ($(V),1)
+Q :=
+show = @:
+else
+Q := @
+show = @printf '  %-7s %s\n' '$(1)' '$(2)$(if $(TAG), [$(TAG)])'
+endif
+ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+show = @:
+endif
 
 LIB_SRC  := $(wildcard src/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 TOOL_SRC := $(wildcard src/tool/*.c)
 TOOL_OBJ := $(TOOL_SRC:%.c=$(B)/%.o)
+HELPER_SRC := $(wildcard src/fetchhelper/*.c)
+HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps check unit integration demo bench install uninstall clean format format-check
+.PHONY: all deps check unit integration demo bench install uninstall clean format format-check \
+        FORCE
 
-all: $(B)/pam_jwt.so $(B)/pam_jwt-tool
+all: $(B)/pam_jwt.so
 
-$(B)/%.o: %.c $(wildcard src/*.h src/tool/*.h) | deps-quiet
+HEADERS := $(wildcard src/*.h src/tool/*.h src/fetchhelper/*.h)
+$(B)/%.o: %.c $(HEADERS) | deps-quiet
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(call show,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The helper's path is compiled in: a file that changes when it does, so that
+# `make install PREFIX=...` after `make` rebuilds what holds it.
+$(B)/fetch-helper.path: FORCE
+	@mkdir -p $(B)
+	@echo '$(FETCH_HELPER)' | cmp -s - $@ || echo '$(FETCH_HELPER)' >$@
+$(B)/src/fetch.o $(B)/fuzz/obj/fetch.o: $(B)/fetch-helper.path
 
 $(B)/libpj.a: $(LIB_OBJ)
+	$(call show,AR,$@)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(B)/pam_jwt.so: $(B)/pam_jwt.o $(B)/libpj.a pam_jwt.map
-	$(CC) -shared -o $@ $(B)/pam_jwt.o $(B)/libpj.a $(ALL_LDFLAGS) \
+	$(call show,LD,$@)
+	$(Q)$(CC) -shared -o $@ $(B)/pam_jwt.o $(B)/libpj.a $(ALL_LDFLAGS) \
 	  -Wl,--version-script=pam_jwt.map -Wl,-z,defs $(PKG_LIBS)
 
-$(B)/pam_jwt-tool: $(TOOL_OBJ) $(B)/libpj.a
-	$(CC) -pie -o $@ $(TOOL_OBJ) $(B)/libpj.a $(ALL_LDFLAGS) $(PKG_LIBS)
+# Programs: each is a name in PROGRAMS with its objects (NAME_OBJ) and
+# libraries (NAME_LIBS); one rule links them all into $(B)/NAME.  A new
+# program is three lines here.
+PROGRAMS += pam_jwt-tool
+pam_jwt-tool_OBJ := $(TOOL_OBJ) $(B)/libpj.a
+pam_jwt-tool_LIBS = $(PKG_LIBS)
+# The client side (SSH_ASKPASS, SUDO_ASKPASS): the parts format from libpj.a
+# (src/parts.c), libcrypto for its SHA-256, nothing else.
+PROGRAMS += pam_jwt-askpass
+pam_jwt-askpass_OBJ := $(B)/src/askpass/askpass.o $(B)/libpj.a
+pam_jwt-askpass_LIBS = $(shell $(PKG_CONFIG) --libs libcrypto)
 
-# The client side (SSH_ASKPASS, SUDO_ASKPASS): plain C, no libraries.
-all: $(B)/pam_jwt-askpass
-$(B)/pam_jwt-askpass: $(B)/src/askpass/askpass.o
-	$(CC) -pie -o $@ $^ $(ALL_LDFLAGS)
+# The fetch helper (src/fetchhelper/): the only program of the server side that
+# links libcurl.
+PROGRAMS += pam_jwt-fetch
+CURL_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+CURL_LIBS   = $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
+$(HELPER_OBJ): ALL_CFLAGS += $(CURL_CFLAGS)
+pam_jwt-fetch_OBJ := $(HELPER_OBJ) $(B)/libpj.a
+pam_jwt-fetch_LIBS = $(CURL_LIBS) $(PKG_LIBS)
 
-# The client (pam_jwt-login): its own directory and archive, linked with
-# libcurl; the module and the tool never link any of it.
+# The client (src/client/, pam_jwt-login): gets the user's tokens from the
+# identity provider.  Its own directory and archive, linked with libcurl; it
+# runs as the user on the machines people log in from (its own Debian
+# package), and the module, the tool and the fetch helper link none of it.
 CLIENT_SRC  := $(filter-out src/client/main.c,$(wildcard src/client/*.c))
 CLIENT_OBJ  := $(CLIENT_SRC:%.c=$(B)/%.o)
-CLIENT_LIBS  = $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
-all: $(B)/pam_jwt-login
-$(B)/src/client/%.o: src/client/%.c $(wildcard src/*.h src/client/*.h) | deps-quiet
+CLIENT_LIBS  = $(CURL_LIBS) $(PKG_LIBS)
+$(B)/src/client/%.o: src/client/%.c $(HEADERS) $(wildcard src/client/*.h) | deps-quiet
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(call show,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -c -o $@ $<
 $(B)/libpjclient.a: $(CLIENT_OBJ)
+	$(call show,AR,$@)
 	@rm -f $@
-	$(AR) rcs $@ $^
-$(B)/pam_jwt-login: $(B)/src/client/main.o $(B)/libpjclient.a $(B)/libpj.a
-	$(CC) -pie -o $@ $^ $(ALL_LDFLAGS) $(CLIENT_LIBS)
+	$(Q)$(AR) rcs $@ $^
+PROGRAMS += pam_jwt-login
+pam_jwt-login_OBJ := $(B)/src/client/main.o $(B)/libpjclient.a $(B)/libpj.a
+pam_jwt-login_LIBS = $(CLIENT_LIBS)
+
+all: $(PROGRAMS:%=$(B)/%)
+.SECONDEXPANSION:
+$(PROGRAMS:%=$(B)/%): $(B)/%: $$($$*_OBJ)
+	$(call show,LD,$@)
+	$(Q)$(CC) -pie -o $@ $($*_OBJ) $(ALL_LDFLAGS) $($*_LIBS)
 
 $(B)/tests/test_client_%: tests/unit/test_client_%.c $(B)/libpjclient.a $(B)/libpj.a \
   $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libpjclient.a $(B)/libpj.a $(ALL_LDFLAGS) \
-	  $(CLIENT_LIBS) -lcmocka
+	$(call show,CCLD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libpjclient.a $(B)/libpj.a \
+	  $(ALL_LDFLAGS) $(CLIENT_LIBS) -lcmocka
 
 # Renders QR codes as PBM images for an independent decoder
 # (tests/integration/client_qr.sh runs zbarimg on them).
 $(B)/tests/qr_pbm: tests/helpers/qr_pbm.c $(B)/libpjclient.a $(B)/libpj.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(CLIENT_LIBS)
-unit: $(B)/tests/qr_pbm
+	$(call show,CCLD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(CLIENT_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libpj.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libpj.a $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka
+	$(call show,CCLD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libpj.a $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka
+
+# Test helpers preloaded or loaded by PAM (tests/helpers/NAME.c ->
+# $(B)/tests/NAME.so, with NAME_LIBS): the log capture, an authtok checker
+# and the freed-memory scanner (tests/integration/secrets.sh).
+SHIMS := logshim pam_authtok_is freecheck
+pam_authtok_is_LIBS := -lpam
+freecheck_LIBS := -ldl
+$(B)/tests/%.so: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(call show,CCLD,$@)
+	$(Q)$(CC) -shared -fPIC -O2 -Wall -Wextra -o $@ $< $($*_LIBS)
 
 # Debian packages the build and the tests need; installed when missing and we
 # are root, named otherwise.
 DEB_BUILD := gcc make pkg-config libpam0g-dev libssl-dev libjansson-dev
-# libcurl's header only: src/fetch.c dlopens libcurl.so.4, nothing links it.
+# libcurl for the fetch helper (src/fetchhelper/) and the client (src/client/).
 DEB_BUILD += libcurl4-openssl-dev
 DEB_TEST  := libcmocka-dev pamtester libpam-wrapper python3-jwt python3-jwcrypto openssl \
              valgrind
@@ -109,11 +181,15 @@ DEB_TEST  += openssh-server openssh-client sudo python3-paramiko util-linux pass
 DEB_TEST  += clang-14 libclang-rt-14-dev
 # The Debian package (tests/integration/debian_package.sh builds, lintians and installs it).
 DEB_TEST  += build-essential debhelper dpkg-dev lintian scdoc
-# Keys over HTTPS (tests/integration/jwks_fetch.sh): libcurl at run time.
-DEB_TEST  += libcurl4
-# The client's QR codes, decoded by an independent reader (client_qr.sh);
-# curl drives the test OpenID provider's controls (tests/helpers/oidc).
-DEB_TEST  += zbar-tools curl
+# Keys over HTTPS (tests/integration/jwks_fetch.sh): libcurl at run time; the
+# curl CLI shows fetch_env.sh's bait is live (what libcurl does when it reads
+# the environment).
+DEB_TEST  += libcurl4 curl
+# make demo from a fresh clone (tests/integration/demo_fresh_clone.sh).
+DEB_TEST  += git
+# The client's QR codes, read back by a decoder that is not ours (client_qr.sh,
+# client_login.sh).
+DEB_TEST  += zbar-tools
 deps:
 	@tests/deps.sh $(DEB_BUILD) $(DEB_TEST)
 deps-build:
@@ -121,26 +197,28 @@ deps-build:
 deps-quiet:
 	@$(PKG_CONFIG) --exists $(PKGS) libcurl 2>/dev/null || tests/deps.sh $(DEB_BUILD)
 
-$(B)/tests/logshim.so: tests/helpers/logshim.c
+# A PAM application that counts its SIGCHLDs (tests/integration/fetch_env.sh).
+$(B)/tests/pam_sigchld: tests/helpers/pam_sigchld.c
 	@mkdir -p $(dir $@)
-	$(CC) -shared -fPIC -O2 -Wall -Wextra -o $@ $<
+	$(call show,CCLD,$@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -o $@ $< -lpam
 
-$(B)/tests/pam_authtok_is.so: tests/helpers/pam_authtok_is.c
-	@mkdir -p $(dir $@)
-	$(CC) -shared -fPIC -O2 -Wall -Wextra -o $@ $< -lpam
-
-unit: $(UNIT_BIN) $(B)/tests/logshim.so $(B)/tests/pam_authtok_is.so
+unit: $(UNIT_BIN) $(SHIMS:%=$(B)/tests/%.so) $(B)/tests/pam_sigchld $(B)/tests/qr_pbm
 
 check: deps
+	@echo "check: building the module, the tools, the unit tests and the test helpers"
 	@$(MAKE) --no-print-directory all unit
+	@echo "check: building the fuzzers, the ASan+UBSan build and the TSan build"
 	@$(MAKE) --no-print-directory hardening-build
 	@VECTORS=$(VECTORS) tests/run-tests.sh $(UNIT_BIN)
 
-# The demo needs only the build and pamtester through pam_wrapper.
+# The demo needs only the build, the log capture and pamtester through pam_wrapper.
 DEB_DEMO := $(DEB_BUILD) pamtester libpam-wrapper openssl
+.PHONY: demo-build
+demo-build: all $(B)/tests/logshim.so
 demo:
 	@tests/deps.sh $(DEB_DEMO)
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory demo-build
 	@tests/demo.sh
 
 bench: deps
@@ -154,16 +232,19 @@ man: $(MAN_OUT)
 $(B)/man/%: man/%.scd
 	@test -n "$(SCDOC)" || { echo "make man needs scdoc (Debian package scdoc)" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	$(SCDOC) <$< >$@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
+	$(call show,GEN,$@)
+	$(Q)$(SCDOC) <$< >$@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
 
 install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/security
 	install -m 0644 $(B)/pam_jwt.so $(DESTDIR)$(PAMDIR)/pam_jwt.so
 	install -m 0755 $(B)/pam_jwt-tool $(DESTDIR)$(SBINDIR)/pam_jwt-tool
+	install -d $(DESTDIR)$(LIBEXECDIR)/pam_jwt
+	install -m 0755 $(B)/pam_jwt-fetch $(DESTDIR)$(FETCH_HELPER)
 	test -e $(DESTDIR)$(SYSCONFDIR)/security/pam_jwt.conf || \
 	  install -m 0644 conf/pam_jwt.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_jwt.conf
-	# What exists is installed: askpass, the systemd units in conf/, the built man
-	# pages (pam_jwt-askpass.1 only with its program).
+	# What exists is installed: the client side (askpass, login), the systemd units
+	# in conf/, the built man pages (a program's only with its program).
 	for p in pam_jwt-askpass pam_jwt-login; do [ -x $(B)/$$p ] || continue; \
 	  install -d $(DESTDIR)$(BINDIR) && install -m 0755 $(B)/$$p $(DESTDIR)$(BINDIR)/$$p || exit 1; \
 	done
@@ -176,12 +257,14 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PAMDIR)/pam_jwt.so $(DESTDIR)$(SBINDIR)/pam_jwt-tool
+	rm -f $(DESTDIR)$(FETCH_HELPER)
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/pam_jwt 2>/dev/null
 	rm -f $(DESTDIR)$(BINDIR)/pam_jwt-askpass $(DESTDIR)$(BINDIR)/pam_jwt-login
 	for m in $(notdir $(MAN_OUT)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(wildcard conf/*.service conf/*.timer)))
 
 FORMAT_SRC = pam_jwt.c $(wildcard src/*.c src/*.h src/tool/*.c src/tool/*.h src/askpass/*.c \
-             src/client/*.c src/client/*.h \
+             src/fetchhelper/*.c src/fetchhelper/*.h src/client/*.c src/client/*.h \
              tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h tests/helpers/*.c \
              tests/bench/*.c)
 format:
@@ -204,7 +287,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SAN     := address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS   = -std=gnu11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -Wall \
-               -DPJ_VERSION='"$(VERSION)"' -Isrc $(PKG_CFLAGS)
+               -DPJ_VERSION='"$(VERSION)"' -DPJ_FETCH_HELPER='"$(FETCH_HELPER)"' -Isrc $(PKG_CFLAGS)
 FUZZ_OBJ     := $(LIB_SRC:src/%.c=$(B)/fuzz/obj/%.o)
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer
@@ -212,18 +295,22 @@ SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 
 $(B)/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) | deps-quiet
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+	$(call show,CC,$< [fuzz])
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+	$(call show,CCLD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
 
 # fuzz_client drives the client's parsers (src/client/), which link libcurl.
 FUZZ_CLIENT_OBJ := $(CLIENT_SRC:src/%.c=$(B)/fuzz/obj/%.o)
 $(B)/fuzz/obj/client/%.o: src/client/%.c $(wildcard src/*.h src/client/*.h) | deps-quiet
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+	$(call show,CC,$< [fuzz])
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(CURL_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
 $(B)/fuzz/fuzz_client: tests/fuzz/fuzz_client.c tests/fuzz/fuzz.h $(FUZZ_OBJ) $(FUZZ_CLIENT_OBJ)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_CLIENT_OBJ) \
+	$(call show,CCLD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_CLIENT_OBJ) \
 	  $(FUZZ_OBJ) $(CLIENT_LIBS)
 
 # Named here so make keeps the objects between builds (not intermediate).
@@ -236,24 +323,19 @@ fuzz: deps
 # WERROR=0: the main build is the one held to -Werror; sanitizers change what
 # gcc's flow analysis warns about.
 san-build:
-	@$(MAKE) --no-print-directory B=$(B)/san WERROR=0 SAN="$(SAN_FLAGS)" all unit
+	@$(MAKE) --no-print-directory B=$(B)/san TAG=san WERROR=0 SAN="$(SAN_FLAGS)" all unit
 
 san: deps san-build
 	@PJ_BUILD=$(B) tests/integration/sanitizers.sh
 
-# Finds secrets left in freed memory (tests/integration/secrets.sh).
-$(B)/tests/freecheck.so: tests/helpers/freecheck.c
-	@mkdir -p $(dir $@)
-	$(CC) -shared -fPIC -O2 -Wall -Wextra -o $@ $< -ldl
-unit: $(B)/tests/freecheck.so
-
 # The module and an 8-thread PAM client, both built with -fsanitize=thread.
 $(B)/tests/pam_threads: tests/helpers/pam_threads.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -o $@ $< -lpam -lpthread -ldl
+	$(call show,CCLD,$@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -o $@ $< -lpam -lpthread -ldl
 
 tsan-build:
-	@$(MAKE) --no-print-directory B=$(B)/tsan WERROR=0 SAN=-fsanitize=thread \
+	@$(MAKE) --no-print-directory B=$(B)/tsan TAG=tsan WERROR=0 SAN=-fsanitize=thread \
 	  $(B)/tsan/pam_jwt.so $(B)/tsan/pam_jwt-tool $(B)/tsan/tests/pam_threads
 
 hardening-build: fuzz-build san-build tsan-build

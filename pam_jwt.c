@@ -14,7 +14,9 @@
 
 #include "config.h"
 #include "log.h"
+#include "parts.h"
 #include "session.h"
+#include "util.h"
 #include "verify.h"
 
 /* The module data a successful authentication leaves on the handle. */
@@ -65,9 +67,10 @@ static int put_var(const char *var, const char *value, const char *claim, const 
 }
 
 /* export_claims into the PAM environment (claims NULL: out of it). */
-static int export_claims(pam_handle_t *pamh, const struct pj_config *cfg, json_t *claims)
+static int export_claims(pam_handle_t *pamh, const struct pj_config *cfg, json_t *claims,
+			 int user_key)
 {
-	int rc = pj_export_each(cfg, claims, put_var, pamh);
+	int rc = pj_export_each(cfg, claims, user_key, put_var, pamh);
 	if (rc != 0)
 		pam_syslog(pamh, LOG_ERR, "export_claims: %s", pam_strerror(pamh, rc));
 	return rc == 0 ? PAM_SUCCESS : PAM_SESSION_ERR;
@@ -81,7 +84,7 @@ static int keep_grant(pam_handle_t *pamh, const struct pj_config *cfg, const cha
 		      const char *user, const struct pj_result *r)
 {
 	if (r->stage != PJ_STAGE_OK) {
-		export_claims(pamh, cfg, NULL);
+		export_claims(pamh, cfg, NULL, 0);
 		return PAM_AUTH_ERR;
 	}
 	struct pj_grant *g = pj_grant_new(tok, len, user, r);
@@ -90,17 +93,75 @@ static int keep_grant(pam_handle_t *pamh, const struct pj_config *cfg, const cha
 		pam_syslog(pamh, LOG_CRIT, "cannot keep the login's state: refused");
 		return PAM_BUF_ERR;
 	}
-	if (export_claims(pamh, cfg, g->claims) != PAM_SUCCESS) {
+	if (export_claims(pamh, cfg, g->claims, g->signer == PJ_SIGNER_USER) != PAM_SUCCESS) {
 		pam_set_data(pamh, PJ_GRANT_DATA, NULL, NULL);
 		return PAM_AUTH_ERR;
 	}
 	return PAM_SUCCESS;
 }
 
+/* The rest of a token whose first answer is part 1 (pj_parts_begin): asks
+ * for each further part by name, then puts the joined token into PAM_AUTHTOK,
+ * so that a later module with use_first_pass sees the whole token, as if it
+ * had come in one answer.  *received counts the answers that were parts.
+ * PAM_SUCCESS, or a refusal with its reason in e (the conversation's own
+ * error when it failed).  Every answer is wiped before it is freed. */
+static int collect_parts(pam_handle_t *pamh, const char *first, size_t n, struct pj_parts *p,
+			 unsigned *received, pj_err *e)
+{
+	*received = 1;
+	if (pj_parts_begin(p, first, n, e) != 0)
+		return PAM_AUTH_ERR;
+	while (!pj_parts_complete(p)) {
+		char prompt[PJ_PARTS_PROMPT_MAX], *resp = NULL;
+		pj_parts_prompt(p, prompt, sizeof(prompt));
+		int rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", prompt);
+		if (rc != PAM_SUCCESS || !resp) {
+			pj_free_secret(resp, resp ? strlen(resp) : 0);
+			pj_fail(e, "the conversation ended before part %u of %u (%s)", p->have + 1,
+				p->n, rc == PAM_SUCCESS ? "no answer" : pam_strerror(pamh, rc));
+			return rc == PAM_SUCCESS ? PAM_AUTH_ERR : rc;
+		}
+		(*received)++;
+		rc = pj_parts_add(p, resp, strlen(resp), e);
+		pj_free_secret(resp, strlen(resp));
+		if (rc != 0)
+			return PAM_AUTH_ERR;
+	}
+	if (pj_parts_finish(p, e) != 0)
+		return PAM_AUTH_ERR;
+	/* libpam copies it, and wipes the first answer it replaces. */
+	if (pam_set_item(pamh, PAM_AUTHTOK, p->buf) != PAM_SUCCESS) {
+		pj_fail(e, "cannot keep the joined token");
+		return PAM_BUF_ERR;
+	}
+	return PAM_SUCCESS;
+}
+
+/* collect_parts, and the decision line when it refuses (the token never
+ * became one to judge). */
+static int take_parts(pam_handle_t *pamh, const struct pj_config *cfg, const char *user,
+		      const char *first, size_t n, struct pj_parts *p, unsigned *received)
+{
+	struct pj_result r = { .stage = PJ_STAGE_PARSE };
+	char line[1024];
+	int rc = collect_parts(pamh, first, n, p, received, &r.reason);
+	if (rc == PAM_SUCCESS)
+		return rc;
+	pj_log_decision(line, sizeof(line), user, n, *received, &r);
+	pam_syslog(pamh, LOG_NOTICE, "%s", line);
+	export_claims(pamh, cfg, NULL, 0);
+	return rc;
+}
+
 PJ_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pj_config cfg;
+	struct pj_parts parts = { 0 };
+	struct pj_result r;
 	const char *user = NULL, *tok = NULL;
+	char line[1024];
+	unsigned nparts = 0;
 	int rc;
 	(void)flags;
 	/* Whatever an earlier call on this handle accepted no longer counts. */
@@ -123,18 +184,38 @@ PJ_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const
 		pj_config_free(&cfg);
 		return rc == PAM_SUCCESS ? PAM_AUTH_ERR : rc;
 	}
-	struct pj_result r;
 	size_t len = strlen(tok);
-	if (cfg.debug)
-		pam_syslog(pamh, LOG_DEBUG,
-			   "debug: configuration %s, %zu key_file, %zu jwks_file, input %zu bytes",
-			   cfg.path ? cfg.path : "(none)", cfg.key_file.n, cfg.jwks_file.n, len);
+	/* A token too long for one answer comes in parts; even with
+	 * use_first_pass (part 1 came from an earlier module's prompt) the rest
+	 * is asked for here.  Anything else is judged as it is. */
+	if (pj_parts_is_part(tok, len)) {
+		rc = take_parts(pamh, &cfg, user, tok, len, &parts, &nparts);
+		if (rc != PAM_SUCCESS) {
+			pj_parts_free(&parts);
+			pj_config_free(&cfg);
+			return rc;
+		}
+		tok = parts.buf;
+		len = parts.len;
+	}
 	pj_verify(&cfg, tok, len, user, time(NULL), &r);
-	char line[1024];
-	pj_log_decision(line, sizeof(line), user, len, &r);
+	/* The length of what was typed says something about a password: only a
+	 * JWT's (or the start of one) is logged. */
+	if (cfg.debug && r.stage != PJ_STAGE_NOT_TOKEN)
+		pam_syslog(
+			pamh, LOG_DEBUG,
+			"debug: configuration %s, %zu key_file, %zu jwks_file, input %zu bytes%s",
+			cfg.path ? cfg.path : "(none)", cfg.key_file.n, cfg.jwks_file.n, len,
+			nparts ? " in parts" : "");
+	else if (cfg.debug)
+		pam_syslog(pamh, LOG_DEBUG,
+			   "debug: configuration %s, %zu key_file, %zu jwks_file, input not a JWT",
+			   cfg.path ? cfg.path : "(none)", cfg.key_file.n, cfg.jwks_file.n);
+	pj_log_decision(line, sizeof(line), user, len, nparts, &r);
 	pam_syslog(pamh, r.stage == PJ_STAGE_OK ? LOG_INFO : LOG_NOTICE, "%s", line);
 	rc = keep_grant(pamh, &cfg, tok, len, user, &r);
 	pj_result_free(&r);
+	pj_parts_free(&parts);
 	pj_config_free(&cfg);
 	return rc;
 }
@@ -186,7 +267,7 @@ PJ_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const
 		return PAM_IGNORE;
 	int rc = PAM_SESSION_ERR;
 	if (load_config(pamh, argc, argv, &cfg) == 0)
-		rc = export_claims(pamh, &cfg, g->claims);
+		rc = export_claims(pamh, &cfg, g->claims, g->signer == PJ_SIGNER_USER);
 	pj_config_free(&cfg);
 	return rc;
 }

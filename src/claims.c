@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "util.h"
@@ -133,7 +133,7 @@ static int check_audience(const struct pj_config *cfg, json_t *claims, pj_err *e
  * (RFC 7515 4.1.9). */
 static const char *media_subtype(const char *t)
 {
-	return strncasecmp(t, "application/", 12) == 0 ? t + 12 : t;
+	return pj_ascii_ncasecmp(t, "application/", 12) == 0 ? t + 12 : t;
 }
 
 static int check_typ(const struct pj_config *cfg, json_t *header, pj_err *e)
@@ -143,7 +143,7 @@ static int check_typ(const struct pj_config *cfg, json_t *header, pj_err *e)
 	const char *typ = plain_string(json_object_get(header, "typ"));
 	if (!typ)
 		return pj_fail(e, "token has no typ, typ %s is required", cfg->typ);
-	if (strcasecmp(media_subtype(typ), media_subtype(cfg->typ)) != 0)
+	if (pj_ascii_ncasecmp(media_subtype(typ), media_subtype(cfg->typ), SIZE_MAX) != 0)
 		return pj_fail(e, "typ does not match, %s is required", cfg->typ);
 	return 0;
 }
@@ -217,9 +217,16 @@ static int claim_holds(json_t *v, const char *value)
 }
 
 /* require_claim NAME=VALUE: authorization, so that a token for one purpose
- * (a web application) is not a token for another (root's sudo). */
-static int check_claim_rules(const struct pj_config *cfg, json_t *claims, pj_err *e)
+ * (a web application) is not a token for another (root's sudo).  Only the
+ * identity provider's word counts: whoever holds a per-user key signs any
+ * groups they like. */
+static int check_claim_rules(const struct pj_config *cfg, json_t *claims, int user_key, pj_err *e)
 {
+	if (cfg->require_claim.n && user_key)
+		return pj_fail(e,
+			       "require_claim is set and the token is signed with the user's own "
+			       "key (user_jwks_file): per-user keys authenticate, they never "
+			       "satisfy require_claim");
 	for (size_t i = 0; i < cfg->require_claim.n; i++) {
 		const char *rule = cfg->require_claim.v[i], *eq = strchr(rule, '=');
 		char name[PJ_CLAIM_NAME_MAX + 1], shown[100];
@@ -241,7 +248,7 @@ static int check_claim_rules(const struct pj_config *cfg, json_t *claims, pj_err
 }
 
 int pj_claims_check(const struct pj_config *cfg, json_t *header, json_t *claims, const char *user,
-		    time_t now, pj_err *e)
+		    int user_key, time_t now, pj_err *e)
 {
 	if (check_required(cfg, claims, e) != 0 || check_times(cfg, claims, now, e) != 0 ||
 	    check_issuer(cfg, claims, e) != 0 || check_audience(cfg, claims, e) != 0 ||
@@ -249,5 +256,5 @@ int pj_claims_check(const struct pj_config *cfg, json_t *header, json_t *claims,
 		return -1;
 	if (user && check_user(cfg, claims, user, e) != 0)
 		return -1;
-	return check_claim_rules(cfg, claims, e);
+	return check_claim_rules(cfg, claims, user_key, e);
 }

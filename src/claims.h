@@ -10,8 +10,10 @@
 
 struct pj_config;
 
-/* user NULL skips the user binding (the tool's verify without --user). */
+/* user NULL skips the user binding (the tool's verify without --user).
+ * user_key: the token was signed with the user's own key (user_jwks_file),
+ * so its claims are the user's word: it never satisfies require_claim. */
 int pj_claims_check(const struct pj_config *cfg, json_t *header, json_t *claims, const char *user,
-		    time_t now, pj_err *e);
+		    int user_key, time_t now, pj_err *e);
 
 #endif

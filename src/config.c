@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "document.h"
 #include "fetch.h"
 #include "sig.h"
 #include "util.h"
@@ -68,6 +69,7 @@ void pj_config_free(struct pj_config *c)
 	strlist_free(&c->jwks_url);
 	strlist_free(&c->discovery_url);
 	free(c->ca_file);
+	free(c->fetch_helper);
 	free(c->cache_dir);
 	strlist_free(&c->require_claim);
 	strlist_free(&c->export_claims);
@@ -121,6 +123,7 @@ static const struct opt opts[] = {
 	O(jwks_url, OPT_URLS),
 	O(discovery_url, OPT_URLS),
 	O(ca_file, OPT_PATH),
+	O(fetch_helper, OPT_PATH),
 	O(cache_dir, OPT_PATH),
 	O(fetch_timeout, OPT_SECONDS),
 	O(jwks_ttl_min, OPT_SECONDS),
@@ -256,7 +259,7 @@ static int add_alg(struct pj_config *c, const struct opt *o, const char *w, size
 	name[n] = 0;
 	int a = pj_alg_from_name(name);
 	if (a < 0) {
-		if (strcasecmp(name, "none") == 0)
+		if (pj_ascii_ncasecmp(name, "none", 5) == 0)
 			return pj_fail(e, "%s: algorithm none is never allowed", origin);
 		return pj_fail(e, "%s: unknown algorithm \"%s\"", origin, name);
 	}
@@ -342,6 +345,13 @@ int pj_config_set(struct pj_config *c, const char *key, const char *value, const
 		return each_word(c, o, value, add_word, origin, e);
 	}
 	case OPT_USER_PATH:
+		/* Empty: no per-user keys, so that a service's line can turn off
+		 * what the file allows (user_jwks_file= on a PAM line). */
+		if (!*value) {
+			free(*(char **)field);
+			*(char **)field = NULL;
+			return 0;
+		}
 		if (check_user_path(value, origin, e) != 0)
 			return -1;
 		return set_string(field, value, o, origin, e);
@@ -390,11 +400,23 @@ static int parse_line(struct pj_config *c, char *line, const char *origin, pj_er
 		return pj_fail(e, "%s: expected \"key = value\"", origin);
 	*eq = 0;
 	char *key = trim(s), *value = trim(eq + 1);
-	/* The prompt keeps a trailing space if the value is quoted. */
+	/* Quoted, a value keeps its spaces (a prompt's trailing one) and may hold
+	 * "#"; it is everything between the quotes, which must be the first and
+	 * last characters and the only ones. */
 	size_t vn = strlen(value);
 	if (vn >= 2 && value[0] == '"' && value[vn - 1] == '"') {
 		value[vn - 1] = 0;
 		value++;
+		if (strchr(value, '"'))
+			return pj_fail(e, "%s: a quoted value cannot hold another '\"'", origin);
+	} else if (strchr(value, '#')) {
+		/* "audience = ssh # ssh only" must not make "#", "only" audiences:
+		 * comments stand on lines of their own. */
+		return pj_fail(e,
+			       "%s: '#' inside the value of %s: comments must stand on lines of "
+			       "their own (write the value in double quotes if the '#' belongs "
+			       "to it)",
+			       origin, key);
 	}
 	return pj_config_set(c, key, value, origin, e);
 }
@@ -404,11 +426,11 @@ int pj_config_load_file(struct pj_config *c, const char *path, int must_exist, p
 	char *text;
 	size_t n;
 	pj_err why;
-	struct stat st;
-	if (!must_exist && lstat(path, &st) != 0 && errno == ENOENT)
-		return 0;
+	/* Missing only when every directory on the way is trusted: in one that
+	 * is not, someone may have removed it. */
 	if (pj_read_trusted_file(path, PJ_MAX_CONF, c->allowed_uid, 0, &text, &n, NULL, &why) != 0)
-		return pj_fail(e, "configuration: %s", why.msg);
+		return !must_exist && errno == ENOENT ? 0
+						      : pj_fail(e, "configuration: %s", why.msg);
 	int rc = pj_config_parse(c, text, n, path, e);
 	free(text);
 	return rc;
@@ -454,6 +476,10 @@ int pj_config_from_args(struct pj_config *c, int argc, const char **argv, pj_err
 			conf = argv[i] + 5;
 			explicit_conf = 1;
 		}
+	/* A relative name would be found from the application's working
+	 * directory, which in su and sudo the invoking user chose. */
+	if (conf[0] != '/')
+		return pj_fail(e, "module argument: conf= must be an absolute path");
 	if (pj_config_load_file(c, conf, explicit_conf, e) != 0)
 		return -1;
 	c->layer = PJ_LAYER_ARGS;

@@ -48,6 +48,7 @@ struct pj_config {
 	struct pj_strlist jwks_url;	 /* https:// URLs of JWKS documents */
 	struct pj_strlist discovery_url; /* OIDC discovery documents naming a jwks_uri */
 	char *ca_file;			 /* NULL: the system's CAs */
+	char *fetch_helper;		 /* NULL: PJ_FETCH_HELPER (src/fetch.h) */
 	char *cache_dir;		 /* NULL: PJ_DEFAULT_CACHE_DIR */
 	long fetch_timeout;		 /* seconds for all fetches of one login */
 	long jwks_ttl_min, jwks_ttl_max; /* clamp Cache-Control max-age */

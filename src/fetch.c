@@ -1,52 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "fetch.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Only the types and constants: libcurl itself is dlopen'ed (fetch_get). */
-#include <curl/curl.h>
-
 #include <openssl/evp.h>
 
 #include "config.h"
-#include "keys.h"
-#include "token.h"
+#include "spawn.h"
 #include "util.h"
 
 #define CACHE_MAGIC "pam_jwt cache 1"
 /* The metadata lines before the body. */
 #define CACHE_HEAD_MAX (PJ_URL_MAX + PJ_ETAG_MAX + 256)
-
-/* ---- URLs ---- */
-
-int pj_url_check(const char *url, pj_err *e)
-{
-	size_t n = strlen(url);
-	if (strncasecmp(url, "https://", 8) != 0)
-		return pj_fail(e, "only https:// URLs are fetched");
-	if (n > PJ_URL_MAX)
-		return pj_fail(e, "URL longer than %d bytes", PJ_URL_MAX);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f)
-			return pj_fail(e, "URL has a space, control or non-ASCII character");
-	const char *host = url + 8;
-	size_t authority = strcspn(host, "/?#");
-	if (authority == 0)
-		return pj_fail(e, "URL has no host");
-	/* Credentials in a URL would be sent to the server: none are, ever. */
-	if (memchr(host, '@', authority))
-		return pj_fail(e, "URL must not carry a user name or password");
-	return 0;
-}
 
 /* ---- the cache directory ---- */
 
@@ -75,25 +47,16 @@ static int sha256_hex(const char *s, char out[65])
 }
 
 /* Who can write cache_dir can make a login trust any key, like who can write
- * a key_file: it must belong to root (or the tool's user) and be closed to
- * group and others. */
+ * a key_file: it (and every directory above it) must belong to root (or the
+ * tool's user) and be closed to group and others. */
 static int dir_check(struct cache *c, pj_err *e)
 {
-	struct stat st;
-	if (stat(c->dir, &st) != 0) {
-		if (errno != ENOENT)
-			return pj_fail(e, "cache_dir %s: %s", c->dir, strerror(errno));
-		c->dir_missing = 1;
+	pj_err why;
+	if (pj_dir_trusted(c->dir, c->cfg->allowed_uid, &why) == 0)
 		return 0;
-	}
-	if (!S_ISDIR(st.st_mode))
-		return pj_fail(e, "cache_dir %s is not a directory", c->dir);
-	if (st.st_uid != 0 && st.st_uid != c->cfg->allowed_uid)
-		return pj_fail(e, "cache_dir %s is owned by uid %u, not root", c->dir,
-			       (unsigned)st.st_uid);
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return pj_fail(e, "cache_dir %s is writable by group or others (mode %04o)", c->dir,
-			       (unsigned)(st.st_mode & 07777));
+	if (errno != ENOENT)
+		return pj_fail(e, "cache_dir %s", why.msg);
+	c->dir_missing = 1;
 	return 0;
 }
 
@@ -119,8 +82,6 @@ static int cache_open(const struct pj_config *cfg, const char *url, struct cache
 
 /* ---- a cached document ---- */
 
-enum kind { KIND_JWKS, KIND_DISCOVERY };
-
 struct entry {
 	int have;
 	time_t fetched;
@@ -136,39 +97,6 @@ static void entry_free(struct entry *en)
 	free(en->body);
 	json_decref(en->json);
 	memset(en, 0, sizeof(*en));
-}
-
-/* What a document must be before it is cached or used, so that a broken
- * response never replaces a good copy. */
-static json_t *doc_parse(const char *body, size_t n, enum kind kind, pj_err *e)
-{
-	pj_err why;
-	json_t *doc = pj_json_object((const unsigned char *)body, n, "the document", &why);
-	if (!doc) {
-		pj_fail(e, "%s", why.msg);
-		return NULL;
-	}
-	if (kind == KIND_JWKS) {
-		json_t *keys = json_object_get(doc, "keys");
-		if (!json_is_array(keys))
-			pj_fail(e, "no \"keys\" array");
-		/* Secrets have no business on the network or in a world-readable
-		 * cache: a JWKS holding one is refused whole. */
-		else if (pj_jwks_has_secret(keys))
-			pj_fail(e, "it holds a secret (oct) key");
-		else
-			return doc;
-	} else {
-		json_t *uri = json_object_get(doc, "jwks_uri");
-		if (!json_is_string(uri))
-			pj_fail(e, "no \"jwks_uri\" string");
-		else if (pj_url_check(json_string_value(uri), &why) != 0)
-			pj_fail(e, "jwks_uri: %s", why.msg);
-		else
-			return doc;
-	}
-	json_decref(doc);
-	return NULL;
 }
 
 static int parse_long(const char *s, long *out)
@@ -249,7 +177,7 @@ static int entry_parse(char *text, size_t n, const char *url, struct entry *en, 
 
 /* Reads the cached copy; a missing, untrusted or broken file is no copy
  * (never used), with the reason kept for the message if nothing else works. */
-static void entry_load(const struct cache *c, enum kind kind, struct entry *en, pj_err *why)
+static void entry_load(const struct cache *c, enum pj_doc_kind kind, struct entry *en, pj_err *why)
 {
 	char *text;
 	size_t n;
@@ -272,7 +200,7 @@ static void entry_load(const struct cache *c, enum kind kind, struct entry *en, 
 	}
 	int rc = entry_parse(text, n, c->url, en, &e);
 	free(text);
-	if (rc == 0 && !(en->json = doc_parse(en->body, en->n, kind, &e)))
+	if (rc == 0 && !(en->json = pj_document_check(en->body, en->n, kind, &e)))
 		rc = -1;
 	if (rc != 0) {
 		pj_fail(why, "cache file %s: %s", c->path, e.msg);
@@ -291,6 +219,11 @@ static int entry_store(const struct cache *c, const struct entry *en, pj_err *e)
 	struct stat st;
 	if (c->dir_missing && mkdir(c->dir, 0755) != 0 && errno != EEXIST)
 		return pj_fail(e, "not cached: cannot create %s: %s", c->dir, strerror(errno));
+	/* 0755 whatever the umask (su's is the invoking user's): applications
+	 * that do not run as root read the cache too. */
+	if (c->dir_missing && chmod(c->dir, 0755) != 0)
+		return pj_fail(e, "not cached: cannot make %s mode 0755: %s", c->dir,
+			       strerror(errno));
 	if (en->max_age >= 0)
 		snprintf(age, sizeof(age), "%ld", en->max_age);
 	int hn = snprintf(head, sizeof(head),
@@ -310,6 +243,56 @@ static int entry_store(const struct cache *c, const struct entry *en, pj_err *e)
 	if (rc != 0)
 		return pj_fail(e, "not cached: %s", why.msg);
 	return 0;
+}
+
+int pj_cache_store(const struct pj_config *cfg, const char *url, enum pj_doc_kind kind,
+		   long max_age, const char *etag, const char *body, size_t n, pj_err *e)
+{
+	struct cache c;
+	struct entry en;
+	pj_err why;
+	if (cache_open(cfg, url, &c, &why) != 0)
+		return pj_fail(e, "not cached: %s", why.msg);
+	/* A broken document never replaces a good copy. */
+	json_t *doc = pj_document_check(body, n, kind, &why);
+	if (!doc)
+		return pj_fail(e, "not cached: bad document: %s", why.msg);
+	json_decref(doc);
+	if (strlen(etag) > PJ_ETAG_MAX)
+		return pj_fail(e, "not cached: etag too long");
+	memset(&en, 0, sizeof(en));
+	en.have = 1;
+	en.fetched = time(NULL);
+	en.max_age = max_age;
+	strcpy(en.etag, etag);
+	en.body = (char *)body;
+	en.n = n;
+	return entry_store(&c, &en, e);
+}
+
+int pj_cache_renew(const struct pj_config *cfg, const char *url, enum pj_doc_kind kind,
+		   const char *sent_etag, long max_age, const char *etag, pj_err *e)
+{
+	struct cache c;
+	struct entry en;
+	pj_err why;
+	if (cache_open(cfg, url, &c, &why) != 0)
+		return pj_fail(e, "not cached: %s", why.msg);
+	entry_load(&c, kind, &en, &why);
+	/* Another process may have stored a newer copy since the login read
+	 * the one it revalidated: the 304 is not about that one. */
+	if (!en.have || strcmp(en.etag, sent_etag) != 0) {
+		entry_free(&en);
+		return pj_fail(e, "not cached: the cached copy changed meanwhile");
+	}
+	en.fetched = time(NULL);
+	if (max_age >= 0)
+		en.max_age = max_age;
+	if (etag[0] && strlen(etag) <= PJ_ETAG_MAX)
+		strcpy(en.etag, etag);
+	int rc = entry_store(&c, &en, e);
+	entry_free(&en);
+	return rc;
 }
 
 static long ttl_of(const struct pj_config *cfg, long max_age)
@@ -378,6 +361,7 @@ static enum stamp stamp_claim(const struct cache *c, long *since)
 		return STAMP_UNRECORDED;
 	int fd = open(c->stamp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd >= 0) {
+		fchmod(fd, 0644); /* whatever the umask */
 		close(fd);
 		return STAMP_CLAIMED;
 	}
@@ -396,270 +380,103 @@ static enum stamp stamp_claim(const struct cache *c, long *since)
 	return rc;
 }
 
-/* ---- HTTPS through a libcurl loaded on demand ---- */
+/* ---- a GET, by the fetch helper ---- */
 
-struct curl_api {
-	void *lib;
-	CURL *(*init)(void);
-	CURLcode (*setopt)(CURL *, CURLoption, ...);
-	CURLcode (*perform)(CURL *);
-	CURLcode (*getinfo)(CURL *, CURLINFO, ...);
-	void (*cleanup)(CURL *);
-	const char *(*strerror)(CURLcode);
-	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-	void (*slist_free_all)(struct curl_slist *);
-	CURLHcode (*header)(CURL *, const char *, size_t, unsigned int, int, struct curl_header **);
+/* The helper's answer; f.body points into raw. */
+struct reply {
+	struct pj_frame f;
+	char *raw;
 };
 
-/* RTLD_NODELETE: once loaded, libcurl stays for the life of the process
- * (unloading a library that initialised OpenSSL state is asking for
- * trouble); a later dlopen just finds it.  No handle is kept anywhere. */
-static int curl_load(struct curl_api *a, pj_err *e)
+static void reply_free(struct reply *r)
 {
-	static const char *names[] = { "curl_easy_init",    "curl_easy_setopt",
-				       "curl_easy_perform", "curl_easy_getinfo",
-				       "curl_easy_cleanup", "curl_easy_strerror",
-				       "curl_slist_append", "curl_slist_free_all",
-				       "curl_easy_header" };
-	void **slots[] = { (void **)&a->init,	      (void **)&a->setopt,
-			   (void **)&a->perform,      (void **)&a->getinfo,
-			   (void **)&a->cleanup,      (void **)&a->strerror,
-			   (void **)&a->slist_append, (void **)&a->slist_free_all,
-			   (void **)&a->header };
-	memset(a, 0, sizeof(*a));
-	a->lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-	if (!a->lib) {
-		const char *why = dlerror();
-		return pj_fail(e, "cannot load libcurl.so.4 (install libcurl4): %.120s",
-			       why ? why : "?");
+	free(r->raw);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Starts pam_jwt-fetch for one URL with what is left of the login's
+ * fetch_timeout, and takes its answer only if it parses (src/frame.c): the
+ * pipe is not trusted blindly. */
+static int helper_get(const struct cache *c, struct pj_fetch_call *call, enum pj_doc_kind kind,
+		      const char *etag, struct reply *r, pj_err *e)
+{
+	const struct pj_config *cfg = c->cfg;
+	const char *path = cfg->fetch_helper ? cfg->fetch_helper : PJ_FETCH_HELPER;
+	char timeout[32], owner[32], max[32];
+	const char *argv[24];
+	size_t i = 0;
+	pj_err why;
+	memset(r, 0, sizeof(*r));
+	if (!call->deadline_ms)
+		call->deadline_ms = pj_clock_ms() + cfg->fetch_timeout * 1000;
+	long long left = call->deadline_ms - pj_clock_ms();
+	if (left <= 0)
+		return pj_fail(e, "fetch_timeout (%ld s) used up by earlier fetches",
+			       cfg->fetch_timeout);
+	snprintf(timeout, sizeof(timeout), "%lld", left);
+	snprintf(max, sizeof(max), "%d", PJ_FETCH_MAX);
+	argv[i++] = "pam_jwt-fetch";
+	argv[i++] = "--kind";
+	argv[i++] = kind == PJ_DOC_JWKS ? "jwks" : "discovery";
+	argv[i++] = "--url";
+	argv[i++] = c->url;
+	argv[i++] = "--timeout-ms";
+	argv[i++] = timeout;
+	argv[i++] = "--max-bytes";
+	argv[i++] = max;
+	argv[i++] = "--cache-dir";
+	argv[i++] = c->dir;
+	if (etag && *etag) {
+		argv[i++] = "--etag";
+		argv[i++] = etag;
 	}
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!(*slots[i] = dlsym(a->lib, names[i]))) {
-			dlclose(a->lib);
-			return pj_fail(e, "libcurl.so.4 lacks %s (7.84 or later is needed)",
-				       names[i]);
-		}
+	if (cfg->ca_file) {
+		argv[i++] = "--ca-file";
+		argv[i++] = cfg->ca_file;
+	}
+	if (cfg->allowed_uid != (uid_t)-1) {
+		snprintf(owner, sizeof(owner), "%u", (unsigned)cfg->allowed_uid);
+		argv[i++] = "--owner";
+		argv[i++] = owner;
+	}
+	argv[i] = NULL;
+	struct pj_spawn s = { path, cfg->allowed_uid, argv, call->deadline_ms + PJ_FETCH_GRACE_MS,
+			      PJ_FETCH_MAX + PJ_FRAME_OVERHEAD };
+	size_t n;
+	int code;
+	if (pj_spawn_run(&s, &r->raw, &n, &code, &why) != 0)
+		return pj_fail(e, "fetch_helper: %s", why.msg);
+	int exited_ok = code == 0 || code == PJ_SPAWN_EXIT_UNKNOWN;
+	if (pj_frame_parse((const unsigned char *)r->raw, n, PJ_FETCH_MAX, &r->f, &why) != 0) {
+		reply_free(r);
+		if (!exited_ok)
+			return pj_fail(e, "fetch_helper %s exited with status %d", path, code);
+		return pj_fail(e, "fetch_helper %s: not an answer: %s", path, why.msg);
+	}
+	if (!exited_ok || !r->f.status) {
+		if (exited_ok)
+			pj_fail(e, "%s", r->f.failure);
+		else
+			pj_fail(e, "fetch_helper exited with status %d: %s", code,
+				r->f.failure[0] ? r->f.failure : "no reason given");
+		reply_free(r);
+		return -1;
+	}
+	/* 304 answers an If-None-Match only. */
+	if (r->f.status == 304 && !(etag && *etag)) {
+		reply_free(r);
+		return pj_fail(e, "HTTP status 304");
+	}
 	return 0;
 }
 
-struct body {
-	char *p;
-	size_t n, cap;
-	int over;
-};
-
-/* Refuses the transfer once it passes PJ_FETCH_MAX, so memory never grows
- * past that whatever the server sends (with or without Content-Length). */
-static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
+/* What the helper said about storing, for the caller's report. */
+static void stored_from(struct pj_doc *d, const struct reply *r)
 {
-	struct body *b = arg;
-	size_t n = size * nmemb;
-	if (n > PJ_FETCH_MAX - b->n) {
-		b->over = 1;
-		return 0;
-	}
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 16384;
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		if (cap > PJ_FETCH_MAX + 1)
-			cap = PJ_FETCH_MAX + 1;
-		char *p = realloc(b->p, cap);
-		if (!p)
-			return 0;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, data, n);
-	b->n += n;
-	b->p[b->n] = 0;
-	return n;
+	d->stored = r->f.stored;
+	if (!r->f.stored)
+		pj_fail(&d->note, "%s", r->f.note[0] ? r->f.note : "not cached");
 }
-
-struct response {
-	long status;
-	long max_age; /* -1: none given */
-	char etag[PJ_ETAG_MAX + 1];
-	struct body body;
-};
-
-/* max-age from a Cache-Control value ("public, max-age=600"); -1 if none. */
-static long parse_max_age(const char *v)
-{
-	while (*v) {
-		v += strspn(v, " \t,");
-		size_t n = strcspn(v, ",");
-		if (n > 8 && strncasecmp(v, "max-age=", 8) == 0) {
-			const char *d = v + 8;
-			int quoted = *d == '"';
-			d += quoted;
-			long x = 0;
-			int digits = 0;
-			for (; *d >= '0' && *d <= '9'; d++, digits++)
-				x = x > 100000000L ? x : x * 10 + (*d - '0');
-			if (quoted && *d == '"')
-				d++;
-			d += strspn(d, " \t");
-			if (digits && (*d == ',' || *d == 0))
-				return x;
-		}
-		v += n;
-	}
-	return -1;
-}
-
-static void read_headers(const struct curl_api *a, CURL *h, struct response *r)
-{
-	struct curl_header *hd;
-	r->max_age = -1;
-	for (size_t i = 0;; i++) {
-		if (a->header(h, "Cache-Control", i, CURLH_HEADER, -1, &hd) != CURLHE_OK)
-			break;
-		long m = parse_max_age(hd->value);
-		if (m >= 0)
-			r->max_age = m;
-		if (i + 1 >= hd->amount)
-			break;
-	}
-	if (a->header(h, "ETag", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK) {
-		const char *v = hd->value;
-		size_t n = strlen(v);
-		int ok = n > 0 && n <= PJ_ETAG_MAX;
-		for (size_t i = 0; ok && i < n; i++)
-			ok = (unsigned char)v[i] > 0x20 && (unsigned char)v[i] < 0x7f;
-		if (ok)
-			memcpy(r->etag, v, n + 1);
-	}
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-#define SET(opt, val)                                                                              \
-	do {                                                                                       \
-		if (rc == CURLE_OK && (rc = a.setopt(h, opt, val)) != CURLE_OK)                    \
-			bad_opt = #opt;                                                            \
-	} while (0)
-
-static int http_get(const struct pj_config *cfg, struct pj_fetch_call *call, const char *url,
-		    const char *etag, struct response *r, pj_err *e)
-{
-	struct curl_api a;
-	char *ca = NULL, errbuf[CURL_ERROR_SIZE] = "", inm[PJ_ETAG_MAX + 32];
-	size_t can = 0;
-	struct curl_slist *hdrs = NULL, *more;
-	const char *bad_opt = NULL;
-	pj_err why;
-	memset(r, 0, sizeof(*r));
-	r->max_age = -1;
-	if (!call->deadline_ms)
-		call->deadline_ms = now_ms() + cfg->fetch_timeout * 1000;
-	if (call->deadline_ms <= now_ms())
-		return pj_fail(e, "fetch_timeout (%ld s) used up by earlier fetches",
-			       cfg->fetch_timeout);
-	/* Read here, checked like a key file: whoever can change the CA list can
-	 * serve any keys.  Handed over as a blob, so curl reads nothing else. */
-	if (cfg->ca_file && pj_read_trusted_file(cfg->ca_file, PJ_FETCH_MAX, cfg->allowed_uid, 0,
-						 &ca, &can, NULL, &why) != 0)
-		return pj_fail(e, "ca_file: %s", why.msg);
-	if (curl_load(&a, e) != 0) {
-		free(ca);
-		return -1;
-	}
-	CURL *h = a.init();
-	if (!h) {
-		dlclose(a.lib);
-		free(ca);
-		return pj_fail(e, "libcurl: cannot create a handle");
-	}
-	/* What is left once libcurl is loaded: the budget covers that too. */
-	long long left = call->deadline_ms - now_ms();
-	if (left < 1)
-		left = 1;
-	struct curl_blob blob = { .data = ca, .len = can, .flags = CURL_BLOB_NOCOPY };
-	CURLcode rc = CURLE_OK;
-	if (etag && *etag) {
-		snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
-		if ((more = a.slist_append(hdrs, inm)))
-			hdrs = more;
-	}
-	if ((more = a.slist_append(hdrs, "Accept: application/json")))
-		hdrs = more;
-	SET(CURLOPT_URL, url);
-	/* https only, on every hop of a redirect too. */
-	SET(CURLOPT_PROTOCOLS_STR, "https");
-	SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
-	SET(CURLOPT_FOLLOWLOCATION, 1L);
-	SET(CURLOPT_MAXREDIRS, 3L);
-	SET(CURLOPT_SSL_VERIFYPEER, 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (ca) {
-		/* The private CA alone: not the system's list as well. */
-		SET(CURLOPT_CAINFO, (char *)NULL);
-		SET(CURLOPT_CAPATH, (char *)NULL);
-		SET(CURLOPT_CAINFO_BLOB, &blob);
-	}
-	/* Proxies come from the environment, which in sudo or su is the
-	 * invoking user's: never taken from there. */
-	SET(CURLOPT_PROXY, "");
-	SET(CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
-	SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_NONE);
-	SET(CURLOPT_UNRESTRICTED_AUTH, 0L);
-	/* Threads of the host process must not get SIGALRM from us. */
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_TIMEOUT_MS, (long)left);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)left);
-	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PJ_FETCH_MAX);
-	SET(CURLOPT_WRITEFUNCTION, on_data);
-	SET(CURLOPT_WRITEDATA, &r->body);
-	SET(CURLOPT_ERRORBUFFER, errbuf);
-	SET(CURLOPT_HTTPHEADER, hdrs);
-	SET(CURLOPT_USERAGENT, "pam_jwt/" PJ_VERSION);
-	int ret = -1;
-	if (rc != CURLE_OK) {
-		pj_fail(e, "libcurl refused %s: %s", bad_opt, a.strerror(rc));
-		goto done;
-	}
-	rc = a.perform(h);
-	if (rc != CURLE_OK) {
-		if (r->body.over || rc == CURLE_FILESIZE_EXCEEDED)
-			pj_fail(e, "response larger than %d bytes: refused", PJ_FETCH_MAX);
-		else if (rc == CURLE_OPERATION_TIMEDOUT)
-			pj_fail(e, "no answer within %lld ms (fetch_timeout %ld s)", left,
-				cfg->fetch_timeout);
-		else
-			pj_fail(e, "%s", errbuf[0] ? errbuf : a.strerror(rc));
-		goto done;
-	}
-	a.getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-	if (r->status != 200 && !(r->status == 304 && etag && *etag)) {
-		pj_fail(e, "HTTP status %ld", r->status);
-		goto done;
-	}
-	if (r->status == 200 && r->body.n == 0) {
-		pj_fail(e, "empty response");
-		goto done;
-	}
-	read_headers(&a, h, r);
-	ret = 0;
-done:
-	a.cleanup(h);
-	a.slist_free_all(hdrs);
-	dlclose(a.lib);
-	free(ca);
-	if (ret != 0) {
-		free(r->body.p);
-		memset(&r->body, 0, sizeof(r->body));
-	}
-	return ret;
-}
-
-#undef SET
 
 /* ---- one document: cache, stamp, fetch, outage ---- */
 
@@ -700,11 +517,11 @@ static int use_stale(const struct cache *c, struct entry *old, const pj_err *cac
 }
 
 static int fetch_doc(const struct pj_config *cfg, struct pj_fetch_call *call, const char *url,
-		     enum kind kind, enum pj_want want, struct pj_doc *d, pj_err *e)
+		     enum pj_doc_kind kind, enum pj_want want, struct pj_doc *d, pj_err *e)
 {
 	struct cache c;
 	struct entry old, got = { 0 };
-	struct response r;
+	struct reply r = { 0 };
 	pj_err cache_why = { "" }, why;
 	char fail[2 * PJ_ERR_MAX];
 	long since = 0;
@@ -744,46 +561,40 @@ static int fetch_doc(const struct pj_config *cfg, struct pj_fetch_call *call, co
 		}
 		goto done;
 	}
-	if (http_get(cfg, call, url, old.have ? old.etag : NULL, &r, &why) != 0) {
+	if (helper_get(&c, call, kind, old.have ? old.etag : NULL, &r, &why) != 0) {
 		snprintf(fail, sizeof(fail), "fetch failed: %s", why.msg);
-	} else if (r.status == 304) {
-		/* Revalidated: the same document, fresh again from now. */
+	} else if (r.f.status == 304) {
+		/* Revalidated: the same document, fresh again from now (the
+		 * helper renewed the cached copy where it could). */
 		old.fetched = time(NULL);
-		if (r.max_age >= 0)
-			old.max_age = r.max_age;
-		if (r.etag[0])
-			memcpy(old.etag, r.etag, sizeof(old.etag));
-		entry_store(&c, &old, &d->note);
+		if (r.f.max_age >= 0)
+			old.max_age = r.f.max_age;
+		if (r.f.etag[0])
+			memcpy(old.etag, r.f.etag, sizeof(old.etag));
 		if (want == PJ_WANT_NEWER) {
 			rc = 1;
 			pj_fail(e, "%s: kid not in its JWKS (unchanged on the server: HTTP 304)",
 				url);
 			goto done;
 		}
-		d->stored = !d->note.msg[0];
-		pj_err note = d->note;
 		if ((rc = doc_fill(d, &c, &old, old.fetched, PJ_ORIGIN_NOT_MODIFIED)) != 0)
 			pj_fail(e, "out of memory");
-		d->note = note;
+		stored_from(d, &r);
 		goto done;
-	} else if ((got.json = doc_parse(r.body.p, r.body.n, kind, &why))) {
+	} else if ((got.json = pj_document_check(r.f.body, r.f.body_n, kind, &why))) {
+		/* Checked here whoever checked it before: the pipe is not the
+		 * cache, and a broken document is never used. */
 		got.have = 1;
 		got.fetched = time(NULL);
-		got.max_age = r.max_age;
-		memcpy(got.etag, r.etag, sizeof(got.etag));
-		got.body = r.body.p;
-		got.n = r.body.n;
-		r.body.p = NULL;
-		pj_err note = { "" };
-		entry_store(&c, &got, &note);
+		got.max_age = r.f.max_age;
+		memcpy(got.etag, r.f.etag, sizeof(got.etag));
 		if ((rc = doc_fill(d, &c, &got, got.fetched, PJ_ORIGIN_FETCHED)) != 0)
 			pj_fail(e, "out of memory");
-		d->stored = !note.msg[0];
-		d->note = note;
+		stored_from(d, &r);
 		goto done;
 	} else {
-		/* A broken document never replaces the cached one. */
-		free(r.body.p);
+		/* A broken document never replaces the cached one (the helper
+		 * did not store it either). */
 		snprintf(fail, sizeof(fail), "bad document: %s", why.msg);
 	}
 	if (want == PJ_WANT_NEWER) {
@@ -794,6 +605,7 @@ static int fetch_doc(const struct pj_config *cfg, struct pj_fetch_call *call, co
 	else
 		rc = use_stale(&c, &old, &cache_why, fail, now, d, e);
 done:
+	reply_free(&r);
 	entry_free(&old);
 	entry_free(&got);
 	if (rc < 0)
@@ -808,16 +620,16 @@ int pj_fetch_jwks(const struct pj_config *cfg, struct pj_fetch_call *call, const
 	struct pj_doc local;
 	memset(jwks, 0, sizeof(*jwks));
 	if (!discovery)
-		return fetch_doc(cfg, call, url, KIND_JWKS, want, jwks, e);
+		return fetch_doc(cfg, call, url, PJ_DOC_JWKS, want, jwks, e);
 	if (!disco)
 		disco = &local;
 	/* A missing kid is looked for in a newer JWKS, not a newer discovery
 	 * document: that names where the keys are, which rarely moves. */
-	int rc = fetch_doc(cfg, call, url, KIND_DISCOVERY,
+	int rc = fetch_doc(cfg, call, url, PJ_DOC_DISCOVERY,
 			   want == PJ_WANT_NEWER ? PJ_WANT_CACHED : want, disco, e);
 	if (rc == 0) {
 		const char *uri = json_string_value(json_object_get(disco->json, "jwks_uri"));
-		rc = fetch_doc(cfg, call, uri, KIND_JWKS, want, jwks, e);
+		rc = fetch_doc(cfg, call, uri, PJ_DOC_JWKS, want, jwks, e);
 	}
 	if (disco == &local)
 		pj_doc_free(&local);

@@ -2,19 +2,25 @@
 /* Keys from the identity provider: JWKS documents over HTTPS (jwks_url) or
  * found through OIDC discovery (discovery_url), kept in cache_dir.
  *
- * libcurl is dlopen'ed only at the moment a fetch is needed, so a login whose
- * keys are fresh in the cache never loads it and the module does not link it.
- * The cache holds one file per URL (named by the URL's SHA-256), written
- * atomically and readable by everyone; beside it, FILE.stamp records when a
- * login last fetched that URL, so that logins fetch a URL at most once per
- * jwks_refetch_interval across all processes. */
+ * No network code runs here: when a fetch is needed, the fetch helper
+ * (pam_jwt-fetch, src/fetchhelper/; fetch_helper) is started through
+ * src/spawn.c with a clean environment, does the HTTPS GET, and, where it can
+ * (root), stores the document in the cache; its answer comes back over a
+ * pipe (src/frame.h) and is checked again here before it is used.  Only the
+ * helper loads libcurl.  The cache holds one file per URL (named by the URL's
+ * SHA-256), written atomically and readable by everyone; beside it,
+ * FILE.stamp records when a login last fetched that URL, so that logins fetch
+ * a URL at most once per jwks_refetch_interval across all processes: both are
+ * decided here, before any helper is started. */
 #ifndef PJ_FETCH_H
 #define PJ_FETCH_H
 
 #include <jansson.h>
 #include <time.h>
 
+#include "document.h"
 #include "err.h"
+#include "frame.h"
 
 struct pj_config;
 
@@ -27,14 +33,13 @@ struct pj_config;
 #define PJ_DEFAULT_JWKS_REFETCH_INTERVAL 60
 /* Freshness when the server sends no Cache-Control max-age. */
 #define PJ_DEFAULT_TTL 3600
-/* Larger responses are refused while they arrive. */
-#define PJ_FETCH_MAX (1024 * 1024)
-#define PJ_URL_MAX   1024
-#define PJ_ETAG_MAX  256
-
-/* An https:// URL without user name or password, printable ASCII, at most
- * PJ_URL_MAX bytes: the only URLs fetched (configured ones, jwks_uri). */
-int pj_url_check(const char *url, pj_err *e);
+/* Where the helper is installed (the Makefile's LIBEXECDIR). */
+#ifndef PJ_FETCH_HELPER
+#define PJ_FETCH_HELPER "/usr/local/libexec/pam_jwt/pam_jwt-fetch"
+#endif
+/* What the module gives the helper beyond fetch_timeout to report a timeout
+ * itself (its start-up, its last words) before it is killed. */
+#define PJ_FETCH_GRACE_MS 500
 
 /* One login's (or one tool source's) fetching: every fetch it makes shares a
  * single budget of fetch_timeout seconds, from the first fetch on. */
@@ -79,5 +84,20 @@ int pj_fetch_jwks(const struct pj_config *cfg, struct pj_fetch_call *call, const
 		  int discovery, enum pj_want want, struct pj_doc *jwks, struct pj_doc *disco,
 		  pj_err *e);
 void pj_doc_free(struct pj_doc *d);
+
+/* ---- the helper's half (src/fetchhelper/): after its GET, the cache as
+ * logins read it; cfg gives cache_dir and allowed_uid. ---- */
+
+/* HTTP 200: the body, checked for its kind, becomes the cached copy of url,
+ * fetched now (max_age -1: none sent; etag "": none).  0, or -1 with e
+ * saying why nothing was stored ("not cached: ..."). */
+int pj_cache_store(const struct pj_config *cfg, const char *url, enum pj_doc_kind kind,
+		   long max_age, const char *etag, const char *body, size_t n, pj_err *e);
+
+/* HTTP 304 to If-None-Match: sent_etag: the cached copy, if it still is the
+ * one with that ETag, is confirmed now (max_age and etag replaced when the
+ * server sent them).  0, or -1 with e saying why nothing was stored. */
+int pj_cache_renew(const struct pj_config *cfg, const char *url, enum pj_doc_kind kind,
+		   const char *sent_etag, long max_age, const char *etag, pj_err *e);
 
 #endif

@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "config.h"
+#include "document.h"
 #include "fetch.h"
 #include "token.h"
 #include "util.h"
@@ -408,18 +409,6 @@ static int jwk_matches(json_t *jwk, enum pj_alg alg, const char *kid)
 	return !kalg || strcmp(kalg, pj_alg_name(alg)) == 0;
 }
 
-int pj_jwks_has_secret(json_t *keys)
-{
-	size_t i;
-	json_t *k;
-	json_array_foreach (keys, i, k) {
-		const char *kty = json_string_value(json_object_get(k, "kty"));
-		if (kty && strcmp(kty, "oct") == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* Reads a JWKS file; secret keys demand a private file (secret: always). */
 static json_t *jwks_load(const char *path, uid_t allowed_uid, int secret, json_t **keys, pj_err *e)
 {
@@ -442,10 +431,16 @@ static json_t *jwks_load(const char *path, uid_t allowed_uid, int secret, json_t
 		pj_fail(e, "%s has no \"keys\" array", path);
 		return NULL;
 	}
-	if ((mode & 044) && pj_jwks_has_secret(*keys)) {
+	/* Secret keys and the private halves of key pairs alike: a jwks_file
+	 * others can read must hold public keys only, as a key_file must. */
+	size_t at;
+	const char *member = (mode & 044) ? pj_jwks_private_member(*keys, &at) : NULL;
+	if (member) {
 		json_decref(doc);
-		pj_fail(e, "%s holds secret keys but is readable by group or others (mode %04o)",
-			path, mode);
+		pj_fail(e,
+			"%s holds secret keys but is readable by group or others (mode %04o): "
+			"\"%s\" of key #%zu",
+			path, mode, member, at);
 		return NULL;
 	}
 	return doc;
@@ -746,30 +741,22 @@ int pj_user_path(const char *tmpl, const char *user, char *out, size_t outn, pj_
 }
 
 /* Whoever may rename files in the directory could make alice.jwks into
- * bob.jwks: like the file, it must belong to root and not be writable by
- * group or others.  A missing directory holds no keys (1). */
+ * bob.jwks: like the file, it (and every directory above it) must belong to
+ * root and not be writable by group or others.  A missing directory holds no
+ * keys (1). */
 static int user_dir_check(const char *path, uid_t allowed_uid, pj_err *e)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
 	size_t n = slash == path ? 1 : (size_t)(slash - path);
-	struct stat st;
+	pj_err why;
 	memcpy(dir, path, n);
 	dir[n] = 0;
-	if (stat(dir, &st) != 0) {
-		if (errno == ENOENT)
-			return 1;
-		return pj_fail(e, "user_jwks_file: cannot stat %s: %s", dir, strerror(errno));
-	}
-	if (!S_ISDIR(st.st_mode))
-		return pj_fail(e, "user_jwks_file: %s is not a directory", dir);
-	if (st.st_uid != 0 && st.st_uid != allowed_uid)
-		return pj_fail(e, "user_jwks_file: %s is owned by uid %u, not root", dir,
-			       (unsigned)st.st_uid);
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return pj_fail(e, "user_jwks_file: %s is writable by group or others (mode %04o)",
-			       dir, (unsigned)(st.st_mode & 07777));
-	return 0;
+	if (pj_dir_trusted(dir, allowed_uid, &why) == 0)
+		return 0;
+	if (errno == ENOENT)
+		return 1;
+	return pj_fail(e, "user_jwks_file: %s", why.msg);
 }
 
 int pj_user_keys_each(const struct pj_config *cfg, const char *user, enum pj_alg alg,

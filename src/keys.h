@@ -43,9 +43,6 @@ typedef void (*pj_key_bad_fn)(const char *source, const char *why, void *ctx);
 int pj_keys_list(const struct pj_config *cfg, pj_key_fn fn, pj_key_bad_fn bad, void *ctx,
 		 pj_err *e);
 
-/* Does a JWKS "keys" array hold a secret (oct) key? */
-int pj_jwks_has_secret(json_t *keys);
-
 /* Keys of one user (user_jwks_file with %u = user): they verify tokens for
  * that login only, because no other login reads this file.  Called after
  * pj_keys_each with the same arguments; does nothing without user_jwks_file

@@ -33,7 +33,7 @@ static int maybe_cut(size_t len, const struct pj_result *r)
 	return 0;
 }
 
-void pj_log_decision(char *buf, size_t bufn, const char *user, size_t len,
+void pj_log_decision(char *buf, size_t bufn, const char *user, size_t len, unsigned parts,
 		     const struct pj_result *r)
 {
 	char u[100], reason[PJ_ERR_MAX + 8];
@@ -55,15 +55,18 @@ void pj_log_decision(char *buf, size_t bufn, const char *user, size_t len,
 		field(buf, bufn, &o, "iss", r->claims);
 		field(buf, bufn, &o, "sub", r->claims);
 		if (o < bufn)
-			o += (size_t)snprintf(buf + o, bufn - o, " signature=%s",
-					      r->verified ? "valid" : "unverified");
+			o += (size_t)snprintf(buf + o, bufn - o, " signature=%s%s",
+					      r->verified ? "valid" : "unverified",
+					      r->signer == PJ_SIGNER_USER ? " key=user" : "");
 	}
-	if (maybe_cut(len, r) && o < bufn)
+	/* Parts have exact lengths: a cut one is refused as such. */
+	if (parts && o < bufn)
+		o += (size_t)snprintf(buf + o, bufn - o, " parts=%u", parts);
+	if (!parts && maybe_cut(len, r) && o < bufn)
 		snprintf(buf + o, bufn - o,
 			 " note=\"input is exactly %zu bytes: probably cut short by the "
 			 "application (sudo passes 511, the OpenSSH client 1023, the console "
-			 "4095); use an ES256 or EdDSA token (about 250 bytes) or "
-			 "keyboard-interactive\"",
+			 "4095); pam_jwt-askpass sends a longer token in parts\"",
 			 len);
 }
 

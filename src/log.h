@@ -8,8 +8,9 @@
 struct pj_result;
 
 /* Formats the line into buf; len is the input's length (for the truncation
- * hint).  Nothing of the input itself is written. */
-void pj_log_decision(char *buf, size_t bufn, const char *user, size_t len,
+ * hint); parts is the number of parts it came in (0: one answer, no parts),
+ * shown as parts=N.  Nothing of the input itself is written. */
+void pj_log_decision(char *buf, size_t bufn, const char *user, size_t len, unsigned parts,
 		     const struct pj_result *r);
 
 /* The line for a later phase (account, session): "user=U phase=P

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "session.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,6 +45,22 @@ static long control_at(const char *s, size_t n)
 }
 
 /* One scalar appended at out[*o]; in_array: commas would be ambiguous. */
+/* A real in decimal with a '.' whatever the locale: su and sudo set the
+ * invoking user's, whose ',' would turn 1.5 into "1,5", two members of a
+ * list to whoever reads JWT_GROUPS.  uselocale() is this thread's alone, so
+ * the host's locale stays as it was. */
+static int format_real(double d, char *out, size_t outn)
+{
+	locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+	if (c == (locale_t)0)
+		return -1;
+	locale_t old = uselocale(c);
+	int n = snprintf(out, outn, "%.17g", d);
+	uselocale(old);
+	freelocale(c);
+	return n > 0 && (size_t)n < outn ? 0 : -1;
+}
+
 static int put_scalar(json_t *v, int in_array, char *out, size_t outn, size_t *o, pj_err *e)
 {
 	char num[64];
@@ -61,7 +78,8 @@ static int put_scalar(json_t *v, int in_array, char *out, size_t outn, size_t *o
 		s = num;
 		n = strlen(num);
 	} else if (json_is_real(v)) {
-		snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+		if (format_real(json_real_value(v), num, sizeof(num)) != 0)
+			return pj_fail(e, "it cannot be formatted");
 		s = num;
 		n = strlen(num);
 	} else if (json_is_boolean(v)) {
@@ -115,7 +133,8 @@ static int taken(const struct pj_config *cfg, size_t i, const char *var)
 	return 0;
 }
 
-int pj_export_each(const struct pj_config *cfg, json_t *claims, pj_export_fn fn, void *ctx)
+int pj_export_each(const struct pj_config *cfg, json_t *claims, int user_key, pj_export_fn fn,
+		   void *ctx)
 {
 	char value[PJ_EXPORT_VALUE_MAX + 1], var[PJ_CLAIM_NAME_MAX + 8];
 	for (size_t i = 0; i < cfg->export_claims.n; i++) {
@@ -124,7 +143,9 @@ int pj_export_each(const struct pj_config *cfg, json_t *claims, pj_export_fn fn,
 		if (pj_export_name(claim, var, sizeof(var)) != 0 || taken(cfg, i, var))
 			continue;
 		json_t *v = claims ? json_object_get(claims, claim) : NULL;
-		if (v && pj_export_value(v, value, sizeof(value), &e) == 0)
+		if (v && user_key)
+			why = "the token is signed with the user's own key (user_jwks_file)";
+		else if (v && pj_export_value(v, value, sizeof(value), &e) == 0)
 			val = value;
 		else if (v)
 			why = e.msg;

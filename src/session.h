@@ -34,9 +34,13 @@ int pj_export_value(json_t *v, char *out, size_t outn, pj_err *e);
  * ctx) with var "JWT_...", and value NULL when the variable must be unset
  * (claims NULL: unset them all; the claim absent; or not exportable, then why
  * says so).  Two claims that map to the same variable: the second is left out.
- * Stops at the first fn that returns non-zero and returns that. */
+ * user_key: the claims were signed with the user's own key (user_jwks_file);
+ * they are the user's word, not the identity provider's, and none is
+ * exported (why says so), lest scripts and audit logs take them for the
+ * provider's.  Stops at the first fn that returns non-zero and returns that. */
 typedef int (*pj_export_fn)(const char *var, const char *value, const char *claim, const char *why,
 			    void *ctx);
-int pj_export_each(const struct pj_config *cfg, json_t *claims, pj_export_fn fn, void *ctx);
+int pj_export_each(const struct pj_config *cfg, json_t *claims, int user_key, pj_export_fn fn,
+		   void *ctx);
 
 #endif

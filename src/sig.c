@@ -580,6 +580,117 @@ static int pkey_kty(EVP_PKEY *pkey, pj_err *e)
 	}
 }
 
+/* ---- degenerate public keys, refused when a key is loaded ---- */
+
+/* RSA: e odd and 3 <= e < 2^32.  e = 1 makes the signature the encoded
+ * message itself (anyone forges it), an even e is no RSA key.  Above: RFC
+ * 8017 allows up to n - 1, but every identity provider publishes 65537,
+ * OpenSSL refuses exponents over 64 bits with moduli over 3072 bits, Go
+ * refuses them over 31 bits, and a huge e makes each verification as slow as
+ * a private-key operation; 32 bits leaves room for every real key (e = 3
+ * included) and none for a key made to hurt. */
+#define PJ_RSA_E_MAX_BITS 32
+
+static int rsa_e_ok(EVP_PKEY *pkey, pj_err *e)
+{
+	BIGNUM *x = NULL;
+	if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &x) != 1)
+		return pj_fail(e, "RSA key has no public exponent");
+	int odd = BN_is_odd(x), one = BN_is_one(x), bits = BN_num_bits(x);
+	BN_free(x);
+	if (!odd || one)
+		return pj_fail(e, "RSA public exponent must be odd and at least 3");
+	if (bits > PJ_RSA_E_MAX_BITS)
+		return pj_fail(e, "RSA public exponent is %d bits, over the %d-bit maximum", bits,
+			       PJ_RSA_E_MAX_BITS);
+	return 0;
+}
+
+/* EC: OpenSSL refuses a point off the curve, but decodes the point at
+ * infinity from a PEM key or certificate (the one-byte encoding 00), and with
+ * it ECDSA "verifies" (r, s) = (x(eG/s), s) for any message.  The curves
+ * allowed have cofactor 1, so the quick check (not infinity, on the curve,
+ * coordinates in range) is the whole check. */
+static int ec_point_ok(EVP_PKEY *pkey, pj_err *e)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+	int ok = ctx && EVP_PKEY_public_check_quick(ctx) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	return ok ? 0
+		  : pj_fail(e, "EC public key is not a point of its curve (or is the point at "
+			       "infinity)");
+}
+
+/* Ed25519 (RFC 8032 5.1.3): the encoding is y, little-endian, and the sign
+ * of x in the top bit.  y must be below p = 2^255 - 19, and the point must
+ * not be of small order: with such a key A the signature R = identity, S = 0
+ * verifies every message.  The points of the 8-torsion subgroup, by y (sign
+ * bit aside): 0 and p - 1 (orders 4 and 2), 1 (the identity), and the two
+ * roots of d y^4 + 2 y^2 - 1 = 0, which double to y = 0 (order 8). */
+static const unsigned char ed25519_p[32] = { 0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f };
+static const unsigned char ed25519_small_order_y[][32] = {
+	{ 0 },
+	{ 1 },
+	{ 0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },
+	{ 0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4,
+	  0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6,
+	  0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05 },
+	{ 0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b,
+	  0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
+	  0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a },
+};
+
+/* Is y (little-endian) below p? */
+static int ed25519_canonical(const unsigned char y[32])
+{
+	for (int i = 31; i >= 0; i--)
+		if (y[i] != ed25519_p[i])
+			return y[i] < ed25519_p[i];
+	return 0;
+}
+
+static int ed25519_ok(EVP_PKEY *pkey, pj_err *e)
+{
+	unsigned char a[32], y[32];
+	size_t n = sizeof(a);
+	if (EVP_PKEY_get_raw_public_key(pkey, a, &n) != 1 || n != 32)
+		return pj_fail(e, "Ed25519 key has no 32-byte public key");
+	memcpy(y, a, 32);
+	y[31] &= 0x7f;
+	if (!ed25519_canonical(y))
+		return pj_fail(e, "Ed25519 public key is not canonically encoded (y is not "
+				  "below 2^255 - 19)");
+	for (size_t i = 0; i < sizeof(ed25519_small_order_y) / sizeof(ed25519_small_order_y[0]);
+	     i++)
+		if (memcmp(y, ed25519_small_order_y[i], 32) == 0)
+			return pj_fail(e, "Ed25519 public key is a point of small order (it "
+					  "would verify forged signatures)");
+	/* A y that names no point at all is left to OpenSSL, which refuses
+	 * every signature under it; telling at load would cost a modular
+	 * square root (more than the verification) on every EdDSA login. */
+	return 0;
+}
+
+/* Keys that no honest signer has and that verify forgeries. */
+static int pkey_sane(EVP_PKEY *pkey, enum pj_kty kty, pj_err *e)
+{
+	switch (kty) {
+	case PJ_KTY_RSA:
+		return rsa_e_ok(pkey, e);
+	case PJ_KTY_EC:
+		return ec_point_ok(pkey, e);
+	case PJ_KTY_OKP:
+		return ed25519_ok(pkey, e);
+	default:
+		return 0;
+	}
+}
+
 int pj_key_from_pkey(EVP_PKEY *pkey, struct pj_key *key, pj_err *e)
 {
 	/* Ownership passes in even on failure, so callers never leak it. */
@@ -592,7 +703,11 @@ int pj_key_from_pkey(EVP_PKEY *pkey, struct pj_key *key, pj_err *e)
 	if (!pkey)
 		return pj_fail(e, "no key");
 	int kty = pkey_kty(pkey, e);
-	if (kty < 0) {
+	/* Checks of our own must not leave errors in the host's OpenSSL queue. */
+	ERR_set_mark();
+	int sane = kty >= 0 ? pkey_sane(pkey, (enum pj_kty)kty, e) : -1;
+	ERR_pop_to_mark();
+	if (kty < 0 || sane != 0) {
 		EVP_PKEY_free(pkey);
 		return -1;
 	}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -109,15 +110,231 @@ char *pj_b64url_encode(const unsigned char *in, size_t n)
 	return out;
 }
 
-int pj_open_trusted(const char *path, uid_t allowed_uid, int secret, struct stat *st, pj_err *e)
+/* ---- trusted paths: every directory on the way, as OpenSSH's StrictModes ---- */
+
+#define PJ_MAX_SYMLINKS 40
+
+/* May what this directory holds be trusted?  It must belong to root (or to
+ * the tool's user), and nobody else may rename or replace its entries: not
+ * writable by group or others, unless it is root's and sticky (/tmp), where
+ * others may add entries of their own but never replace root's. */
+static int dir_trusted(const struct stat *st, const char *shown, uid_t allowed_uid, pj_err *e)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (st->st_uid != 0 && st->st_uid != allowed_uid)
+		return pj_fail(e, "directory %s is owned by uid %u, not root", shown,
+			       (unsigned)st->st_uid);
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(st->st_uid == 0 && (st->st_mode & S_ISVTX)))
+		return pj_fail(e, "directory %s is writable by group or others (mode %04o)", shown,
+			       (unsigned)(st->st_mode & 07777));
+	return 0;
+}
+
+struct walk {
+	const char *path; /* as configured, for messages */
+	uid_t allowed_uid;
+	int dir;	      /* O_PATH descriptor of the directory reached */
+	char shown[PATH_MAX]; /* its path, for messages ("" is /) */
+	pj_err *e;
+};
+
+/* errno is kept for callers that tell a missing file from an untrusted one. */
+static int walk_fail_errno(struct walk *w, int err)
+{
+	pj_fail(w->e, "cannot open %s: %s", w->path, strerror(err));
+	errno = err;
+	return -1;
+}
+
+static int walk_refuse(struct walk *w, const char *why)
+{
+	pj_fail(w->e, "%s: %s", w->path, why);
+	errno = EACCES; /* never taken for a missing file */
+	return -1;
+}
+
+static int walk_root(struct walk *w)
+{
+	struct stat st;
+	pj_err why;
+	if (w->dir >= 0)
+		close(w->dir);
+	w->shown[0] = 0;
+	w->dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (w->dir < 0 || fstat(w->dir, &st) != 0)
+		return walk_fail_errno(w, errno);
+	if (dir_trusted(&st, "/", w->allowed_uid, &why) != 0)
+		return walk_refuse(w, why.msg);
+	return 0;
+}
+
+/* Steps into the directory comp of the current one, which must be trusted
+ * too.  The descriptor's own fstat decides, not the name's, so nothing can
+ * be swapped in between. */
+static int walk_into(struct walk *w, const char *comp)
+{
+	struct stat st;
+	pj_err why;
+	int fd = openat(w->dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		int err = errno;
+		if (fd >= 0)
+			close(fd);
+		return walk_fail_errno(w, err);
+	}
+	size_t n = strlen(w->shown);
+	if (strcmp(comp, "..") == 0) {
+		char *slash = strrchr(w->shown, '/');
+		if (slash)
+			*slash = 0;
+	} else if (n + 1 + strlen(comp) < sizeof(w->shown)) {
+		w->shown[n] = '/';
+		strcpy(w->shown + n + 1, comp);
+	}
+	close(w->dir);
+	w->dir = fd;
+	if (dir_trusted(&st, w->shown[0] ? w->shown : "/", w->allowed_uid, &why) != 0)
+		return walk_refuse(w, why.msg);
+	return 0;
+}
+
+/* The symlink comp of the current directory: trusted when its owner is (the
+ * directory it sits in has been checked already); its target is then walked
+ * by the same rules, from / or from here.  rest is what followed comp. */
+static int walk_link(struct walk *w, const char *comp, const struct stat *st, char *buf,
+		     const char **rest)
+{
+	char target[PATH_MAX], why[PJ_ERR_MAX];
+	if (st->st_uid != 0 && st->st_uid != w->allowed_uid) {
+		snprintf(why, sizeof(why), "symlink %s/%s is owned by uid %u, not root", w->shown,
+			 comp, (unsigned)st->st_uid);
+		return walk_refuse(w, why);
+	}
+	ssize_t n = readlinkat(w->dir, comp, target, sizeof(target));
+	if (n < 0)
+		return walk_fail_errno(w, errno);
+	if (n == 0 || (size_t)n >= sizeof(target))
+		return walk_fail_errno(w, ENAMETOOLONG);
+	target[n] = 0;
+	/* rest may point into buf: join through a copy. */
+	char joined[PATH_MAX];
+	if (snprintf(joined, sizeof(joined), "%s%s", target, *rest) >= (int)sizeof(joined))
+		return walk_fail_errno(w, ENAMETOOLONG);
+	memcpy(buf, joined, strlen(joined) + 1); /* buf is PATH_MAX too */
+	*rest = buf;
+	return target[0] == '/' ? walk_root(w) : 0;
+}
+
+/* Resolves path one component at a time, as the kernel would, checking every
+ * directory it passes through and every symlink it follows.  On success
+ * w->dir is the directory that holds the last component and *name that
+ * component ("." when path names a directory); it may not exist. */
+static int walk(struct walk *w, const char *path, char *name, size_t namen)
+{
+	char buf[PATH_MAX];
+	int links = 0;
+	w->path = path;
+	w->dir = -1;
+	if (path[0] == '/') {
+		if (strlen(path) >= sizeof(buf))
+			return walk_fail_errno(w, ENAMETOOLONG);
+		strcpy(buf, path);
+	} else {
+		/* Only the tool is given relative paths (the module's must be
+		 * absolute): the directories above the working one count too. */
+		char cwd[PATH_MAX];
+		if (!getcwd(cwd, sizeof(cwd)))
+			return walk_fail_errno(w, errno);
+		if (snprintf(buf, sizeof(buf), "%s/%s", cwd, path) >= (int)sizeof(buf))
+			return walk_fail_errno(w, ENAMETOOLONG);
+	}
+	if (walk_root(w) != 0)
+		return -1;
+	const char *p = buf;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		size_t n = strcspn(p, "/");
+		char comp[NAME_MAX + 1];
+		if (n == 0) {
+			snprintf(name, namen, ".");
+			return 0;
+		}
+		if (n > NAME_MAX || n >= namen)
+			return walk_fail_errno(w, ENAMETOOLONG);
+		memcpy(comp, p, n);
+		comp[n] = 0;
+		p += n;
+		int last = *p == 0;
+		struct stat st;
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (fstatat(w->dir, comp, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			return walk_fail_errno(w, errno);
+		if (S_ISLNK(st.st_mode)) {
+			if (++links > PJ_MAX_SYMLINKS)
+				return walk_fail_errno(w, ELOOP);
+			if (walk_link(w, comp, &st, buf, &p) != 0)
+				return -1;
+			continue;
+		}
+		if (last && !S_ISDIR(st.st_mode)) {
+			memcpy(name, comp, n + 1);
+			return 0;
+		}
+		if (!S_ISDIR(st.st_mode))
+			return walk_fail_errno(w, ENOTDIR);
+		if (walk_into(w, comp) != 0)
+			return -1;
+	}
+}
+
+int pj_path_trusted(const char *path, uid_t allowed_uid, int flags, pj_err *e)
+{
+	struct walk w = { .allowed_uid = allowed_uid, .e = e };
+	char name[NAME_MAX + 1];
+	int fd = -1;
+	if (walk(&w, path, name, sizeof(name)) == 0) {
+		/* O_NOFOLLOW: walk() has followed every symlink there was. */
+		fd = openat(w.dir, name, flags | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			walk_fail_errno(&w, errno);
+	}
+	int saved = errno;
+	if (w.dir >= 0)
+		close(w.dir);
+	errno = saved;
+	return fd;
+}
+
+int pj_dir_trusted(const char *path, uid_t allowed_uid, pj_err *e)
+{
+	struct stat st;
+	int fd = pj_path_trusted(path, allowed_uid, O_PATH | O_DIRECTORY, e);
 	if (fd < 0) {
-		int saved = errno; /* callers tell ENOENT from other failures */
-		pj_fail(e, "cannot open %s: %s", path, strerror(saved));
-		errno = saved;
+		if (errno == ENOTDIR)
+			pj_fail(e, "%s is not a directory", path);
 		return -1;
 	}
+	/* Checked on the way in, as any directory above a file; but the files
+	 * of this one are looked up by names others could guess, so it may not
+	 * be sticky and open to others either: they could plant them. */
+	int rc = 0;
+	if (fstat(fd, &st) != 0)
+		rc = pj_fail(e, "cannot stat %s: %s", path, strerror(errno));
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		rc = pj_fail(e, "%s is writable by group or others (mode %04o)", path,
+			     (unsigned)(st.st_mode & 07777));
+	close(fd);
+	if (rc != 0)
+		errno = EACCES;
+	return rc;
+}
+
+int pj_open_trusted(const char *path, uid_t allowed_uid, int secret, struct stat *st, pj_err *e)
+{
+	int fd = pj_path_trusted(path, allowed_uid, O_RDONLY | O_NOCTTY | O_NONBLOCK, e);
+	if (fd < 0)
+		return -1; /* errno: ENOENT for a missing file, EACCES for an untrusted path */
 	if (fstat(fd, st) != 0)
 		pj_fail(e, "cannot stat %s: %s", path, strerror(errno));
 	else if (!S_ISREG(st->st_mode))
@@ -188,6 +405,8 @@ done:
 	if (buf)
 		pj_free_secret(buf, (size_t)st.st_size + 2);
 	close(fd);
+	if (rc != 0)
+		errno = EIO; /* the file is there: never to be taken for a missing one */
 	return rc;
 }
 
@@ -214,6 +433,16 @@ int pj_write_atomic(const char *path, const char *text, size_t n, struct stat *s
 	char tmp[PATH_MAX];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
 		return pj_fail(e, "path too long: %s", path);
+	/* In su and sudo the invoking user sets the limits: a write past
+	 * RLIMIT_FSIZE would raise SIGXFSZ and kill the host.  Refuse first. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (unsigned long long)n > (unsigned long long)rl.rlim_cur)
+		return pj_fail(
+			e,
+			"cannot write %s: %zu bytes are over the file size limit "
+			"(RLIMIT_FSIZE, ulimit -f) of %llu bytes (the old file is unchanged)",
+			path, n, (unsigned long long)rl.rlim_cur);
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return pj_fail(e, "cannot create a temporary file beside %s: %s", path,
@@ -245,6 +474,21 @@ fail_renamed:
 	pj_fail(e, "%s changed while being written", path);
 	close(fd);
 	return -1;
+}
+
+static int ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+int pj_ascii_ncasecmp(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int x = ascii_lower((unsigned char)a[i]), y = ascii_lower((unsigned char)b[i]);
+		if (x != y || x == 0)
+			return x - y;
+	}
+	return 0;
 }
 
 void pj_free_secret(void *p, size_t n)

@@ -23,15 +23,38 @@ int pj_read_trusted_file(const char *path, size_t max, uid_t allowed_uid, int se
 			 size_t *outn, unsigned *mode, pj_err *e);
 
 /* Opens path for reading after the same checks; returns the fd (st filled)
- * or -1 with e filled. */
+ * or -1 with e filled (errno ENOENT when the file or a directory above it is
+ * missing, EACCES when something on the way is not trusted). */
 struct stat;
 int pj_open_trusted(const char *path, uid_t allowed_uid, int secret, struct stat *st, pj_err *e);
 
+/* Every directory a path passes through, as OpenSSH's StrictModes checks
+ * them: owned by root or allowed_uid, not writable by group or others unless
+ * owned by root and sticky (/tmp); a symlink (owned by root or allowed_uid)
+ * is followed and its target checked by the same rules.  Relative paths are
+ * taken from the working directory, whose parents count too.
+ * pj_path_trusted opens the last component with flags (O_CLOEXEC and
+ * O_NOFOLLOW added) and returns the fd, or -1 with e filled and errno set as
+ * for pj_open_trusted; it does not judge the file itself.  pj_dir_trusted
+ * checks a directory the same way, and that it is not writable by group or
+ * others even when sticky, since its files are what is trusted (0, or -1
+ * with errno ENOENT when missing). */
+int pj_path_trusted(const char *path, uid_t allowed_uid, int flags, pj_err *e);
+int pj_dir_trusted(const char *path, uid_t allowed_uid, pj_err *e);
+
 /* Writes text to a temporary file beside path (PATH.tmp.XXXXXX), fsyncs it,
- * makes it mode 0644 and renames it over path, so readers see the old file
- * or the new one, never a mix, and a failure leaves the old one.  *st gets
+ * makes it mode 0644 (whatever the umask) and renames it over path, so
+ * readers see the old file or the new one, never a mix, and a failure leaves
+ * the old one.  Refused before anything is written when n is over
+ * RLIMIT_FSIZE (which would raise SIGXFSZ in the host).  *st gets
  * the identity of what now stands at path. */
 int pj_write_atomic(const char *path, const char *text, size_t n, struct stat *st, pj_err *e);
+
+/* Case-insensitive comparison of ASCII letters only, whatever the host's
+ * locale: su and sudo call setlocale() with the invoking user's, and a
+ * locale's case rules (Turkish I) must not change what matches.  As
+ * strncasecmp (n bytes at most, stopping at NUL). */
+int pj_ascii_ncasecmp(const char *a, const char *b, size_t n);
 
 /* Frees after wiping. */
 void pj_free_secret(void *p, size_t n);

@@ -30,15 +30,19 @@ static int try_key(const struct pj_key *key, void *arg, pj_err *e)
 }
 
 static int check_signature(const struct pj_config *cfg, const struct pj_token *t, const char *user,
-			   pj_err *e)
+			   enum pj_signer *signer, pj_err *e)
 {
 	struct sig_ctx c = { .t = t };
 	unsigned tried = 0;
 	int rc = pj_keys_each(cfg, t->alg, t->kid, try_key, &c, &tried, e);
-	if (rc == 0)
+	*signer = PJ_SIGNER_ISSUER;
+	if (rc == 0) {
 		rc = pj_user_keys_each(cfg, user, t->alg, t->kid, try_key, &c, &tried, e);
+		*signer = PJ_SIGNER_USER;
+	}
 	if (rc == 1)
 		return 0;
+	*signer = PJ_SIGNER_NONE;
 	if (rc < 0)
 		return -1;
 	if (tried == 1)
@@ -100,12 +104,19 @@ static int token_names(const struct pj_token *t, const char *token, size_t n, ch
 }
 
 /* The revocation file, then the allowlist: at login and again at account
- * management (pj_grant_check). */
-static int check_revoked(const struct pj_config *cfg, const struct pj_revquery *q, pj_err *e)
+ * management (pj_grant_check).  The allowlist registers tokens the identity
+ * provider issued; a user's own key signs any jti (a listed one copied from
+ * the world-readable allowlist too), so its tokens never match. */
+static int check_revoked(const struct pj_config *cfg, const struct pj_revquery *q,
+			 enum pj_signer signer, pj_err *e)
 {
 	const char *rev = cfg->revocation_file ? cfg->revocation_file : PJ_DEFAULT_REVOCATION_FILE;
 	if (pj_revocation_check(rev, cfg->revocation_file != NULL, cfg->allowed_uid, q, e) != 0)
 		return -1;
+	if (cfg->allowlist_file && signer == PJ_SIGNER_USER)
+		return pj_fail(e,
+			       "allowlist_file is set and the token is signed with the user's "
+			       "own key (user_jwks_file): per-user keys never match the allowlist");
 	if (cfg->allowlist_file &&
 	    pj_allowlist_check(cfg->allowlist_file, cfg->allowed_uid, q->name, e) != 0)
 		return -1;
@@ -115,7 +126,7 @@ static int check_revoked(const struct pj_config *cfg, const struct pj_revquery *
 /* Revocation, the allowlist and one-time use: only for tokens that passed
  * everything else, so that nothing unverified is ever recorded. */
 static int check_lists(const struct pj_config *cfg, const struct pj_token *t, const char *token,
-		       size_t n, const char *user, time_t now, pj_err *e)
+		       size_t n, const char *user, enum pj_signer signer, time_t now, pj_err *e)
 {
 	char name[PJ_NAME_MAX + 1], alt[PJ_NAME_MAX + 1];
 	json_t *claims = t->claims, *iat = json_object_get(claims, "iat");
@@ -126,7 +137,7 @@ static int check_lists(const struct pj_config *cfg, const struct pj_token *t, co
 	if (token_names(t, token, n, name, alt, sizeof(name), e) != 0)
 		return -1;
 	q.alt_name = alt[0] ? alt : NULL;
-	if (check_revoked(cfg, &q, e) != 0)
+	if (check_revoked(cfg, &q, signer, e) != 0)
 		return -1;
 	if (!cfg->one_time)
 		return 0;
@@ -144,12 +155,13 @@ static int check_lists(const struct pj_config *cfg, const struct pj_token *t, co
 static enum pj_stage judge(const struct pj_config *cfg, const struct pj_token *t, const char *token,
 			   size_t n, const char *user, time_t now, struct pj_result *r)
 {
-	if (check_signature(cfg, t, user, &r->reason) != 0)
+	if (check_signature(cfg, t, user, &r->signer, &r->reason) != 0)
 		return PJ_STAGE_SIGNATURE;
 	r->verified = 1;
-	if (pj_claims_check(cfg, r->header, r->claims, user, now, &r->reason) != 0)
+	if (pj_claims_check(cfg, r->header, r->claims, user, r->signer == PJ_SIGNER_USER, now,
+			    &r->reason) != 0)
 		return PJ_STAGE_CLAIMS;
-	if (check_lists(cfg, t, token, n, user, now, &r->reason) != 0)
+	if (check_lists(cfg, t, token, n, user, r->signer, now, &r->reason) != 0)
 		return PJ_STAGE_REVOKED;
 	return PJ_STAGE_OK;
 }
@@ -174,11 +186,12 @@ int pj_verify(const struct pj_config *cfg, const char *token, size_t n, const ch
 		token++, n--;
 	while (n && is_space(token[n - 1]))
 		n--;
-	if (n > PJ_MAX_TOKEN) {
+	/* Only a JWT's length is told: a password's says something about it. */
+	if (n > PJ_MAX_TOKEN && (pj_token_shaped(token, n) || pj_token_prefix(token, n))) {
 		pj_fail(&r->reason, "input is %zu bytes, over the %d-byte limit", n, PJ_MAX_TOKEN);
 		return refuse(r, PJ_STAGE_PARSE);
 	}
-	if (!pj_token_shaped(token, n)) {
+	if (n > PJ_MAX_TOKEN || !pj_token_shaped(token, n)) {
 		/* The start of a token cut before its second dot is still no
 		 * password: call it what it is, so the log can say it was cut. */
 		if (pj_token_prefix(token, n)) {
@@ -236,6 +249,7 @@ struct pj_grant *pj_grant_new(const char *token, size_t n, const char *user,
 		g->has_exp = json_is_number(exp);
 		g->exp = json_number_value(exp);
 		g->claims = json_incref(r->claims);
+		g->signer = r->signer;
 		g->user = strdup(user);
 		g->name = strdup(name);
 		g->alt_name = alt[0] ? strdup(alt) : NULL;
@@ -261,7 +275,7 @@ int pj_grant_check(const struct pj_config *cfg, const struct pj_grant *g, const 
 				 .user = g->user,
 				 .has_iat = g->has_iat,
 				 .iat = g->iat };
-	return check_revoked(cfg, &q, e);
+	return check_revoked(cfg, &q, g->signer, e);
 }
 
 void pj_grant_free(struct pj_grant *g)

@@ -20,12 +20,23 @@ enum pj_stage {
 	PJ_STAGE_OK
 };
 
+/* Which kind of key verified the signature.  A key of the user's own
+ * (user_jwks_file) proves who is logging in and nothing more: its holder
+ * chose every claim it signed, so no authorization decision (require_claim,
+ * allowlist_file, export_claims) may rest on them. */
+enum pj_signer {
+	PJ_SIGNER_NONE,	  /* the signature did not verify */
+	PJ_SIGNER_ISSUER, /* a configured key: key_file, jwks_file, jwks_url, discovery_url */
+	PJ_SIGNER_USER	  /* the login user's own key (user_jwks_file) */
+};
+
 struct pj_result {
 	enum pj_stage stage;
 	pj_err reason;
 	json_t *header; /* set when decoded (verified or not) */
 	json_t *claims;
-	int verified; /* the signature checked out */
+	int verified;	       /* the signature checked out */
+	enum pj_signer signer; /* and which kind of key checked it */
 };
 
 /* 0 and stage PJ_STAGE_OK only for a fully verified token for user (user NULL:
@@ -43,7 +54,8 @@ struct pj_grant {
 	char *alt_name; /* its ECDSA twin's name, or NULL */
 	int has_iat, has_exp;
 	double iat, exp;
-	json_t *claims; /* the verified claims */
+	json_t *claims;	       /* the verified claims */
+	enum pj_signer signer; /* PJ_SIGNER_USER: claims authorize nothing */
 };
 
 /* For a token pj_verify accepted for user (r from that call): a grant, or
@@ -51,7 +63,8 @@ struct pj_grant {
 struct pj_grant *pj_grant_new(const char *token, size_t n, const char *user,
 			      const struct pj_result *r);
 /* 0 while the grant still holds: the same user, exp (with leeway) not passed,
- * not revoked since and still allowlisted (when allowlist_file is set).
+ * not revoked since and still allowlisted (when allowlist_file is set; a
+ * grant of a user's own key never is).
  * One-time use is not checked again: the login used the token up. */
 int pj_grant_check(const struct pj_config *cfg, const struct pj_grant *g, const char *user,
 		   time_t now, pj_err *e);

@@ -10,10 +10,17 @@ B=${PJ_BUILD:-$ROOT/build}
 TOOL=$B/pam_jwt-tool
 MODULE=$B/pam_jwt.so
 LOGSHIM=$B/tests/logshim.so
+ASKPASS=$B/pam_jwt-askpass
+FETCH=$B/pam_jwt-fetch
+# The test's own directory, world-readable: other users (nobody, test users)
+# read files in it.  TMPDIR points inside it, so whatever the programs a test
+# runs put in a temporary file (lintian, dpkg-buildpackage, python) goes when
+# the test ends.  (tests/run-tests.sh checks that nothing is left in /tmp.)
 T=$(mktemp -d /tmp/pam_jwt-test.XXXXXX)
 chmod 755 "$T"
-trap 'rm -rf "$T"' EXIT
-mkdir -p "$T/svc"
+trap 'rm -rf --one-file-system "$T"' EXIT
+mkdir -p "$T/svc" && mkdir -m 1777 "$T/tmp"
+export TMPDIR=$T/tmp
 echo "auth required pam_deny.so" >"$T/svc/other"
 LOG=$T/syslog
 _n=0 _failed=0
@@ -78,3 +85,78 @@ CONF
 }
 tool() { "$TOOL" --config "$T/pam_jwt.conf" "$@"; }
 sign() { "$TOOL" sign --key "$T/es.key" --alg ES256 --iss https://idp.test "$@"; }
+
+# guid_groups N: a JSON array of "wheel" and N made-up group object IDs
+# (GUIDs, as Entra ID lists groups), to make tokens as long as real ones.
+guid_groups() {
+	/usr/bin/python3 -c 'import json, sys, uuid
+n = int(sys.argv[1])
+print(json.dumps(["wheel"] + [str(uuid.UUID(int=(i * 0x9E3779B97F4A7C15F39CC0605CEDC835)
+	% 2**128)) for i in range(1, n + 1)], separators=(",", ":")))' "$1"
+}
+
+# parts_of TOKEN MAX: the token's parts for answers of at most MAX bytes, one
+# a line, as pam_jwt-askpass --parts prints them for a person to paste.
+parts_of() { printf '%s\n' "$1" | "$B/pam_jwt-askpass" --parts "$2"; }
+
+# no_leak LOG FILE: succeeds when no line of FILE (tokens, parts) reaches LOG,
+# whole or as any 16-character piece of what follows its last ':' (a part's
+# chunk, or a whole token); prints what leaked.
+no_leak() {
+	/usr/bin/python3 -c 'import sys
+log = open(sys.argv[1], "rb").read()
+bad = 0
+for n, s in enumerate(open(sys.argv[2], "rb").read().split(b"\n"), 1):
+    chunk = s.rsplit(b":", 1)[-1]
+    for i in range(0, max(len(chunk) - 15, 0), 8):
+        if chunk[i:i + 16] in log:
+            print("# line %d of %s reached the log (at byte %d)" % (n, sys.argv[2], i))
+            bad = 1
+            break
+sys.exit(bad)' "$1" "$2"
+}
+
+# share_build: for tests that run the module, the tool or askpass as another
+# user (nobody, a test user): that user may not enter the checkout (root's
+# home is 0700 on Debian, and a clone often sits there), so the files they
+# load or run are copied into $T/build (world-readable) and MODULE, TOOL,
+# ASKPASS, FETCH and LOGSHIM name the copies.  Call it before writing service files.
+share_build() {
+	local f
+	mkdir -m 0755 "$T/build" || return 1
+	for f in "$MODULE" "$TOOL" "$ASKPASS" "$FETCH" "$LOGSHIM"; do
+		[ -e "$f" ] || continue
+		cp "$f" "$T/build/" && chmod 0755 "$T/build/${f##*/}" || return 1
+	done
+	MODULE=$T/build/${MODULE##*/} TOOL=$T/build/${TOOL##*/}
+	ASKPASS=$T/build/${ASKPASS##*/} FETCH=$T/build/${FETCH##*/} LOGSHIM=$T/build/${LOGSHIM##*/}
+}
+
+# dpkg_wait COMMAND...: a dpkg or apt-get command that waits while another
+# process (an unattended upgrade, another test run) holds dpkg's lock, up to
+# 10 minutes, instead of failing.  Output as the command's.
+dpkg_wait() {
+	local out=$T/dpkg_wait.out rc start=$SECONDS
+	while :; do
+		"$@" >"$out" 2>&1
+		rc=$?
+		cat "$out"
+		[ $rc != 0 ] && grep -qE "locked by another process|Could not get lock" "$out" &&
+			[ $((SECONDS - start)) -lt 600 ] || return $rc
+		echo "# $1: dpkg's lock is held by another process; waiting" >&2
+		sleep 3
+	done
+}
+
+# pwrap_cleanup PID: removes the /tmp/pam.X directories pam_wrapper made for
+# process PID, which has ended.  pam_wrapper removes its directory at exit,
+# but not in a process that execs after loading it, nor in one valgrind runs
+# that exits with a failure.  (libpam-wrapper 1.1.4 always uses /tmp/pam.X;
+# PAM_WRAPPER_RUNTIME_DIR is what it sets for its modules, not read.)
+pwrap_cleanup() {
+	local d
+	for d in /tmp/pam.?; do
+		[ -f "$d/pid" ] && [ "$(cat "$d/pid" 2>/dev/null)" = "$1" ] && rm -rf "$d"
+	done
+	return 0
+}

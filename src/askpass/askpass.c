@@ -5,8 +5,15 @@
  * from the output of $PAM_JWT_TOKEN_COMMAND (run by /bin/sh with the prompt
  * as $1), or else from pam_jwt-login (the client package: it gets the token
  * for the host or service that asks from the identity provider, and caches
- * it).  It prints the token and a newline on stdout and nothing else;
+ * it).  It prints the answer and a newline on stdout and nothing else;
  * errors go to stderr with exit status 1, never with any of the token.
+ *
+ * A token longer than the asking program passes on (sudo 511 bytes, the
+ * OpenSSH client 1023) goes in parts (src/parts.c): part 1 at the first
+ * prompt, and part K when the module asks "JWT part K of N (ID): ".  The
+ * helper keeps no state between prompts: each answer is computed from the
+ * token, the prompt and the split rule, and a token whose ID is not the one
+ * the prompt names (it was refreshed since part 1 went out) is not split.
  *
  * The token file is a bearer credential, held to ssh's rules for private
  * keys: a regular file owned by the user, not readable or writable by group
@@ -22,9 +29,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_TOKEN 16384 /* the module's limit (PJ_MAX_TOKEN) */
-#define SUDO_MAX  511	/* what sudo hands to PAM */
-#define SSH_MAX	  1023	/* what the OpenSSH client sends */
+#include "config.h"
+#include "parts.h"
+
+#define MAX_TOKEN  PJ_MAX_TOKEN
+#define SUDO_MAX   511	/* what sudo hands to PAM */
+#define SSH_MAX	   1023 /* what the OpenSSH client sends */
+#define ANSWER_MIN 64	/* room for a part's header and some of the token */
 
 static const char *prog = "pam_jwt-askpass";
 
@@ -187,46 +198,151 @@ static int write_all(const char *p, size_t n)
 	return 0;
 }
 
+/* How long an answer the asking program passes on.  PAM_JWT_ANSWER_MAX
+ * says so outright; otherwise the program that started the helper tells:
+ * the OpenSSH client ("ssh") sends 1023 bytes, sudo hands PAM 511, and
+ * anything else gets the smaller, so that no part is ever cut. */
+static long answer_max(void)
+{
+	const char *v = getenv("PAM_JWT_ANSWER_MAX");
+	char path[64], comm[32] = "";
+	if (v && *v) {
+		char *end;
+		long m = strtol(v, &end, 10);
+		if (*end || m < ANSWER_MIN || m > MAX_TOKEN)
+			return fail("PAM_JWT_ANSWER_MAX must be a number of bytes from %d to %d",
+				    ANSWER_MIN, MAX_TOKEN);
+		return m;
+	}
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)getppid());
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t r = read(fd, comm, sizeof(comm) - 1);
+		comm[r > 0 ? r : 0] = 0;
+		comm[strcspn(comm, "\n")] = 0;
+		close(fd);
+	}
+	return strcmp(comm, "ssh") == 0 ? SSH_MAX : SUDO_MAX;
+}
+
+static int print_line(char *p, size_t n)
+{
+	p[n] = '\n';
+	int rc = write_all(p, n + 1);
+	p[n] = 0;
+	return rc;
+}
+
+/* The answer to prompt: the whole token when it fits in max bytes, else the
+ * part the prompt asks for (part 1 at any other prompt). */
+static int answer(const char *prompt, char *tok, size_t n, long max)
+{
+	static char part[MAX_TOKEN + PJ_PARTS_HEADER_MAX + 2];
+	char id[PJ_PARTS_ID_LEN + 1], mine[PJ_PARTS_ID_LEN + 1];
+	unsigned k = 1, parts;
+	int rc = -1;
+	if (pj_parts_parse_prompt(prompt, &k, &parts, id) == 0) {
+		if (pj_parts_id(tok, n, mine) != 0)
+			return fail("cannot hash the token");
+		if (strcmp(mine, id) != 0)
+			return fail("the host asks for part %u of %u of another token than this "
+				    "one (it changed since part 1 was sent?): start again",
+				    k, parts);
+	} else if ((parts = pj_parts_count(n, (size_t)max)) == 1) {
+		return print_line(tok, n);
+	} else if (parts == 0) {
+		return fail("the token is %zu bytes: more than %d parts of %ld bytes", n,
+			    PJ_PARTS_MAX, max);
+	}
+	long len = pj_parts_format(tok, n, k, parts, part, sizeof(part));
+	if (len < 0)
+		fail("cannot make part %u of %u of a %zu-byte token", k, parts, n);
+	else if (len > max)
+		fail("note: part %u of %u is %ld bytes, more than the %ld the asking program "
+		     "passes on",
+		     k, parts, len, max);
+	if (len >= 0)
+		rc = print_line(part, (size_t)len);
+	wipe(part, sizeof(part));
+	return rc;
+}
+
+/* --parts [MAX]: every part on a line of its own, for a person to paste at
+ * the prompts (line K at "JWT part K of N"). */
+static int print_parts(const char *arg, char *tok, size_t n)
+{
+	static char part[MAX_TOKEN + PJ_PARTS_HEADER_MAX + 2];
+	char *end = NULL;
+	long max = arg ? strtol(arg, &end, 10) : answer_max();
+	if (!arg && max < 0)
+		return -1;
+	if (arg && (*end || max < ANSWER_MIN || max > MAX_TOKEN))
+		return fail("--parts: MAX must be a number of bytes from %d to %d", ANSWER_MIN,
+			    MAX_TOKEN);
+	unsigned parts = pj_parts_count(n, (size_t)max);
+	if (parts == 0)
+		return fail("the token is %zu bytes: more than %d parts of %ld bytes", n,
+			    PJ_PARTS_MAX, max);
+	if (parts == 1)
+		return print_line(tok, n);
+	int rc = 0;
+	for (unsigned k = 1; k <= parts && rc == 0; k++) {
+		long len = pj_parts_format(tok, n, k, parts, part, sizeof(part));
+		rc = len < 0 ? -1 : print_line(part, (size_t)len);
+	}
+	wipe(part, sizeof(part));
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static char buf[MAX_TOKEN + 2];
 	const char *prompt = argc > 1 ? argv[1] : "";
 	const char *file = getenv("PAM_JWT_TOKEN_FILE"), *cmd = getenv("PAM_JWT_TOKEN_COMMAND");
 	const char *kind = getenv("SSH_ASKPASS_PROMPT");
+	int parts_mode = argc > 1 && strcmp(argv[1], "--parts") == 0;
 	ssize_t got;
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		printf("usage: SSH_ASKPASS=%s SSH_ASKPASS_REQUIRE=force ssh HOST\n"
 		       "       SUDO_ASKPASS=%s sudo -A COMMAND\n"
+		       "       %s --parts [MAX]\n"
 		       "Prints the JWT in $PAM_JWT_TOKEN_FILE (mode 0600, yours), or else the\n"
 		       "output of $PAM_JWT_TOKEN_COMMAND (run by /bin/sh, the prompt as $1),\n"
-		       "or else the token pam_jwt-login gets for the host or service asking.\n",
-		       prog, prog);
+		       "or else the token pam_jwt-login gets for the host or service asking;\n"
+		       "a token longer than the asking program passes on goes in parts.\n"
+		       "--parts prints every part of the token (from those, or standard input)\n"
+		       "on a line of its own, each at most MAX bytes, to paste at the prompts.\n",
+		       prog, prog, prog);
 		return 0;
+	}
+	if (parts_mode && argc > 3) {
+		fail("usage: %s --parts [MAX]", prog);
+		return 1;
 	}
 	/* ssh asks for a confirmation ("confirm") or shows a notice ("none"):
 	 * neither wants a secret. */
-	if (kind && strcmp(kind, "none") == 0)
+	if (!parts_mode && kind && strcmp(kind, "none") == 0)
 		return 0;
-	if ((kind && strcmp(kind, "confirm") == 0) || strstr(prompt, "(yes/no")) {
+	if (!parts_mode && ((kind && strcmp(kind, "confirm") == 0) || strstr(prompt, "(yes/no"))) {
 		fail("not answering a yes/no question: %s", prompt);
 		return 1;
 	}
 	if (file && *file)
 		got = from_file(file, buf);
 	else if (cmd && *cmd)
-		got = from_command(cmd, prompt, buf);
+		got = from_command(cmd, parts_mode ? "" : prompt, buf);
+	else if (parts_mode)
+		got = read_all(STDIN_FILENO, buf);
 	else
 		got = from_login(prompt, buf);
 	size_t n = got < 0 ? 0 : (size_t)got;
 	int rc = 1;
 	if (got >= 0 && token_shape(buf, &n) == 0) {
-		if (n > SSH_MAX || (n > SUDO_MAX && strstr(prompt, "sudo")))
-			fprintf(stderr,
-				"%s: note: the token is %zu bytes; sudo passes at most %d to PAM "
-				"and the OpenSSH client sends at most %d\n",
-				prog, n, SUDO_MAX, SSH_MAX);
-		buf[n] = '\n';
-		rc = write_all(buf, n + 1) == 0 ? 0 : 1;
+		long max = parts_mode ? 0 : answer_max();
+		if (parts_mode)
+			rc = print_parts(argc > 2 ? argv[2] : NULL, buf, n) == 0 ? 0 : 1;
+		else if (max > 0)
+			rc = answer(prompt, buf, n, max) == 0 ? 0 : 1;
 	}
 	wipe(buf, sizeof(buf));
 	return rc;

@@ -17,7 +17,8 @@ static const char help[] =
 	"                    (without it the user binding is skipped)\n"
 	"  --set key=value   override one configuration option (repeatable)\n"
 	"  --now TIME        check times as of TIME (epoch seconds or ISO 8601 UTC)\n"
-	"Accepted: exit 0, {\"header\":...,\"claims\":...} on standard output.\n"
+	"Accepted: exit 0, {\"header\":...,\"claims\":...,\"signer\":...} on standard output\n"
+	"(signer \"user\" when the user's own key, user_jwks_file, verified it).\n"
 	"Refused: exit 1, \"rejected: REASON\" on standard error.\n";
 
 static int apply_set(struct pj_config *cfg, const char *kv)
@@ -38,7 +39,9 @@ static int apply_set(struct pj_config *cfg, const char *kv)
 
 static int print_accepted(const struct pj_result *r)
 {
-	json_t *out = json_pack("{s:O,s:O}", "header", r->header, "claims", r->claims);
+	/* "user": only that user's own key vouches for these claims. */
+	json_t *out = json_pack("{s:O,s:O,s:s}", "header", r->header, "claims", r->claims, "signer",
+				r->signer == PJ_SIGNER_USER ? "user" : "issuer");
 	char *s = out ? json_dumps(out, JSON_COMPACT) : NULL;
 	json_decref(out);
 	if (!s) {

@@ -11,6 +11,13 @@
 #      file read + ES256 verify), with a breakdown of pam_jwt's instructions
 #   3. whole processes: (login with pam_jwt - login with pam_permit) beside
 #      (bare_es256 - an empty program)
+#   4. revocation at scale
+#   5. real identity-provider tokens: their sizes and the answers they take
+#      (tests/bench/token_sizes.sh)
+#   6. a 7 kB RS256 token in parts beside the same token in one answer
+#   7. a login that fetches its keys (jwks_url, through the fetch helper, from
+#      a local HTTPS server) beside one served from the cache: the host
+#      process's instructions and the wall time
 set -eu
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -39,7 +46,7 @@ done
 
 T=$(mktemp -d /tmp/pam_jwt-bench.XXXXXX)
 chmod 755 "$T"
-trap 'rm -rf "$T"' EXIT
+trap 'rm -rf --one-file-system "$T"' EXIT
 START=$SECONDS
 
 # ---- build the bench programs, with the project's flags ----
@@ -316,6 +323,120 @@ printf '  ratio                                    %8sx\n' "$(ratio3 "$WB" "$WE"
 echo "jti hand-added-entry" >>"$T/rev.big"
 WH=$(best "$T/rev-big.conf")
 printf '  the same after a hand edit (full scan until reindex) %8s us\n' "$WH"
+echo
+
+# ---- 5. token sizes ----
+echo "== 5. real identity-provider tokens: bytes, and answers of at most 511/1023/4095 bytes"
+"$HERE/token_sizes.sh" || die "token_sizes.sh failed"
+echo
+
+# ---- 6. a token in parts ----
+echo "== 6. a 7 kB RS256 login: in 15 parts of at most 511 bytes (sudo's) vs one answer"
+echo "one answer: PAM_AUTHTOK set by pam_wrapper's pam_set_items, pam_jwt use_first_pass"
+echo "  (pamtester's own prompt stops at 4095 bytes); parts: pamtester answers the"
+echo "  module's 15 prompts from stdin, as pam_jwt-askpass answers sudo's."
+GRP7=$("$PY" -c 'import json, uuid
+print(json.dumps(["wheel"] + [str(uuid.UUID(int=(i * 0x9E3779B97F4A7C15F39CC0605CEDC835) % 2**128))
+	for i in range(1, 126)], separators=(",", ":")))')
+"$B/pam_jwt-tool" sign --key "$T/rsa.key" --alg RS256 --sub "$USER_NAME" --ttl 3600 \
+	--claim "groups=$GRP7" >"$T/tok.7k" || die "cannot sign the 7 kB token"
+"$B/pam_jwt-askpass" --parts 511 <"$T/tok.7k" >"$T/parts.7k" || die "pam_jwt-askpass --parts failed"
+printf 'key_file = %s\n' "$T/rsa.pub" >"$T/rs.conf"
+echo "auth required $B/pam_jwt.so conf=$T/rs.conf" >"$T/svc/parts"
+printf '%s\n' "auth required /usr/lib/x86_64-linux-gnu/pam_wrapper/pam_set_items.so" \
+	"auth required $B/pam_jwt.so conf=$T/rs.conf use_first_pass" >"$T/svc/whole"
+login7() { # OUT SERVICE STDIN [AUTHTOK]
+	LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/svc" \
+		PAM_WRAPPER_DISABLE_DEEPBIND=1 PAM_AUTHTOK=${4:-} cg "$1" \
+		--toggle-collect=pam_sm_authenticate pamtester "$2" "$USER_NAME" authenticate \
+		<"$3" >"$1.pamtester" 2>&1 || die "the $2 login failed: $(cat "$1.pamtester")"
+}
+login7 "$T/cg.7k.whole" whole /dev/null "$(cat "$T/tok.7k")"
+login7 "$T/cg.7k.parts" parts "$T/parts.7k"
+WH=$(cgt "$T/cg.7k.whole" total) PA=$(cgt "$T/cg.7k.parts" total)
+login7p() { # OUT SERVICE STDIN [AUTHTOK]: the whole process
+	LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/svc" \
+		PAM_WRAPPER_DISABLE_DEEPBIND=1 PAM_AUTHTOK=${4:-} cg "$1" \
+		pamtester "$2" "$USER_NAME" authenticate \
+		<"$3" >"$1.pamtester" 2>&1 || die "the $2 login failed: $(cat "$1.pamtester")"
+}
+login7p "$T/cg.7k.wholep" whole /dev/null "$(cat "$T/tok.7k")"
+login7p "$T/cg.7k.partsp" parts "$T/parts.7k"
+WHP=$(cgt "$T/cg.7k.wholep" total) PAP=$(cgt "$T/cg.7k.partsp" total)
+printf '  token %s bytes, %s parts\n' "$(wc -c <"$T/tok.7k")" "$(wc -l <"$T/parts.7k")"
+printf '  whole pamtester login, one answer     %14s Ir\n' "$(fmt "$WHP")"
+printf '  whole pamtester login, 15 parts       %14s Ir\n' "$(fmt "$PAP")"
+printf '  ratio                                 %14sx    goal <= 1.2\n' "$(ratio3 "$PAP" "$WHP")"
+printf '  pam_sm_authenticate, one answer       %14s Ir\n' "$(fmt "$WH")"
+printf '  pam_sm_authenticate, 15 parts         %14s Ir\n' "$(fmt "$PA")"
+printf '  ratio                                 %14sx\n' "$(ratio3 "$PA" "$WH")"
+printf '  of which the 14 prompts (pam_prompt)  %14s Ir\n' "$(fmt "$(incl "$T/cg.7k.parts" pam_prompt)")"
+printf '  of which joining (pj_parts_begin/add) %14s Ir\n' \
+	"$(fmt $(($(incl "$T/cg.7k.parts" pj_parts_begin) + $(incl "$T/cg.7k.parts" pj_parts_add))))"
+printf '  of which the SHA-256 (pj_parts_finish) %13s Ir\n' \
+	"$(fmt "$(incl "$T/cg.7k.parts" pj_parts_finish)")"
+echo "  (the SHA-256 is libcrypto's first use in the login: its one-off set-up, paid there,"
+echo "  is not paid again by the verification, so the whole call grows by much less)"
+# ---- 7. a login that fetches ----
+echo "== 7. an ES256 login whose key must be fetched (jwks_url, fetch helper) vs one from the cache"
+printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$T/srv.ext"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -keyout "$T/ca.key" \
+	-out "$T/ca.pem" -subj "/CN=bench CA" -addext basicConstraints=critical,CA:TRUE 2>/dev/null &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/srv.key" \
+		-out "$T/srv.csr" -subj "/CN=127.0.0.1" 2>/dev/null &&
+	openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
+		-days 1 -extfile "$T/srv.ext" -out "$T/srv.pem" 2>/dev/null || die "test CA failed"
+chmod 644 "$T/ca.pem"
+mkdir -p "$T/idp" && mkdir -m 755 "$T/jcache"
+"$PY" "$ROOT/tests/helpers/jwks_server.py" jwks bench="$T/p256.pub" >"$T/idp/jwks.json" ||
+	die "jwks_server.py jwks failed (needs $PY with jwcrypto)"
+"$PY" "$ROOT/tests/helpers/jwks_server.py" serve --cert "$T/srv.pem" --key "$T/srv.key" \
+	--dir "$T/idp" &
+SRV_PID=$!
+trap 'kill $SRV_PID 2>/dev/null; rm -rf --one-file-system "$T"' EXIT
+for _ in $(seq 100); do [ -s "$T/idp/port" ] && break; sleep 0.05; done
+JURL=https://127.0.0.1:$(cat "$T/idp/port")/jwks
+printf 'jwks_url = %s\nca_file = %s\ncache_dir = %s\nfetch_helper = %s\nalgorithms = ES256\n' \
+	"$JURL" "$T/ca.pem" "$T/jcache" "$B/pam_jwt-fetch" >"$T/fetch.conf"
+echo "auth required $B/pam_jwt.so conf=$T/fetch.conf" >"$T/svc/fetch"
+"$B/pam_jwt-tool" sign --key "$T/p256.key" --alg ES256 --kid bench --sub "$USER_NAME" --ttl 3600 \
+	>"$T/tok.kid" || die "sign failed"
+uncache() { rm -f "$T/jcache"/*; }
+klogin() { # OUT [callgrind options]: a pamtester login with the kid token
+	local out=$1
+	shift
+	TOK=$T/tok.kid login "$out" fetch "$@"
+}
+uncache
+klogin "$T/cg.fetch"
+[ "$(ls "$T/jcache" | wc -l)" -ge 1 ] || die "the fetching login did not fill the cache"
+klogin "$T/cg.cached"
+FI=$(cgt "$T/cg.fetch" total) CI=$(cgt "$T/cg.cached" total)
+SP=$(incl "$T/cg.fetch" pj_spawn_run)
+# Wall time, native: best of 10 each (the fetching ones start with an empty cache).
+wall() { # fetch|cached: the fastest of 10 pamtester logins, in microseconds
+	local b=999999999 i s e
+	for i in $(seq 10); do
+		[ "$1" = fetch ] && uncache
+		s=$(date +%s%N)
+		LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/svc" \
+			pamtester fetch "$USER_NAME" authenticate <"$T/tok.kid" >/dev/null 2>&1 ||
+			die "the $1 login failed"
+		e=$(date +%s%N)
+		[ $(((e - s) / 1000)) -lt "$b" ] && b=$(((e - s) / 1000))
+	done
+	echo "$b"
+}
+WF=$(wall fetch) WC=$(wall cached)
+printf '  whole pamtester login, key fetched   %14s Ir (host process only)\n' "$(fmt "$FI")"
+printf '  whole pamtester login, key cached    %14s Ir\n' "$(fmt "$CI")"
+printf '  the fetch costs the host             %14s Ir (%s in pj_spawn_run: start, wait, read)\n' \
+	"$(fmt $((FI - CI)))" "$(fmt "$SP")"
+printf '  wall time, key fetched               %8.1f ms (best of 10: helper start, libcurl, TLS to 127.0.0.1)\n' \
+	"$(awk -v n="$WF" 'BEGIN { print n / 1000 }')"
+printf '  wall time, key cached                %8.1f ms (best of 10)\n' "$(awk -v n="$WC" 'BEGIN { print n / 1000 }')"
+printf '  a fetching login takes               %8.1f ms more\n' "$(awk -v a="$WF" -v b="$WC" 'BEGIN { print (a - b) / 1000 }')"
+kill $SRV_PID 2>/dev/null
 echo
 
 echo "bench: done in $((SECONDS - START)) s"

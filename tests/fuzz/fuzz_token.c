@@ -65,7 +65,7 @@ static void run_verify(const char *tok, size_t n, const char *user)
 	struct pj_result r;
 	char line[1024];
 	pj_verify(&cfg, tok, n, user, NOW, &r);
-	pj_log_decision(line, sizeof(line), user, n, &r);
+	pj_log_decision(line, sizeof(line), user, n, 0, &r);
 	pj_result_free(&r);
 }
 
@@ -77,8 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run_verify(tok, size, NULL);
 	run_verify(tok, size, "joe");
 	if (pj_token_parse(tok, size, PJ_ALGS_ALL, &t, &e) == 0) {
-		pj_claims_check(&strict, t.header, t.claims, "joe", NOW, &e);
-		pj_claims_check(&cfg, t.header, t.claims, NULL, NOW, &e);
+		pj_claims_check(&strict, t.header, t.claims, "joe", 0, NOW, &e);
+		pj_claims_check(&cfg, t.header, t.claims, NULL, 1, NOW, &e);
 		pj_token_name(t.claims, tok, size, name, sizeof(name));
 	}
 	pj_token_free(&t);

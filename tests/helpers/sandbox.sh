@@ -58,3 +58,50 @@ sandbox_pam() {
 	sed -e "s#pam_jwt\\.so conf=/etc/security/[^ ]*#$MODULE conf=$3#" "$2" \
 		>"/etc/pam.d/$1"
 }
+
+# sandbox_syslog FILE: what programs send to syslog, setuid ones included
+# (sudo, su: LD_PRELOAD cannot reach them), is appended to FILE.  A tmpfs goes
+# over /dev (the namespace's: the host's /dev is untouched) with fresh device
+# nodes, a new devpts instance and a listener on /dev/log.  Nothing of the
+# host's /dev is bound anywhere, least of all under $T: the clean-up (rm -rf
+# "$T", inside the namespace) must never reach it.
+sandbox_syslog() {
+	mount -t tmpfs -o mode=0755,size=1m pj-dev /dev &&
+		mknod -m 0666 /dev/null c 1 3 && mknod -m 0666 /dev/zero c 1 5 &&
+		mknod -m 0666 /dev/full c 1 7 && mknod -m 0666 /dev/random c 1 8 &&
+		mknod -m 0666 /dev/urandom c 1 9 && mknod -m 0666 /dev/tty c 5 0 &&
+		mkdir /dev/pts /dev/shm &&
+		mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 pj-pts /dev/pts &&
+		ln -s pts/ptmx /dev/ptmx && mount -t tmpfs -o mode=1777 pj-shm /dev/shm &&
+		ln -s /proc/self/fd /dev/fd && ln -s fd/0 /dev/stdin && ln -s fd/1 /dev/stdout &&
+		ln -s fd/2 /dev/stderr || return 1
+	/usr/bin/python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+os.chmod("/dev/log", 0o666)
+out = open(sys.argv[1], "ab", buffering=0)
+open(sys.argv[1] + ".ready", "w").close()
+while True:
+    out.write(s.recv(65536) + b"\n")
+' "$1" &
+	SYSLOG_PID=$! SYSLOG_FILE=$1
+	local i
+	for i in $(seq 100); do
+		[ -e "$1.ready" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# sandbox_syslog_sync: waits until everything sent to /dev/log so far is in
+# the file (a marker sent after it has arrived: datagrams keep their order).
+sandbox_syslog_sync() {
+	local mark="pj-sync-$RANDOM$RANDOM" i
+	logger -u /dev/log -- "$mark" || return 1
+	for i in $(seq 200); do
+		grep -qF -- "$mark" "$SYSLOG_FILE" && return 0
+		sleep 0.01
+	done
+	return 1
+}

@@ -2,10 +2,14 @@
 """One SSH login with paramiko, for tests/integration/sshd.sh.
 
 usage: ssh_login.py PORT USER METHOD TOKEN_FILE COMMAND
-METHOD is keyboard-interactive or password.  Prints the prompts seen (as
-"prompt: ...") and the command's output; exit 0 when the login succeeded,
-1 when authentication failed, 2 on anything else.
+METHOD is keyboard-interactive or password.  TOKEN_FILE holds a token, or
+a token's parts one a line (pam_jwt-askpass --parts): line K answers the
+module's prompt "JWT part K of N", line 1 every other prompt (and the
+password method).  Prints the prompts seen (as "prompt: ...") and the
+command's output; exit 0 when the login succeeded, 1 when authentication
+failed, 2 on anything else.
 """
+import re
 import socket
 import sys
 
@@ -14,7 +18,8 @@ import paramiko
 
 def main():
     port, user, method, token_file, command = sys.argv[1:6]
-    token = open(token_file).read().strip()
+    lines = open(token_file).read().split()
+    token = lines[0]
     sock = socket.create_connection(("127.0.0.1", int(port)), timeout=10)
     t = paramiko.Transport(sock)
     try:
@@ -23,7 +28,8 @@ def main():
 
         def answer(title, instructions, fields):
             prompts.extend(p for p, _ in fields)
-            return [token for _ in fields]
+            parts = [re.search(r"JWT part ([0-9]+) of ", p) for p, _ in fields]
+            return [lines[int(m.group(1)) - 1] if m else token for m in parts]
 
         try:
             if method == "keyboard-interactive":

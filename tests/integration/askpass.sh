@@ -63,13 +63,69 @@ check "SSH_ASKPASS_PROMPT=confirm is declined" silent_fail $? "yes/no"
 PAM_JWT_TOKEN_FILE=$T/tok SSH_ASKPASS_PROMPT=none ask "Confirm user presence"
 check "SSH_ASKPASS_PROMPT=none (a notice): exit 0, nothing printed" test $? = 0 -a ! -s "$T/out"
 
-long=$(printf 'a%.0s' $(seq 600)).b.c
+# Longer than the asking program passes on: parts (src/parts.c).  The limit
+# comes from PAM_JWT_ANSWER_MAX, else from the parent's name: "ssh" (the
+# OpenSSH client) sends 1023 bytes, sudo and anything else get 511.
+long=eyJ$(printf 'a%.0s' $(seq 600)).b.c
 (umask 077 && printf '%s\n' "$long" >"$T/long")
 PAM_JWT_TOKEN_FILE=$T/long ask "[sudo] password for alice: "
-check "a token over sudo's 511 bytes at sudo's prompt: printed, with a note" \
-	bash -c "[ \"\$(cat '$T/out')\" = '$long' ] && grep -q 'sudo passes at most 511' '$T/err'"
-PAM_JWT_TOKEN_FILE=$T/long ask "JWT: "
-check "the same token at ssh's prompt: no note (it fits 1023)" test ! -s "$T/err"
+check "a 607-byte token, parent not ssh: part 1 of 2, within 511 bytes" \
+	bash -c "grep -q '^pam_jwt:1/2:607:[0-9a-f]\{12\}:eyJaaa' '$T/out' &&
+		[ \$(wc -c <'$T/out') -le 512 ] && [ ! -s '$T/err' ]"
+id=$(cut -d: -f4 "$T/out")
+PAM_JWT_TOKEN_FILE=$T/long ask "JWT part 2 of 2 ($id): "
+check "at the module's prompt for part 2: part 2" grep -q "^pam_jwt:2/2:607:$id:a*\.b\.c\$" "$T/out"
+PAM_JWT_TOKEN_FILE=$T/long ask "(alice@host) JWT part 2 of 2 ($id): "
+check "... also with the OpenSSH client's (user@host) before it" grep -q "^pam_jwt:2/2:" "$T/out"
+PAM_JWT_TOKEN_FILE=$T/long ask "JWT part 2 of 2 (0123456789ab): "
+check "a prompt for another token's part: refused, nothing printed" \
+	silent_fail $? "asks for part 2 of 2 of another token"
+PAM_JWT_ANSWER_MAX=1023 PAM_JWT_TOKEN_FILE=$T/long ask "JWT: "
+check "PAM_JWT_ANSWER_MAX=1023: the 607-byte token whole" printed "$long"
+PAM_JWT_ANSWER_MAX=12 PAM_JWT_TOKEN_FILE=$T/long ask "JWT: "
+check "PAM_JWT_ANSWER_MAX below 64: an error" silent_fail $? "PAM_JWT_ANSWER_MAX must be"
+PAM_JWT_TOKEN_FILE=$T/tok ask "JWT: "
+check "a short token is still one answer" printed "$tok"
+# The parent's name: a shell copied as ssh, or as sudo, runs the helper.
+cp /bin/sh "$T/ssh" && cp /bin/sh "$T/sudo"
+PAM_JWT_TOKEN_FILE=$T/long "$T/ssh" -c '"$0" "JWT: " >"$1"; true' "$A" "$T/out"
+check "started by ssh: 1023 bytes, the 607-byte token whole" printed "$long"
+PAM_JWT_TOKEN_FILE=$T/long "$T/sudo" -c '"$0" "JWT: " >"$1"; true' "$A" "$T/out"
+check "started by sudo: 511 bytes, part 1" grep -q "^pam_jwt:1/2:" "$T/out"
+big=eyJ$(printf 'b%.0s' $(seq 2500)).c.d
+(umask 077 && printf '%s\n' "$big" >"$T/big")
+PAM_JWT_TOKEN_FILE=$T/big "$T/ssh" -c '"$0" "JWT: " >"$1"; true' "$A" "$T/out"
+check "started by ssh, 2507 bytes: part 1 of 3, within 1023 bytes" \
+	bash -c "grep -q '^pam_jwt:1/3:2507:' '$T/out' && [ \$(wc -c <'$T/out') -le 1024 ]"
+# Stateless: every prompt answered afresh, the parts make up the token.
+id=$(cut -d: -f4 "$T/out")
+joined=$(cut -d: -f5 "$T/out")
+for k in 2 3; do
+	PAM_JWT_TOKEN_FILE=$T/big "$T/ssh" -c '"$0" "$2" >"$1"; true' "$A" "$T/out" \
+		"JWT part $k of 3 ($id): "
+	joined=$joined$(cut -d: -f5 "$T/out")
+done
+check "parts 1-3 asked one by one make up the token" test "$joined" = "$big"
+# A token command that mints a new token each time: part 2 would splice.
+PAM_JWT_TOKEN_COMMAND="echo $big" ask "JWT: "
+id=$(cut -d: -f4 "$T/out")
+PAM_JWT_TOKEN_COMMAND="echo ${big%.d}.e" ask "JWT part 2 of 3 ($id): "
+check "a token changed between prompts: part 2 refused, nothing printed" \
+	silent_fail $? "another token than this one (it changed since part 1 was sent?)"
+# --parts: every part, for a person to paste.
+PAM_JWT_TOKEN_FILE=$T/big ask --parts 1023
+check "--parts 1023: three lines of at most 1023 bytes" \
+	bash -c "[ \$(wc -l <'$T/out') = 3 ] && ! awk 'length(\$0) > 1023' '$T/out' | grep -q ."
+check "... that make up the token" test "$(cut -d: -f5 "$T/out" | tr -d '\n')" = "$big"
+printf '%s\n' "$big" | "$A" --parts >"$T/out" 2>"$T/err"
+check "--parts reads standard input without the variables; 511 bytes by default" \
+	bash -c "[ \$(wc -l <'$T/out') = 6 ] && ! awk 'length(\$0) > 511' '$T/out' | grep -q ."
+printf '%s\n' "$tok" | "$A" --parts >"$T/out" 2>"$T/err"
+check "--parts with a short token: the token itself" printed "$tok"
+printf '%s\n' "$big" | "$A" --parts 10 >"$T/out" 2>"$T/err"
+check "--parts with a MAX below 64: an error" silent_fail $? "MAX must be"
+printf 'hunter2\n' | "$A" --parts >"$T/out" 2>"$T/err"
+check "--parts with something other than a JWT: an error" silent_fail $? "not a JWT"
 check "--help says how to use it with ssh and sudo" \
 	bash -c "'$A' --help | grep -q SSH_ASKPASS && '$A' --help | grep -q SUDO_ASKPASS"
 finish

@@ -191,4 +191,71 @@ check "not owned by root: the log says so" jwt_log_has "not root"
 service user-bad "auth required $MODULE conf=$T/u.conf user_jwks_file=$T/users/alice.jwks"
 pam_run user-bad alice "$(alice_tok --sub alice)"
 check "user_jwks_file without %u is a configuration error" jwt_log_has "must contain %u"
+
+# ---- per-user keys authenticate, they never authorize ----
+chown 0:0 "$T/users/alice.jwks"
+# alice's own key signs whatever she likes: the identity provider's issuer and
+# audience, groups, a jti copied from the (world-readable) allowlist.
+self_signed=$(alice_tok --sub alice --iss https://idp.test --aud sudo --claim 'groups=["wheel"]' \
+	--claim jti=listed-1)
+issued=$(sign --sub alice --aud sudo --claim 'groups=["wheel"]' --claim jti=listed-1)
+printf 'jti listed-1\n' >"$T/allow" && chmod 644 "$T/allow"
+U="$MODULE conf=$T/u.conf issuer=https://idp.test audience=sudo"
+pam_run user alice "$self_signed"
+check "user key: alice's own token logs alice in" test $? = 0
+check "user key: the log says which kind of key verified it" jwt_log_has "signature=valid key=user"
+service user-wheel "auth required $U require_claim=groups=wheel"
+pam_run user-wheel alice "$issued"
+check "require_claim: the provider's token with groups=wheel is accepted" test $? = 0
+pam_run user-wheel alice "$self_signed"
+check "require_claim: alice's own token with groups=wheel (and the provider's iss, aud) is refused" \
+	test $? != 0
+check "require_claim: the log says per-user keys never satisfy it" \
+	jwt_log_has "per-user keys authenticate, they never satisfy require_claim"
+service user-allow "auth required $U allowlist_file=$T/allow"
+pam_run user-allow alice "$issued"
+check "allowlist: the provider's listed token is accepted" test $? = 0
+pam_run user-allow alice "$self_signed"
+check "allowlist: alice's own token with a listed jti is refused" test $? != 0
+check "allowlist: the log says per-user keys never match it" \
+	jwt_log_has "per-user keys never match the allowlist"
+service user-acct "auth required $U" "account required $U allowlist_file=$T/allow"
+pam_run user-acct alice "$self_signed" authenticate acct_mgmt
+check "allowlist on the account line alone: alice's own token is refused there" test $? != 0
+check "... at account management" jwt_log_has "phase=account outcome=refused"
+service user-off "auth required $U user_jwks_file="
+pam_run user-off alice "$self_signed"
+check "user_jwks_file= on a service's line turns per-user keys off: refused" test $? != 0
+check "... at the signature (no key of alice's is read)" jwt_log_has "signature=unverified"
+pam_run user-off alice "$issued"
+check "user_jwks_file= on the line: the provider's token still logs in" test $? = 0
+if [ -n "$PAM_EXEC" ]; then
+	service user-sess "auth required $U export_claims=sub,groups" \
+		"session required $MODULE conf=$T/u.conf export_claims=sub,groups" \
+		"session required $PAM_EXEC stdout /usr/bin/env"
+	pam_run user-sess alice "$self_signed" authenticate open_session
+	check "export_claims: nothing from alice's own token reaches the session" \
+		bash -c "grep -q 'successfully opened' '$T/pamtester.out' &&
+			! grep -q '^JWT_' '$T/pamtester.out'"
+	check "export_claims: the log says why" \
+		grep -q "claim groups is not exported: the token is signed with the user's own key" "$LOG"
+	pam_run user-sess alice "$issued" authenticate open_session
+	check "export_claims: the provider's token exports them" out_has "JWT_GROUPS=wheel"
+else
+	skip "export_claims and per-user keys" "no pam_exec.so"
+fi
+# A "user" cut-off voids the tokens alice had; with her own key she signs new
+# ones (iat after the cut-off) until the key leaves her file.
+(umask 022 && printf 'user alice %s\n' "$now" >"$T/rev-alice")
+service user-cut "auth required $MODULE conf=$T/u.conf revocation_file=$T/rev-alice"
+pam_run user-cut alice "$(alice_tok --sub alice --claim iat=$((now - 60)))"
+check "user cut-off: alice's own token issued before it is refused" test $? != 0
+pam_run user-cut alice "$(alice_tok --sub alice --claim iat=$((now + 1)))"
+check "user cut-off: a token she signs after it still logs her in (her key is not revoked)" \
+	test $? = 0
+cp "$T/users/alice.jwks" "$T/alice.jwks.saved"
+echo '{"keys":[]}' >"$T/users/alice.jwks"
+pam_run user-cut alice "$(alice_tok --sub alice --claim iat=$((now + 1)))"
+check "her key removed from her file: refused" test $? != 0
+cp "$T/alice.jwks.saved" "$T/users/alice.jwks"
 finish

@@ -64,7 +64,7 @@ sed -e "s#^issuer = .*#issuer = $OIDC_ISSUER#" -e "s#^audience = .*#audience = s
 	"$ROOT/conf/pam_jwt-sudo.conf" >"$T/sudo.conf"
 for f in sshd sudo; do
 	printf '%s\n' "ca_file = $OIDC_CA" "cache_dir = $T/jwks-cache" "typ = at+jwt" \
-		"revocation_file = $T/revocations" >>"$T/$f.conf"
+		"revocation_file = $T/revocations" "fetch_helper = $FETCH" >>"$T/$f.conf"
 done
 (umask 022 && : >"$T/revocations")
 sandbox_pam sshd-jwt-test "$ROOT/conf/pam.d/sshd.jwt-only" "$T/sshd.conf"

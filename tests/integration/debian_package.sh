@@ -30,8 +30,8 @@ MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 PAMDIR=/lib/$MA/security
 ours=0
 cleanup() {
-	[ "$ours" = 1 ] && dpkg --purge "$PKG" "$CPKG" >/dev/null 2>&1
-	rm -rf "$T"
+	[ "$ours" = 1 ] && dpkg_wait dpkg --purge "$PKG" "$CPKG" >/dev/null 2>&1
+	rm -rf --one-file-system "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
@@ -64,7 +64,8 @@ check "debian/changelog's version is the Makefile's ($VERSION)" \
 
 # --- what the package holds
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|; s|/$||' >"$T/contents"
-want="$PAMDIR/pam_jwt.so /usr/sbin/pam_jwt-tool /etc/security/pam_jwt.conf
+want="$PAMDIR/pam_jwt.so /usr/sbin/pam_jwt-tool /usr/libexec/pam_jwt/pam_jwt-fetch
+	/usr/share/man/man8/pam_jwt-fetch.8.gz /etc/security/pam_jwt.conf
 	/usr/share/pam-configs/pam_jwt /var/lib/pam_jwt /var/cache/pam_jwt
 	/usr/share/man/man8/pam_jwt.8.gz /usr/share/man/man5/pam_jwt.conf.5.gz
 	/usr/share/man/man8/pam_jwt-tool.8.gz /usr/share/doc/$PKG/copyright
@@ -74,7 +75,7 @@ for u in "$src"/conf/*.service "$src"/conf/*.timer; do
 done
 m=""
 for f in $want; do grep -qx -- "$f" "$T/contents" || m="$m $f"; done
-check "the package holds module ($PAMDIR), tool, conffile, profile, dirs, man pages, docs${m:+ \
+check "the package holds module ($PAMDIR), tool, fetch helper, conffile, profile, dirs, man pages, docs${m:+ \
 (missing:$m)}" test -z "$m"
 check "the server's package has nothing of the client (no pam_jwt-login, askpass, man1)" \
 	bash -c "! grep -qE 'pam_jwt-login|pam_jwt-askpass|/man1/' '$T/contents'"
@@ -90,8 +91,8 @@ check "$CPKG holds pam_jwt-login, pam_jwt-askpass, their man pages, an example${
 check "  ...and nothing of the server (module, tool, configuration)" \
 	bash -c "! grep -qE 'security|sbin|/etc/' '$T/ccontents'"
 cdep=$(dpkg-deb -f "$cdeb" Depends 2>/dev/null)
-check "  ...it depends on libcurl4 (pam_jwt-login links it; the server's package does not)" \
-	bash -c "grep -qw libcurl4 <<<'$cdep' && ! dpkg-deb -f '$deb' Depends | grep -qw libcurl4"
+check "  ...it depends on libcurl4 (pam_jwt-login links it) and not on libpam-jwt ($cdep)" \
+	bash -c "grep -qw libcurl4 <<<'$cdep' && ! grep -qw libpam-jwt <<<'$cdep'"
 check "the revocation list is not a file of the package (an upgrade would empty it)" \
 	bash -c "! grep -q '^/var/lib/pam_jwt/.' '$T/contents'"
 dpkg-deb -e "$deb" "$T/control"
@@ -103,12 +104,11 @@ check "the shipped configuration is conf/pam_jwt.conf" bash -c \
 dep=$(dpkg-deb -f "$deb" Depends)
 check "Depends are computed: libpam0g, libssl3, libjansson4, libpam-runtime ($dep)" bash -c \
 	"for p in libpam0g libssl3 libjansson4 libpam-runtime; do grep -qw \$p <<<'$dep' || exit 1; done"
-rec=$(dpkg-deb -f "$deb" Recommends)
-if grep -qa 'libcurl\.so\.4' "$src/build/pam_jwt.so" "$src/build/pam_jwt-tool"; then
-	check "libcurl, loaded with dlopen, is recommended (Recommends: $rec)" grep -qw libcurl4 <<<"$rec"
-else
-	check "nothing loads libcurl, so nothing recommends it (Recommends: $rec)" test -z "$rec"
-fi
+check "only the fetch helper links libcurl, so the package depends on libcurl4 ($dep)" bash -c \
+	"grep -qw libcurl4 <<<'$dep' && ! grep -qa libcurl '$src/build/pam_jwt.so' '$src/build/pam_jwt-tool'"
+check "the module and the tool start the helper where the package puts it" \
+	bash -c "grep -qa /usr/libexec/pam_jwt/pam_jwt-fetch '$src/build/pam_jwt.so' &&
+		 grep -qa /usr/libexec/pam_jwt/pam_jwt-fetch '$src/build/pam_jwt-tool'"
 check "the pam-auth-update profile is off by default" \
 	grep -qx "Default: no" "$src/debian/pam-configs/pam_jwt"
 
@@ -123,7 +123,8 @@ st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$PKG" 2>/dev/null)
 case $st in "" | un*) ;; *) pre="$pre package:$st" ;; esac
 st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$CPKG" 2>/dev/null)
 case $st in "" | un*) ;; *) pre="$pre $CPKG:$st" ;; esac
-for p in "$PAMDIR/pam_jwt.so" /usr/sbin/pam_jwt-tool /usr/bin/pam_jwt-askpass /usr/bin/pam_jwt-login \
+for p in "$PAMDIR/pam_jwt.so" /usr/sbin/pam_jwt-tool /usr/bin/pam_jwt-askpass /usr/libexec/pam_jwt \
+	/usr/bin/pam_jwt-login \
 	/etc/security/pam_jwt.conf /var/lib/pam_jwt /var/cache/pam_jwt /usr/share/pam-configs/pam_jwt; do
 	[ -e "$p" ] && pre="$pre $p"
 done
@@ -153,11 +154,13 @@ check "before installing, PAM cannot load a plain pam_jwt.so" \
 	grep -q "Module is unknown" "$T/pamtester.out"
 
 ours=1
-dpkg -i "$deb" >"$T/dpkg.log" 2>&1 ||
-	apt-get install -f -y -q --no-install-recommends >>"$T/dpkg.log" 2>&1
-check "dpkg -i installs the package" \
-	test "$(dpkg-query -W -f='${db:Status-Abbrev}' "$PKG" 2>/dev/null)" = "ii "
-dpkg -i "$cdeb" >>"$T/dpkg.log" 2>&1
+dpkg_wait dpkg -i "$deb" >"$T/dpkg.log" 2>&1 ||
+	dpkg_wait apt-get install -f -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends \
+		>>"$T/dpkg.log" 2>&1
+st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$PKG" 2>/dev/null)
+check "dpkg -i installs the package" test "$st" = "ii "
+[ "$st" = "ii " ] || tail -n 15 "$T/dpkg.log" | note
+dpkg_wait dpkg -i "$cdeb" >>"$T/dpkg.log" 2>&1
 check "dpkg -i installs $CPKG" \
 	test "$(dpkg-query -W -f='${db:Status-Abbrev}' "$CPKG" 2>/dev/null)" = "ii "
 v=$(/usr/bin/pam_jwt-login --version 2>&1)
@@ -173,6 +176,9 @@ check "/etc/security/pam_jwt.conf is installed, root's, mode 644" \
 check "/var/lib/pam_jwt/revocations is created empty, root's, mode 644" \
 	test "$(stat -c '%a %U %G %s' /var/lib/pam_jwt/revocations 2>&1)" = "644 root root 0"
 check "/var/cache/pam_jwt is installed" test -d /var/cache/pam_jwt
+check "the fetch helper is installed root's, mode 755, and answers (bad arguments: exit 2)" bash -c \
+	"[ \"\$(stat -c '%a %U %G' /usr/libexec/pam_jwt/pam_jwt-fetch)\" = '755 root root' ] &&
+	 { /usr/libexec/pam_jwt/pam_jwt-fetch >/dev/null 2>&1; [ \$? = 2 ]; }"
 if grep -q /lib/systemd/system/pam_jwt-fetch.timer "$T/contents"; then
 	check "the key refresh timer is enabled" \
 		test -L /etc/systemd/system/timers.target.wants/pam_jwt-fetch.timer
@@ -192,7 +198,7 @@ check "the installed tool revokes into /var/lib/pam_jwt/revocations" \
 pam_run plain alice "$tok"
 check "the revoked token is refused" bash -c "[ $? != 0 ] && tail -n1 '$LOG' | grep -q revoked"
 cp /var/lib/pam_jwt/revocations "$T/revocations"
-dpkg -i "$deb" >>"$T/dpkg.log" 2>&1
+dpkg_wait dpkg -i "$deb" >>"$T/dpkg.log" 2>&1
 check "reinstalling (an upgrade) keeps the revocation list" \
 	cmp -s "$T/revocations" /var/lib/pam_jwt/revocations
 
@@ -255,17 +261,17 @@ else
 fi
 
 # --- remove keeps configuration and state; purge leaves nothing
-dpkg -r "$CPKG" >>"$T/dpkg.log" 2>&1
+dpkg_wait dpkg -r "$CPKG" >>"$T/dpkg.log" 2>&1
 check "dpkg -r $CPKG leaves the server's module alone" test -e "$PAMDIR/pam_jwt.so"
-dpkg --purge "$CPKG" >>"$T/dpkg.log" 2>&1
+dpkg_wait dpkg --purge "$CPKG" >>"$T/dpkg.log" 2>&1
 check "  ...and removes the client" bash -c "[ ! -e /usr/bin/pam_jwt-login ] &&
 	[ ! -e /usr/bin/pam_jwt-askpass ] && [ ! -e /usr/share/doc/$CPKG ]"
-dpkg -r "$PKG" >>"$T/dpkg.log" 2>&1
+dpkg_wait dpkg -r "$PKG" >>"$T/dpkg.log" 2>&1
 check "dpkg -r removes the module and the tool" \
 	bash -c "[ ! -e '$PAMDIR/pam_jwt.so' ] && [ ! -e /usr/sbin/pam_jwt-tool ]"
 check "dpkg -r keeps the configuration and the revocation list" bash -c \
 	"[ -f /etc/security/pam_jwt.conf ] && cmp -s '$T/revocations' /var/lib/pam_jwt/revocations"
-dpkg --purge "$PKG" >>"$T/dpkg.log" 2>&1
+dpkg_wait dpkg --purge "$PKG" >>"$T/dpkg.log" 2>&1
 rc=$?
 ours=0
 st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$PKG" 2>/dev/null)

@@ -9,6 +9,8 @@
 # rename, a group-writable revocation file; tests/integration/pamtester.sh: a
 # group-writable configuration, a missing key file.
 . "$(dirname "$0")/../lib.sh"
+# Logins as nobody below: the module and the log shim from a copy it can read.
+share_build || { notok "copy the build where nobody can read it"; finish; exit 1; }
 
 es256_setup
 good=$(sign --sub alice --claim jti=good-1)
@@ -126,6 +128,18 @@ chmod 644 "$T/oct.jwks"
 pam_run oct alice "$hs"
 check "the same JWKS readable by others: refused" test $? != 0
 check "... because it holds a secret" log_has "holds secret keys but is readable by group"
+# So must one holding the private half of a key pair (here the very key that
+# signs the tokens, exported with its "d").
+/usr/bin/python3 -c 'import sys; from jwcrypto import jwk
+print("{\"keys\":[%s]}" % jwk.JWK.from_pem(open(sys.argv[1], "rb").read()).export_private())' \
+	"$T/es.key" >"$T/priv.jwks"
+chmod 644 "$T/priv.jwks"
+svc priv "conf=$T/nokey.conf jwks_file=$T/priv.jwks"
+refused "a jwks_file with an EC private key (\"d\") readable by others" priv \
+	"holds secret keys but is readable by group or others (mode 0644): 'd' of key #0"
+chmod 600 "$T/priv.jwks"
+pam_run priv alice "$good"
+check "the same jwks_file private to root (0600): accepted with its public half" test $? = 0
 jwks=$(owned "$T/oct.jwks" 65534 600)
 svc jown "conf=$T/nokey.conf jwks_file=$jwks algorithms=HS256"
 pam_run jown alice "$hs"
@@ -147,6 +161,78 @@ chown 0 "$REV.index" && chmod 666 "$REV.index"
 pam_run jwt alice "$bad"
 check "a world-writable, falsified index: the revoked token is still refused" test $? != 0
 cp "$T/index.good" "$REV.index" && chmod 644 "$REV.index"
+
+# ---- the directories above the files (OpenSSH's StrictModes) ----
+# Whoever can write a directory on the way can swap what lies below it: every
+# directory above the configuration, key, revocation and allowlist files must
+# be root's and closed to group and others, unless root's and sticky (/tmp).
+placed() { # DIR MODE OWNER FILE: a copy of FILE in $T/DIR (made MODE, OWNER)
+	mkdir -p "$T/$1/in" && cp "$4" "$T/$1/in/" && chmod "$2" "$T/$1" && chown "$3" "$T/$1" &&
+		echo "$T/$1/in/$(basename "$4")"
+}
+conf=$(placed gwdir 0775 0 "$T/pam_jwt.conf")
+svc cgwd "conf=$conf"
+refused "a configuration under a group-writable directory" cgwd \
+	"$conf: directory $T/gwdir is writable by group or others (mode 0775)"
+key=$(placed userdir 0755 65534 "$T/es.pub")
+svc kud "conf=$T/pam_jwt.conf key_file=$key"
+refused "a key file under a directory another user owns" kud \
+	"$key: directory $T/userdir is owned by uid 65534, not root"
+rev=$(placed wwdir 0777 0 "$REV")
+svc rwwd "conf=$T/pam_jwt.conf revocation_file=$rev"
+refused "a revocation file under a world-writable (not sticky) directory" rwwd \
+	"$rev: directory $T/wwdir is writable by group or others (mode 0777)"
+rev=$(placed stickydir 01777 0 "$REV")
+svc rsticky "conf=$T/pam_jwt.conf revocation_file=$rev"
+pam_run rsticky alice "$good"
+check "a revocation file under a root-owned sticky directory (as /tmp): accepted" test $? = 0
+: >"$T/allow" && chmod 644 "$T/allow"
+allow=$(placed allowdir 0770 0 "$T/allow")
+svc awd "conf=$T/pam_jwt.conf allowlist_file=$allow"
+refused "an allowlist under a group-writable directory" awd "directory $T/allowdir is writable"
+mkdir -m 0775 "$T/usedir"
+svc owd "conf=$T/pam_jwt.conf one_time=yes one_time_file=$T/usedir/used"
+refused "a one-time record under a group-writable directory" owd \
+	"directory $T/usedir is writable by group or others"
+# Symlinks: followed, and what they point to judged by the same rules.
+mkdir -m 0777 "$T/untrusted" && cp "$T/es.pub" "$T/untrusted/es.pub"
+ln -s "$T/untrusted/es.pub" "$T/to-untrusted.pub"
+svc klu "conf=$T/pam_jwt.conf key_file=$T/to-untrusted.pub"
+refused "a root-owned symlink to a key file in a world-writable directory" klu \
+	"directory $T/untrusted is writable by group or others"
+ln -s "$T/es.pub" "$T/untrusted/link.pub"
+svc kin "conf=$T/pam_jwt.conf key_file=$T/untrusted/link.pub"
+refused "a symlink inside a world-writable directory (to a good key file)" kin \
+	"directory $T/untrusted is writable by group or others"
+ln -s untrusted "$T/untrusted.d"
+svc kdl "conf=$T/pam_jwt.conf key_file=$T/untrusted.d/es.pub"
+refused "a symlinked directory that leads into a world-writable one" kdl \
+	"directory $T/untrusted is writable by group or others"
+mkdir -m 0755 "$T/trusted" && cp "$T/es.pub" "$T/trusted/" && ln -s trusted "$T/trusted.d"
+svc kok "conf=$T/pam_jwt.conf key_file=$T/trusted.d/es.pub"
+pam_run kok alice "$good"
+check "a symlinked directory that stays in trusted ones: accepted" test $? = 0
+
+# ---- the invoking user's file size limit (su and sudo keep it) ----
+# A write past RLIMIT_FSIZE raises SIGXFSZ, which kills the host process: the
+# module must refuse before writing (here a one-time record of 1.4 kB under a
+# 1 kB limit), leave the record as it was and no temporary file behind.
+used=$T/used-fsize
+(umask 022 && for i in $(seq 1 60); do echo "jti old-$i 2000000000"; done >"$used")
+cp "$used" "$T/used-fsize.before"
+svc fsize "conf=$T/pam_jwt.conf one_time=yes one_time_file=$used"
+(
+	LOG=$T/fsize.log
+	ulimit -f 1
+	pam_run fsize alice "$(sign --sub alice --claim jti=fsize-1)"
+	echo "rc=$?" >"$T/fsize.rc"
+)
+check "ulimit -f 1 and a one-time record to write: the host is not killed (SIGXFSZ)" \
+	grep -qx "rc=1" "$T/fsize.rc"
+check "... the login is refused, saying why" \
+	grep -q "over the file size limit (RLIMIT_FSIZE, ulimit -f) of 1024 bytes" "$T/fsize.log"
+check "... the record is unchanged and no temporary file is left" \
+	bash -c "cmp -s '$used' '$T/used-fsize.before' && ! ls '$used'.tmp.* 2>/dev/null"
 
 # ---- the revocation file replaced, and writers killed, while logins run ----
 # A writer replaces the file over and over: tool revokes (atomic rename plus

@@ -3,9 +3,11 @@
 # Keys from the identity provider: jwks_url / discovery_url over HTTPS against
 # a local server (tests/helpers/jwks_server.py, 127.0.0.1 only) with a test CA
 # made here by the openssl CLI; the cache, outages, rotation, the refetch
-# rate limit, TLS and size limits, timeouts, and that libcurl is loaded only
-# when a fetch happens.  Logins go through pamtester (pam_run) where the
-# module matters, pam_jwt-tool elsewhere (same code, src/verify.c).
+# rate limit, TLS and size limits, timeouts, and that libcurl is never loaded
+# by the module, not even when a login fetches (the fetch helper
+# build/pam_jwt-fetch does it, named by fetch_helper; its isolation is
+# tests/integration/fetch_env.sh's).  Logins go through pamtester (pam_run)
+# where the module matters, pam_jwt-tool elsewhere (same code, src/verify.c).
 #
 # Ages are faked by rewriting the "fetched SECONDS" metadata line of a cache
 # file (the time the server last confirmed the copy) and by back-dating the
@@ -18,51 +20,14 @@ if [ "$(id -u)" != 0 ]; then
 	finish
 	exit 0
 fi
-PY=/usr/bin/python3
-SRV=$ROOT/tests/helpers/jwks_server.py
-PIDS=()
-# KEEP=1 keeps $T for a look afterwards.
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	if [ -n "${KEEP:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-note() { echo "# $*"; }
-ms() { date +%s%3N; }
+# The tool runs as nobody below: from a copy it can read.
+share_build || { notok "copy the build where nobody can read it"; finish; exit 1; }
+. "$ROOT/tests/helpers/idp.sh"
 
 # ---- certificates: a test CA, a second CA, and server certificates ----
-ca() { # NAME
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-		-keyout "$T/$1.key" -out "$T/$1.pem" -subj "/CN=pam_jwt test $1" \
-		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign \
-		2>/dev/null
-}
-cert() { # NAME CA SAN
-	printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$3" \
-		>"$T/$1.ext"
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$1.key" \
-		-out "$T/$1.csr" -subj "/CN=$1" 2>/dev/null &&
-		openssl x509 -req -in "$T/$1.csr" -CA "$T/$2.pem" -CAkey "$T/$2.key" \
-			-CAcreateserial -days 2 -extfile "$T/$1.ext" -out "$T/$1.pem" 2>/dev/null
-}
 ca ca && ca otherca && cert good ca "IP:127.0.0.1,DNS:localhost" &&
 	cert badca otherca "IP:127.0.0.1,DNS:localhost" && cert badhost ca "DNS:wrong.example" &&
 	chmod 644 "$T"/*.pem || { notok "make the test CA and certificates"; finish; exit 1; }
-
-# ---- servers ----
-start() { # DIR CERT [PORT]
-	mkdir -p "$T/$1"
-	rm -f "$T/$1/port"
-	$PY "$SRV" serve --cert "$T/$2.pem" --key "$T/$2.key" --dir "$T/$1" --port "${3:-0}" &
-	PIDS+=($!)
-	eval "pid_$1=$!"
-	for _ in $(seq 100); do [ -s "$T/$1/port" ] && break; sleep 0.05; done
-	eval "port_$1=$(cat "$T/$1/port")"
-}
-stop() { local p; eval "p=\$pid_$1"; kill "$p"; wait "$p" 2>/dev/null; }
-mode() { echo "$2" >"$T/$1/mode"; }
-hits() { cat "$T/$1/requests.log" 2>/dev/null | grep -c "^$2 "; } # DIR PATH: requests seen
-cfile() { echo "$T/cache/$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)"; } # URL: its cache
 
 gen_key ES256 k1 && gen_key ES256 k2 && gen_key ES256 evil || { notok "keys"; finish; exit 1; }
 start idp good
@@ -81,6 +46,7 @@ conf() {
 	local n=$1
 	shift
 	{
+		echo "fetch_helper = $FETCH"
 		echo "ca_file = $T/ca.pem"
 		echo "cache_dir = $T/cache"
 		echo "algorithms = ES256"
@@ -103,17 +69,20 @@ login_maps() { PJ_MAPS_OUT=$T/maps LOGSHIM="$LOGSHIM $T/maps.so" pam_run idp "$@
 
 t1=$(sign k1 k1)
 
-# ---- the module and the tool never link libcurl ----
-check "the module has no NEEDED libcurl (dlopen'ed on demand)" \
-	bash -c "! readelf -d '$MODULE' | grep -q libcurl"
-check "the tool has no NEEDED libcurl" bash -c "! readelf -d '$TOOL' | grep -q libcurl"
+# ---- only the fetch helper has libcurl ----
+check "the module neither links nor names libcurl" bash -c "! grep -qa libcurl '$MODULE'"
+check "the tool neither links nor names libcurl" bash -c "! grep -qa libcurl '$TOOL'"
+check "the fetch helper links libcurl" \
+	bash -c "readelf -d '$B/pam_jwt-fetch' | grep -q 'NEEDED.*libcurl'"
 
 # ---- a fetched key, then the cache ----
 login_maps alice "$t1"
 check "a login with a key fetched from jwks_url is accepted" test $? = 0
 check "  ...and logged as accepted" log_has "outcome=accepted"
 check "  ...after exactly one request to the server" test "$(hits idp /jwks)" = 1
-check "  ...and that login loaded libcurl (the maps check can see it)" grep -q libcurl "$T/maps"
+check "  ...and that login never mapped libcurl (nor libssl) into the host process" \
+	bash -c "grep -q libpam.so '$T/maps' && grep -q libcrypto '$T/maps' &&
+		 ! grep -qE 'libcurl|libssl' '$T/maps'"
 check "the cache file is named by the URL's SHA-256, root's, mode 0644" \
 	test "$(stat -c %U:%a "$CACHE" 2>/dev/null)" = root:644
 check "  ...and records URL, fetch time, max-age and ETag before the body" \
@@ -121,8 +90,7 @@ check "  ...and records URL, fetch time, max-age and ETag before the body" \
 login_maps alice "$t1"
 check "a second login is accepted from the fresh cache" test $? = 0
 check "  ...without a request" test "$(hits idp /jwks)" = 1
-# (pam_end unloads the module itself; libcurl, once loaded, stays: RTLD_NODELETE.)
-check "a login with fresh keys in the cache does not load libcurl" \
+check "a login with fresh keys in the cache does not load libcurl either" \
 	bash -c "grep -q libpam.so '$T/maps' && ! grep -q libcurl '$T/maps'"
 
 # ---- outage ----
@@ -218,7 +186,8 @@ conf badhost "jwks_url = https://127.0.0.1:$port_idp3/jwks"
 verify badhost "$t1"
 check "a certificate for another host name is refused" test $? = 1
 check "  ...as a name mismatch ($(tr -d '\n' <"$T/verify.err"))" grep -qi "name" "$T/verify.err"
-printf 'jwks_url = %s\ncache_dir = %s\n' "$URL" "$T/nocache" >"$T/noca.conf"
+printf 'jwks_url = %s\ncache_dir = %s\nfetch_helper = %s\n' "$URL" "$T/nocache" \
+	"$FETCH" >"$T/noca.conf"
 verify noca "$t2"
 check "without ca_file the system's CAs are used, and do not know the test CA" \
 	grep -qi "certificate" "$T/verify.err"
@@ -231,6 +200,11 @@ conf cafile "jwks_url = https://127.0.0.1:$P/jwks?ca"
 verify cafile "$t1"
 check "a ca_file writable by group is refused" grep -q "ca_file: .*writable by group" "$T/verify.err"
 chmod 644 "$T/ca.pem"
+mkdir -m 0775 "$T/cadir" && cp "$T/ca.pem" "$T/cadir/ca.pem"
+conf cadir "jwks_url = https://127.0.0.1:$P/jwks?cadir" "ca_file = $T/cadir/ca.pem"
+verify cadir "$t1"
+check "a ca_file under a group-writable directory is refused" \
+	grep -q "ca_file: .*directory $T/cadir is writable by group" "$T/verify.err"
 
 # ---- a server that never answers ----
 mode idp hang
@@ -373,6 +347,15 @@ unstamp "$CACHE"
 pam_run idp alice "$evil"
 check "a token naming its own jku is refused" test $? != 0
 check "  ...and its jku is never fetched" bash -c "! grep -q '^/evil' '$T/idp/requests.log'"
+
+# ---- root without capabilities: pam_jwt-fetch.service's CapabilityBoundingSet= ----
+before=$(hits idp /jwks)
+setpriv --bounding-set=-all "$TOOL" --config "$T/idp.conf" fetch >"$T/fetch.out" 2>&1
+check "root without capabilities (the timer's sandbox) fetches through the helper" \
+	test $? = 0 -a "$(($(hits idp /jwks) - before))" = 1
+setpriv --bounding-set=-all --groups 4242 "$TOOL" --config "$T/idp.conf" fetch >"$T/fetch.out" 2>&1
+check "  ...but root that cannot drop its supplementary groups does not start it: refused" \
+	bash -c "[ $? = 1 ] && grep -q 'could not be set up' '$T/fetch.out'"
 
 # ---- the systemd units ----
 check "pam_jwt-fetch.service runs pam_jwt-tool fetch" \

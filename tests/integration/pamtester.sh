@@ -25,7 +25,7 @@ jti=$("$TOOL" verify --set key_file="$T/es.pub" "$good" | /usr/bin/python3 -c \
 check "the log line names the token's jti, iss and sub" \
 	log_has "jti=$jti kid=- iss=https://idp.test sub=alice signature=valid"
 check "the token itself never reaches the log" bash -c "! grep -qF '${good%%.*}' '$LOG'"
-check "the signature never reaches the log" bash -c "! grep -qF '${good##*.}' '$LOG'"
+check "the signature never reaches the log" bash -c "! grep -qF -e '${good##*.}' '$LOG'"
 
 pam_run jwt bob "$good"
 check "alice's token is refused for bob" test $? != 0
@@ -98,6 +98,37 @@ check "missing key file: the reason names it" log_has "$T/missing.pub"
 service jwt-noconf "auth required $MODULE conf=$T/nonexistent.conf"
 pam_run jwt-noconf alice "$good"
 check "an explicitly named configuration that is missing refuses" test $? != 0
+# debug logs the input's length for a JWT only: a password's says something.
+service jwt-debug "auth required $MODULE conf=$T/pam_jwt.conf debug"
+pw="hunter2 is my password"
+pam_run jwt-debug alice "$pw"
+check "debug: the debug line is there for a password" grep -q "debug: configuration" "$LOG"
+check "debug: a password's length is not logged" \
+	bash -c "! grep -q ' ${#pw} bytes' '$LOG' && grep -q 'input not a JWT' '$LOG'"
+pam_run jwt-debug alice "$good"
+check "debug: a token's length is logged" grep -q "input ${#good} bytes" "$LOG"
+# "#" inside a value: a configuration error naming the line, never data (on
+# main "#", "ssh", "logins" and "only" became accepted audiences).
+cp "$T/pam_jwt.conf" "$T/hash.conf"
+echo "audience = ssh # ssh logins only" >>"$T/hash.conf"
+service jwt-hash "auth required $MODULE conf=$T/hash.conf"
+pam_run jwt-hash alice "$(sign --sub alice --aud only)"
+check "'#' inside a value: a token for audience 'only' is refused" test $? != 0
+pam_run jwt-hash alice "$(sign --sub alice --aud ssh)"
+check "'#' inside a value refuses every login" test $? != 0
+check "'#' inside a value: a configuration error naming the file and line" \
+	log_has "$T/hash.conf:6: '#' inside the value of audience"
+cp "$T/pam_jwt.conf" "$T/quoted.conf"
+printf '%s\n' 'audience = "ssh#2"' 'prompt = "Token #1: "' >>"$T/quoted.conf"
+service jwt-quoted "auth required $MODULE conf=$T/quoted.conf"
+pam_run jwt-quoted alice "$(sign --sub alice --aud 'ssh#2')"
+check "a quoted value may hold '#': accepted" test $? = 0
+check "a quoted prompt with '#' is shown whole" grep -qF "Token #1: " "$T/pamtester.out"
+# conf= must be absolute: in su and sudo the working directory is the user's.
+service jwt-rel "auth required $MODULE conf=pam_jwt.conf"
+(cd "$T" && pam_run jwt-rel alice "$good")
+check "a relative conf= refuses (even with the file in the working directory)" test $? != 0
+check "a relative conf=: the log says so" log_has "conf= must be an absolute path"
 
 # Truncation by the application: a 511-byte input that fails to parse.
 rs=$("$TOOL" sign --key "$T/rs.key" --alg RS256 --iss https://idp.test --sub alice)

@@ -5,6 +5,8 @@
 # hand edits, failing closed, the tool's subcommands, a million ids, concurrent
 # writers, crashes and a full filesystem.
 . "$(dirname "$0")/../lib.sh"
+# The tool runs as nobody below: from a copy it can read.
+share_build || { notok "copy the build where nobody can read it"; finish; exit 1; }
 PY=/usr/bin/python3
 
 es256_setup

@@ -126,7 +126,7 @@ def check_example(ex, tmp, conf):
         if tap(rc == 0, "RFC 7515 %s (%s) verifies, key as %s" % (app, alg, name),
                "exit %d: %s" % (rc, err.strip())):
             doc = json.loads(out)
-            tap(doc == {"header": header, "claims": claims},
+            tap(doc == {"header": header, "claims": claims, "signer": "issuer"},
                 "RFC 7515 %s: printed header and claims are the published ones (%s)"
                 % (app, name), "got %r" % doc)
         rc, out, err = verify(conf, alg, opt, flip_signature_char(tok))

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# The unit tests and tests/integration/pamtester.sh again, on the ASan+UBSan
+# The unit tests, tests/integration/pamtester.sh and parts.sh again, on the ASan+UBSan
 # build (make san-build: $PJ_BUILD/san, gcc -fsanitize=address,undefined,
 # UBSan fatal).  The module runs inside pamtester, which is not instrumented:
 # libasan is preloaded first and pam_wrapper's RTLD_DEEPBIND (which ASan does
@@ -44,17 +44,18 @@ for t in "$SB"/tests/test_*; do
 done
 echo "# unit tests under ASan+UBSan: $((($(date +%s%N) - s) / 1000000)) ms"
 
-s=$(date +%s%N)
-before=$(reports)
-PJ_BUILD=$SB PJ_PRELOAD=$LIBASAN PAM_WRAPPER_DISABLE_DEEPBIND=1 \
-	"$ROOT/tests/integration/pamtester.sh" >"$T/pamtester.tap" 2>&1
-rc=$?
-echo "# pamtester.sh under ASan+UBSan: $((($(date +%s%N) - s) / 1000000)) ms"
-n=$(grep -c '^ok ' "$T/pamtester.tap")
-bad=$(grep -E '^not ok ' "$T/pamtester.tap" | grep -cvE '# (SKIP|skip)')
-grep -E '^not ok ' "$T/pamtester.tap" | sed 's/^/#   /'
-check "ASan+UBSan: tests/integration/pamtester.sh ($n passed, $bad failed, status $rc)" \
-	test "$bad" = 0 -a "$n" -gt 0
+for script in pamtester parts; do
+	s=$(date +%s%N)
+	PJ_BUILD=$SB PJ_PRELOAD=$LIBASAN PAM_WRAPPER_DISABLE_DEEPBIND=1 \
+		"$ROOT/tests/integration/$script.sh" >"$T/$script.tap" 2>&1
+	rc=$?
+	echo "# $script.sh under ASan+UBSan: $((($(date +%s%N) - s) / 1000000)) ms"
+	n=$(grep -c '^ok ' "$T/$script.tap")
+	bad=$(grep -E '^not ok ' "$T/$script.tap" | grep -cvE '# (SKIP|skip)')
+	grep -E '^not ok ' "$T/$script.tap" | sed 's/^/#   /'
+	check "ASan+UBSan: tests/integration/$script.sh ($n passed, $bad failed, status $rc)" \
+		test "$bad" = 0 -a "$n" -gt 0
+done
 check "ASan+UBSan: no sanitizer report from any process ($(reports) reports)" test "$(reports)" = 0
 show_reports
 finish

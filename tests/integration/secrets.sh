@@ -8,9 +8,11 @@
 # valid token (with debug on), a bad signature, a wrong user, a Unix password,
 # and a password that happens to look like a token.  None of them, none of
 # their segments and no decoded segment may appear in what arrived, while the
-# decision line of every login must (the listener was live).  Then a free()
-# interposer checks that no buffer the module frees still holds the token, its
-# signature, or the ECDSA twin of the token.
+# decision line of every login must (the listener was live).  A 3 kB token in
+# parts, and a conversation splicing parts of two tokens, get the same checks
+# for every part.  Then a free() interposer checks that no buffer the module
+# frees still holds the token, its signature, the ECDSA twin of the token, a
+# part or the joined parts.
 . "$(dirname "$0")/../lib.sh"
 PY=/usr/bin/python3
 
@@ -37,7 +39,15 @@ password='Tr0ub4dor&3 correct horse'
 # Starts like a JWT header and has two dots: decoded, its header reads
 # {"pin" "4711secret"}, which a JSON parser quotes when it complains.
 tokenlike='eyJwaW4iICI0NzExc2VjcmV0In0.hunter2hunter2.pw'
-printf '%s\n' "$good" "$badsig" "$bob" >"$T/secrets"
+# A 3 kB ES256 token in 6 parts of at most 511 bytes, and a conversation that
+# starts with it and goes on with the parts of another.
+long=$(sign --sub alice --claim "groups=$(guid_groups 48)")
+long2=$(sign --sub alice --claim "groups=$(guid_groups 48)")
+parts=$(parts_of "$long" 511)
+spliced=$(printf '%s\n' "$parts" | head -n1 && parts_of "$long2" 511 | tail -n +2)
+printf '%s\n' "$good" "$badsig" "$bob" "$long" "$long2" "$parts" "$spliced" >"$T/secrets"
+# Each part's chunk alone too: a piece of a token is no segment of it.
+printf '%s\n' "$parts" "$spliced" | cut -d: -f5 >>"$T/secrets"
 printf '%s\n' "$password" "$tokenlike" >"$T/passwords"
 
 cat >"$T/listen.py" <<'PY'
@@ -79,6 +89,8 @@ login jwt alice '$badsig'
 login jwt alice '$bob'
 login jwt alice '$password'
 login jwt alice '$tokenlike'
+login jwt alice '$parts'
+login jwt alice '$spliced'
 sleep 0.3
 kill \$lp
 SH
@@ -100,8 +112,11 @@ check "wrong user: refused, logged" grep -q 'outcome=refused reason="token is fo
 check "Unix password: declined, logged" grep -q 'outcome=declined reason="input is not a JWT' \
 	"$T/devlog"
 check "token-like password: refused, logged" grep -q 'outcome=refused reason="header' "$T/devlog"
+check "token in parts: accepted, logged" grep -q 'outcome=accepted reason="ok".*parts=6' "$T/devlog"
+check "parts of two tokens: refused, logged" \
+	grep -q 'outcome=refused reason="the answer to part 2 of 6 belongs to another' "$T/devlog"
 check "every login came out as expected" bash -c "grep '^rc' '$T/ns.out' | tr '\n' ' ' |
-	grep -qx 'rc jwtdebug 0 rc jwt 1 rc jwt 1 rc jwt 1 rc jwt 1 '"
+	grep -qx 'rc jwtdebug 0 rc jwt 1 rc jwt 1 rc jwt 1 rc jwt 1 rc jwt 0 rc jwt 1 '"
 
 # leaks.py LOG SECRETS [words]: what of each secret (whole, each segment of 6+
 # characters, each decoded segment of 6+ bytes; with "words" also every run of
@@ -177,4 +192,27 @@ while read -r i obj; do
 done < <(sort "$T/freed" 2>/dev/null | uniq)
 check "no block the module frees holds the token, its twin, either s or the password" \
 	bash -c "! grep -q '$(basename "$MODULE")\$' '$T/freed' 2>/dev/null"
+# The parts: every answer as it came, every chunk, the joined token; after an
+# accepted login and after one refused midway (parts of two tokens).
+{
+	printf '%s' "$long" | od -An -tx1 | tr -d ' \n' && echo
+	printf '%s\n' "$parts" | while read -r l; do
+		printf '%s' "$l" | od -An -tx1 | tr -d ' \n' && echo
+		printf '%s' "${l##*:}" | od -An -tx1 | tr -d ' \n' && echo
+	done
+} >"$T/freecheck.parts"
+for input in "$parts" "$spliced"; do
+	printf '%s\n' "$input" | PJ_FREECHECK="$T/freecheck.parts" PJ_FREECHECK_LOG="$T/freed.parts" \
+		LD_PRELOAD="${PJ_PRELOAD:+$PJ_PRELOAD }libpam_wrapper.so $LOGSHIM $FREECHECK" \
+		PAM_WRAPPER=1 PAM_WRAPPER_USE_SYSLOG=1 PAM_WRAPPER_SERVICE_DIR="$T/svc" \
+		PJ_LOG_FILE="$LOG" pamtester jwtfree alice authenticate >/dev/null 2>&1
+	echo "rc $?" >>"$T/freed.parts.rc"
+done
+check "freed memory: the token in parts is accepted, the spliced one refused" \
+	test "$(tr '\n' ' ' <"$T/freed.parts.rc")" = "rc 0 rc 1 "
+while read -r i obj; do
+	echo "# left in freed memory: secret $i of freecheck.parts (freed by $obj)"
+done < <(sort "$T/freed.parts" 2>/dev/null | uniq)
+check "no block the module frees holds a part, a chunk or the joined token" \
+	bash -c "! grep -q '$(basename "$MODULE")\$' '$T/freed.parts' 2>/dev/null"
 finish

@@ -24,13 +24,13 @@ if [ -n "$missing" ]; then
 fi
 sandbox_setup || { notok "set up the private mount namespace"; finish; exit 1; }
 sandbox_user pjtest && sandbox_user pjother || { notok "test users"; finish; exit 1; }
-gen_key ES256 es || { notok "generate keys"; finish; exit 1; }
+gen_key ES256 es && gen_key RS256 rs || { notok "generate keys"; finish; exit 1; }
 
 # The example configuration, pointed at the test's key and revocation file.
 sed -e "s#^issuer = .*#issuer = https://idp.test#" -e "s#^jwks_file = .*#key_file = $T/es.pub#" \
 	"$ROOT/conf/pam_jwt-sshd.conf" >"$T/sshd.conf"
 # debug: the account line logs its decision too.
-printf '%s\n' "revocation_file = $T/revocations" "debug = yes" >>"$T/sshd.conf"
+printf '%s\n' "revocation_file = $T/revocations" "debug = yes" "key_file = $T/rs.pub" >>"$T/sshd.conf"
 (umask 022 && : >"$T/revocations")
 sandbox_pam sshd-jwt-test "$ROOT/conf/pam.d/sshd.jwt-only" "$T/sshd.conf"
 check "the example PAM file names the module and the test's configuration" \
@@ -62,7 +62,7 @@ check "sshd accepts the configuration with the example snippet" \
 LD_PRELOAD=$LOGSHIM PJ_LOG_FILE=$LOG "$T/sshd-jwt-test" -D -f "$T/sshd_config" \
 	-E "$T/sshd.log" &
 sshd_pid=$!
-trap 'kill $sshd_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $sshd_pid 2>/dev/null; wait 2>/dev/null; rm -rf --one-file-system "$T"' EXIT
 for _ in $(seq 100); do
 	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
 	sleep 0.05
@@ -81,10 +81,11 @@ paramiko() {
 	(umask 077 && printf '%s\n' "$3" >"$T/tok")
 	$PY "$ROOT/tests/helpers/ssh_login.py" "$port" "$2" "$1" "$T/tok" "$SHOW" >"$T/out" 2>&1
 }
-# openssh METHOD USER TOKEN: the OpenSSH client, the token from pam_jwt-askpass.
+# openssh METHOD USER TOKEN [ASKPASS]: the OpenSSH client, the token from
+# pam_jwt-askpass (or ASKPASS, with $PJ_PARTS_FILE: tests/helpers/parts_askpass.sh).
 openssh() {
 	(umask 077 && printf '%s\n' "$3" >"$T/tok")
-	SSH_ASKPASS=$B/pam_jwt-askpass SSH_ASKPASS_REQUIRE=force PAM_JWT_TOKEN_FILE=$T/tok \
+	SSH_ASKPASS=${4:-$B/pam_jwt-askpass} SSH_ASKPASS_REQUIRE=force PAM_JWT_TOKEN_FILE=$T/tok \
 		setsid -w ssh -F /dev/null -o BatchMode=no -o StrictHostKeyChecking=no \
 		-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10 \
 		-o PreferredAuthentications="$1" -o NumberOfPasswordPrompts=1 \
@@ -93,6 +94,8 @@ openssh() {
 out_has() { grep -qF -- "$1" "$T/out"; }
 # The module's last line (sshd's session modules log after it).
 jwt_log_has() { grep 'pam_jwt(' "$LOG" | tail -n 1 | grep -qF -- "$1"; }
+# Its last decision at authentication.
+auth_said() { grep 'pam_jwt(sshd-jwt-test:auth): user=' "$LOG" | tail -n 1 | grep -qF -- "$1"; }
 log_lines() { wc -l <"$LOG" 2>/dev/null || echo 0; }
 
 paramiko keyboard-interactive pjtest "$good"
@@ -126,18 +129,90 @@ check "OpenSSH client + pam_jwt-askpass, keyboard-interactive: logged in" test $
 check "OpenSSH client: export_claims reach the shell" out_has "$WANT"
 openssh password pjtest "$good"
 check "OpenSSH client + pam_jwt-askpass, password method: logged in" test $? = 0
+openssh keyboard-interactive pjtest "$good"
+check "OpenSSH client: a short ES256 token still goes in one answer" \
+	eval "auth_said outcome=accepted && ! auth_said parts="
 openssh keyboard-interactive pjtest "$big"
-check "OpenSSH client: a 1.5 kB token is refused" test $? != 0
-# A token a little over 1023 bytes loses part of its signature on the way.
+check "OpenSSH client: a 1.5 kB token goes in 2 parts and logs in" test $? = 0
+check "... parts=2 (pam_jwt-askpass knew the OpenSSH client: 1023 bytes)" auth_said "parts=2"
+# The client's limit is real: one answer of a little over 1023 bytes
+# (PAM_JWT_ANSWER_MAX forces it) loses part of its signature on the way.
 pad=700
 for _ in 1 2 3 4; do
 	long=$(sign --sub pjtest --claim 'scope=ssh:login' --claim "pad=$(printf "%0${pad}d" 0)")
 	pad=$((pad + (1060 - ${#long}) * 3 / 4))
 done
-openssh keyboard-interactive pjtest "$long"
-check "OpenSSH client: a ${#long}-byte token is refused" test $? != 0
+PAM_JWT_ANSWER_MAX=16384 openssh keyboard-interactive pjtest "$long"
+check "OpenSSH client: a ${#long}-byte token in one answer is refused" test $? != 0
 check "OpenSSH client: it arrived cut to 1023 bytes, and the log says so" \
-	jwt_log_has "input is exactly 1023 bytes"
+	auth_said "input is exactly 1023 bytes"
+
+# Real identity-provider tokens: RS256 with Entra-like group lists, 3 and
+# 7 kB, in parts of at most 1023 bytes from pam_jwt-askpass.
+rsign() { "$TOOL" sign --key "$T/rs.key" --alg RS256 --iss https://idp.test --aud ssh "$@"; }
+rs3=$(rsign --sub pjtest --claim 'scope=openid ssh:login' --claim email=pjtest@example.test \
+	--claim "groups=$(guid_groups 48)")
+rs7=$(rsign --sub pjtest --claim 'scope=openid ssh:login' --claim "groups=$(guid_groups 125)")
+check "RS256 tokens of 3 kB (${#rs3} bytes) and 7 kB (${#rs7})" \
+	test ${#rs3} -gt 2900 -a ${#rs3} -lt 3300 -a ${#rs7} -gt 6800 -a ${#rs7} -lt 7300
+printf '%s\n' "$good" "$big" "$rs3" "$rs7" >"$T/secrets"
+n3=$(parts_of "$rs3" 1023 | wc -l) n7=$(parts_of "$rs7" 1023 | wc -l)
+openssh keyboard-interactive pjtest "$rs3"
+check "OpenSSH client + pam_jwt-askpass: a 3 kB RS256 token logs in" test $? = 0
+check "... in $n3 parts (keyboard-interactive, one round each)" auth_said "parts=$n3"
+check "... and the session has the whole token's claims" \
+	grep -q "^sub=pjtest email=pjtest@example.test groups=wheel,[0-9a-f-]*,.*[0-9a-f]$" "$T/out"
+openssh keyboard-interactive pjtest "$rs7"
+check "OpenSSH client + pam_jwt-askpass: a 7 kB RS256 token logs in" test $? = 0
+check "... in $n7 parts" auth_said "parts=$n7"
+check "... and the account line checked it again" \
+	jwt_log_has "user=pjtest phase=account outcome=accepted"
+openssh keyboard-interactive pjtest \
+	"$(rsign --sub pjtest --claim 'scope=ssh:login' --claim "groups=$(guid_groups 48)" \
+		--claim iat=$((now - 7200)) --claim exp=$((now - 3600)))"
+check "OpenSSH client: an expired 3 kB token in parts is refused" test $? != 0
+check "... the log says so" auth_said "token expired"
+other3=$(rsign --sub pjother --claim 'scope=ssh:login' --claim "groups=$(guid_groups 48)")
+openssh keyboard-interactive pjtest "$other3"
+check "OpenSSH client: another user's 3 kB token in parts is refused" test $? != 0
+check "... the log says so" auth_said "token is for another user"
+printf '%s\n' "$other3" >>"$T/secrets"
+# A client that sends what it should not (tests/helpers/parts_askpass.sh).
+parts_of "$rs3" 1023 >"$T/p3"
+parts_of "$other3" 1023 >"$T/o3"
+scripted() { # FILE: the OpenSSH client answering from FILE
+	cp "$1" "$T/answers" && cat "$1" >>"$T/secrets"
+	PJ_PARTS_FILE=$T/answers openssh keyboard-interactive pjtest x \
+		"$ROOT/tests/helpers/parts_askpass.sh"
+}
+{ head -n1 "$T/p3" && tail -n +2 "$T/o3"; } >"$T/spliced"
+scripted "$T/spliced"
+check "OpenSSH client: a token spliced from parts of two tokens is refused" test $? != 0
+check "... the log names the part of the other token" \
+	auth_said "the answer to part 2 of $n3 belongs to another token than part 1"
+sed "1s#^pam_jwt:1/$n3:#pam_jwt:1/65:#" "$T/p3" >"$T/many"
+scripted "$T/many"
+check "OpenSSH client: 65 parts are refused" test $? != 0
+check "... the log says so" auth_said "part 1 announces 65 parts, more than the 64 accepted"
+{ head -n 2 "$T/p3" && echo STOP; } >"$T/stop"
+scripted "$T/stop"
+check "OpenSSH client: a client that stops after part 2 is refused" test $? != 0
+check "... the log says where (the client sent an empty answer)" \
+	auth_said "the answer to part 3 of $n3 is empty (did the client stop?)"
+# paramiko: keyboard-interactive has no length limit of its own, so the 7 kB
+# token goes in one answer as well as in parts; the password method answers
+# every prompt with the password, so parts cannot go that way.
+paramiko keyboard-interactive pjtest "$rs7"
+check "paramiko keyboard-interactive: the 7 kB token in one answer logs in" test $? = 0
+paramiko keyboard-interactive pjtest "$(parts_of "$rs7" 1023)"
+check "paramiko keyboard-interactive: the 7 kB token in parts logs in" test $? = 0
+check "... paramiko saw the prompts for every part" out_has "prompt: JWT part $n7 of $n7 ("
+paramiko password pjtest "$(parts_of "$rs3" 1023)"
+check "paramiko password method: a token in parts is refused" test $? = 1
+check "... and the log says why (sshd answers every prompt with the password)" \
+	auth_said "is part 1 again"
+check "no token, no part reached sshd's log or the module's" \
+	eval "no_leak '$LOG' '$T/secrets' && no_leak '$T/sshd.log' '$T/secrets'"
 
 # Refusals, each for its own reason.
 paramiko keyboard-interactive pjtest "$(sign --sub pjother --claim 'scope=ssh:login')"
@@ -163,5 +238,5 @@ paramiko keyboard-interactive pjtest "$revoked"
 check "the same token, revoked, is refused" test $? = 1
 check "revoked: the log says so" jwt_log_has "revoked"
 check "the token never reaches sshd's log or the module's" \
-	bash -c "! grep -qF '${good##*.}' '$T/sshd.log' '$LOG'"
+	bash -c "! grep -qF -e '${good##*.}' '$T/sshd.log' '$LOG'"
 finish

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # pamtester logins through the module under valgrind (memcheck): accepted,
-# refused (bad signature, wrong user, revoked), malformed, not a token, and
-# huge (a 20 KB token handed over in PAM_AUTHTOK, past pamtester's 4 KB line),
+# refused (bad signature, wrong user, revoked), malformed, not a token, huge
+# (a 20 KB token handed over in PAM_AUTHTOK, past pamtester's 4 KB line), a
+# 3 kB token in parts and a conversation splicing parts of two tokens,
 # plus the tool's verify and revoke.  Each run must show no memory error and
 # no definitely lost block (--errors-for-leak-kinds=definite); pamtester's own
 # and libpam's allocations count too.  tests/helpers/valgrind.supp names the
@@ -22,6 +23,9 @@ sig=${good##*.}
 c=${sig:5:1} && { [ "$c" = A ] && c=B || c=A; }
 tool revoke --jti revoked-1 >/dev/null
 huge=$(sign --sub alice --claim pad="$(head -c 15000 /dev/zero | tr '\0' x)")
+parts=$(parts_of "$(sign --sub alice --claim "groups=$(guid_groups 48)")" 511)
+spliced=$(printf '%s\n' "$parts" | head -n1 &&
+	parts_of "$(sign --sub alice --claim "groups=$(guid_groups 48)")" 511 | tail -n +2)
 VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
 	--show-leak-kinds=definite --track-origins=yes
 	--suppressions="$ROOT/tests/helpers/valgrind.supp")
@@ -30,12 +34,20 @@ VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=de
 vg() {
 	local name=$1 want=$2 svc=$3 input=$4 tok=${5-}
 	(
-		printf '%s\n' "$input" | PAM_AUTHTOK=$tok LD_PRELOAD="libpam_wrapper.so $LOGSHIM" \
+		# The preload reaches pamtester only (env, followed by valgrind): a
+		# process that loads pam_wrapper and then execs (valgrind's launcher)
+		# leaves its /tmp/pam.X directory behind, and so does a pamtester
+		# that fails under valgrind (pwrap_cleanup).
+		printf '%s\n' "$input" | PAM_AUTHTOK=$tok \
 			PAM_WRAPPER=1 PAM_WRAPPER_DISABLE_DEEPBIND=1 PAM_WRAPPER_USE_SYSLOG=1 \
 			PAM_WRAPPER_SERVICE_DIR="$T/svc" PJ_LOG_FILE="$T/log.$name" \
-			"${VG[@]}" --log-file="$T/vg.$name" pamtester "$svc" alice authenticate \
-			>/dev/null 2>&1
+			"${VG[@]}" --trace-children=yes --log-file="$T/vg.$name" \
+			env LD_PRELOAD="libpam_wrapper.so $LOGSHIM" pamtester "$svc" alice authenticate \
+			>/dev/null 2>&1 &
+		pid=$!
+		wait $pid
 		echo $? >"$T/rc.$name"
+		pwrap_cleanup $pid
 	) &
 }
 s=$(date +%s%N)
@@ -49,9 +61,12 @@ vg password 1 jwt "correct horse battery staple"
 vg huge 1 first "" "$huge"
 vg cut4095 1 jwt "${huge:0:4095}"
 wait
-echo "# 8 valgrind logins: $((($(date +%s%N) - s) / 1000000)) ms (4 at a time)"
-for name in accepted badsig wronguser revoked malformed password huge cut4095; do
-	case $name in accepted) want=0 ;; *) want=1 ;; esac
+vg parts 0 jwt "$parts"
+vg spliced 1 jwt "$spliced"
+wait
+echo "# 10 valgrind logins: $((($(date +%s%N) - s) / 1000000)) ms (4 at a time)"
+for name in accepted badsig wronguser revoked malformed password huge cut4095 parts spliced; do
+	case $name in accepted | parts) want=0 ;; *) want=1 ;; esac
 	rc=$(cat "$T/rc.$name")
 	check "valgrind: $name login ends as expected (status $rc, want $want)" test "$rc" = $want
 	check "valgrind: $name login: no memory error, no definite leak" \

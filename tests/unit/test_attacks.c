@@ -17,6 +17,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -1210,6 +1211,140 @@ static void test_secret_jwks_readable_by_group(void **state)
 	REFUSED(f, tok, "alice", SIGNATURE, "holds secret keys but is readable by group");
 }
 
+/* ---- degenerate public keys: each verifies a forgery unless refused ---- */
+
+/* RSA with e = 1: the signature is the encoded message itself, which anyone
+ * can compute (RFC 8017 9.2, EMSA-PKCS1-v1_5 with SHA-256). */
+static unsigned char *emsa_pkcs1_sha256(struct fx *f, const char *msg, size_t k)
+{
+	static const unsigned char prefix[] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
+						0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+						0x01, 0x05, 0x00, 0x04, 0x20 };
+	unsigned char *em = keep(f, malloc(k));
+	unsigned int hn = 0;
+	size_t t = sizeof(prefix) + 32;
+	em[0] = 0x00, em[1] = 0x01;
+	memset(em + 2, 0xff, k - 3 - t);
+	em[k - t - 1] = 0x00;
+	memcpy(em + k - t, prefix, sizeof(prefix));
+	assert_int_equal(EVP_Digest(msg, strlen(msg), em + k - 32, &hn, EVP_sha256(), NULL), 1);
+	return em;
+}
+
+static void test_rsa_exponent_one(void **state)
+{
+	struct fx *f = *state;
+	char *n = bn_b64(f, K.rsa, OSSL_PKEY_PARAM_RSA_N);
+	/* The positive control: the real key (e = 65537) and a real signature. */
+	write_text(f, "e65537.jwks",
+		   fmt(f, "{\"keys\":[{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\"}]}", n), 0600);
+	cfg_set(f, "jwks_file", path(f, "e65537.jwks"));
+	ACCEPTED(f, token_pk(f, PJ_ALG_RS256, K.rsa, HDR_RS256, claims(f, "")), "alice");
+	/* The same modulus with e = 1, and a "signature" nobody had to sign. */
+	write_text(f, "e1.jwks",
+		   fmt(f, "{\"keys\":[{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQ\"}]}", n), 0600);
+	cfg_reset(f);
+	cfg_set(f, "jwks_file", path(f, "e1.jwks"));
+	char *in = input(f, HDR_RS256, claims(f, ""));
+	REFUSED(f, with_sig(f, in, emsa_pkcs1_sha256(f, in, 256), 256), "alice", SIGNATURE,
+		"RSA public exponent must be odd and at least 3");
+}
+
+/* Ed25519 with the identity as public key A: R = identity, S = 0 satisfies
+ * [S]B = R + [k]A for every message (RFC 8032 5.1.7). */
+static void test_ed25519_small_order_key(void **state)
+{
+	struct fx *f = *state;
+	unsigned char identity[32] = { 1 }, sig[64] = { 1 };
+	write_text(f, "identity.jwks",
+		   fmt(f, "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"%s\"}]}",
+		       b64(f, identity, 32)),
+		   0600);
+	cfg_set(f, "jwks_file", path(f, "identity.jwks"));
+	char *in = input(f, "{\"alg\":\"EdDSA\"}", claims(f, ""));
+	REFUSED(f, with_sig(f, in, sig, sizeof(sig)), "alice", SIGNATURE, "point of small order");
+}
+
+/* A PEM public key at the point at infinity (its one-byte encoding 00):
+ * OpenSSL decodes it, and ECDSA then accepts (r, s) = (x([e]G) mod n, 1),
+ * since u1 G + u2 Q = [e]G. */
+static void test_ec_point_at_infinity(void **state)
+{
+	struct fx *f = *state;
+	/* SubjectPublicKeyInfo: id-ecPublicKey, P-256, BIT STRING { 00 }. */
+	static const unsigned char der[] = { 0x30, 0x19, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+					     0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+					     0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x02, 0x00, 0x00 };
+	BIO *out = BIO_new(BIO_s_mem());
+	assert_true(PEM_write_bio(out, "PUBLIC KEY", "", der, sizeof(der)) > 0);
+	char *data;
+	long dn = BIO_get_mem_data(out, &data);
+	char *pem = fmt(f, "%.*s", (int)dn, data);
+	BIO_free(out);
+	write_text(f, "infinity.pem", pem, 0600);
+	cfg_set(f, "key_file", path(f, "infinity.pem"));
+	char *in = input(f, HDR_ES256, claims(f, ""));
+	unsigned char md[32], sig[64] = { 0 };
+	unsigned int mdn = 0;
+	assert_int_equal(EVP_Digest(in, strlen(in), md, &mdn, EVP_sha256(), NULL), 1);
+	EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	EC_POINT *r = g ? EC_POINT_new(g) : NULL;
+	BIGNUM *e = BN_bin2bn(md, 32, NULL), *x = BN_new(), *order = BN_new();
+	BN_CTX *bc = BN_CTX_new();
+	assert_true(r && e && x && order && bc);
+	assert_int_equal(EC_GROUP_get_order(g, order, bc), 1);
+	assert_int_equal(BN_nnmod(e, e, order, bc), 1);
+	assert_int_equal(EC_POINT_mul(g, r, e, NULL, NULL, bc), 1);
+	assert_int_equal(EC_POINT_get_affine_coordinates(g, r, x, NULL, bc), 1);
+	assert_int_equal(BN_nnmod(x, x, order, bc), 1);
+	assert_int_equal(BN_bn2binpad(x, sig, 32), 32);
+	sig[63] = 1;
+	BN_free(e), BN_free(x), BN_free(order), EC_POINT_free(r), EC_GROUP_free(g);
+	BN_CTX_free(bc);
+	REFUSED(f, with_sig(f, in, sig, sizeof(sig)), "alice", SIGNATURE, "point at infinity");
+}
+
+/* Points off the curve: OpenSSL refuses them already (JWK and PEM alike);
+ * this keeps it so. */
+static void test_ec_point_off_curve(void **state)
+{
+	struct fx *f = *state;
+	unsigned char pt[65];
+	size_t n = 0;
+	assert_int_equal(
+		EVP_PKEY_get_octet_string_param(K.atk, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &n),
+		1);
+	pt[64] ^= 1;
+	write_text(f, "off.jwks",
+		   fmt(f,
+		       "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}]}",
+		       b64(f, pt + 1, 32), b64(f, pt + 33, 32)),
+		   0600);
+	cfg_set(f, "jwks_file", path(f, "off.jwks"));
+	char *tok = token_pk(f, PJ_ALG_ES256, K.atk, HDR_ES256, claims(f, ""));
+	REFUSED(f, tok, "alice", SIGNATURE, "OpenSSL refused the EC key");
+	/* The same point in a PEM key. */
+	char *pem = pubkey_pem(f, K.atk);
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	EVP_PKEY *k = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
+	BIO_free(b);
+	unsigned char *der = NULL;
+	int len = i2d_PUBKEY(k, &der);
+	EVP_PKEY_free(k);
+	assert_true(len == 91);
+	der[90] ^= 1;
+	BIO *out = BIO_new(BIO_s_mem());
+	assert_true(PEM_write_bio(out, "PUBLIC KEY", "", der, len) > 0);
+	OPENSSL_free(der);
+	char *data;
+	long dn = BIO_get_mem_data(out, &data);
+	write_file(f, "off.pem", data, (size_t)dn, 0600);
+	BIO_free(out);
+	cfg_reset(f);
+	cfg_set(f, "key_file", path(f, "off.pem"));
+	REFUSED(f, tok, "alice", SIGNATURE, "is not a PEM public key");
+}
+
 /* ---- size and depth ---- */
 
 static void test_token_over_16k(void **state)
@@ -1235,6 +1370,25 @@ static void test_token_over_16k(void **state)
 
 /* A token of exactly PJ_MAX_TOKEN bytes is accepted and one byte more is
  * refused, so the limit is where the header says. */
+/* A password over the limit is no JWT either: declined, its length untold
+ * (the length of a password says something about it). */
+static void test_password_over_16k(void **state)
+{
+	struct fx *f = *state;
+	use_es_key(f);
+	char *pw = keep(f, malloc(20001));
+	memset(pw, 'p', 20000);
+	pw[20000] = 0;
+	REFUSED(f, pw, "alice", NOT_TOKEN, "input is not a JWT");
+	struct pj_result r;
+	pj_verify(&f->cfg, pw, 20000, "alice", NOW, &r);
+	assert_null(strstr(r.reason.msg, "20000"));
+	pj_result_free(&r);
+	/* The start of a JWT that long is one, and refused as too long. */
+	memcpy(pw, "eyJhbGciOiJFUzI1NiJ9", 20);
+	REFUSED(f, pw, "alice", PARSE, "input is 20000 bytes, over the 16384-byte limit");
+}
+
 static void test_token_size_boundary(void **state)
 {
 	struct fx *f = *state;
@@ -1363,8 +1517,13 @@ int main(void)
 		T(test_kid_selects_only_that_key),
 		T(test_kid_selects_only_that_key_file),
 		T(test_secret_jwks_readable_by_group),
+		T(test_rsa_exponent_one),
+		T(test_ed25519_small_order_key),
+		T(test_ec_point_at_infinity),
+		T(test_ec_point_off_curve),
 		T(test_token_over_16k),
 		T(test_token_size_boundary),
+		T(test_password_over_16k),
 		T(test_deep_json_100000),
 		T(test_deep_json_3000_within_limit),
 	};

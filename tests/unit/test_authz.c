@@ -34,7 +34,7 @@ static int claims_ok(const struct pj_config *c, const char *claims, pj_err *e)
 {
 	json_t *h = json("{\"alg\":\"ES256\"}"), *cl = json(claims);
 	e->msg[0] = 0;
-	int rc = pj_claims_check(c, h, cl, NULL, NOW, e);
+	int rc = pj_claims_check(c, h, cl, NULL, 0, NOW, e);
 	json_decref(h);
 	json_decref(cl);
 	return rc;
@@ -270,14 +270,14 @@ static void test_export_each(void **state)
 			      "\"cognito:groups\":\"c\"}");
 	cfg_make(&c, "export_claims", "sub groups email missing cognito:groups cognito_groups",
 		 NULL);
-	assert_int_equal(pj_export_each(&c, claims, record, &s), 0);
+	assert_int_equal(pj_export_each(&c, claims, 0, record, &s), 0);
 	/* Absent: unset; not exportable: unset, with a reason; a second claim
 	 * for the same variable: left alone. */
 	assert_string_equal(s.text, "JWT_SUB=alice(sub);JWT_GROUPS=a,b(groups);"
 				    "JWT_EMAIL=-(email)!;JWT_MISSING=-(missing);"
 				    "JWT_COGNITO_GROUPS=c(cognito:groups);");
 	s.text[0] = 0;
-	assert_int_equal(pj_export_each(&c, NULL, record, &s), 0);
+	assert_int_equal(pj_export_each(&c, NULL, 0, record, &s), 0);
 	assert_string_equal(s.text, "JWT_SUB=-(sub);JWT_GROUPS=-(groups);JWT_EMAIL=-(email);"
 				    "JWT_MISSING=-(missing);JWT_COGNITO_GROUPS=-(cognito:groups);");
 	json_decref(claims);
@@ -464,6 +464,98 @@ static void test_user_keys(void **state)
 	pj_config_free(&c);
 }
 
+/* A user's own key authenticates that user and authorizes nothing: alice
+ * signs whatever groups, jti, iss and aud she likes. */
+static void test_user_keys_authorize_nothing(void **state)
+{
+	(void)state;
+	static const unsigned char idp_secret[32] = "the identity provider's secret.";
+	struct pj_config c;
+	struct pj_result r;
+	char dir[128], tmpl[160], rev[160], allow[160], idp[160];
+	pj_err e;
+	snprintf(dir, sizeof(dir), "%s/own", tmpdir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	write_jwks("own/alice.jwks", alice_secret);
+	write_jwks("idp.jwks", idp_secret);
+	write_file("own-rev", 0644, "");
+	write_file("own-allow", 0644, "jti listed-1\n");
+	snprintf(tmpl, sizeof(tmpl), "%s/%%u.jwks", dir);
+	snprintf(rev, sizeof(rev), "%s/own-rev", tmpdir);
+	snprintf(allow, sizeof(allow), "%s/own-allow", tmpdir);
+	snprintf(idp, sizeof(idp), "%s/idp.jwks", tmpdir);
+	const char *claims = "{\"sub\":\"alice\",\"exp\":1700000300,\"iss\":\"https://idp\","
+			     "\"aud\":\"sudo\",\"groups\":[\"wheel\"],\"jti\":\"listed-1\"}";
+	char *own = hs256(alice_secret, claims), *issued = hs256(idp_secret, claims);
+
+	/* Authentication: the user's own key logs the user in, and says so. */
+	cfg_make(&c, "algorithms", "HS256", "jwks_file", idp, "user_jwks_file", tmpl,
+		 "revocation_file", rev, "issuer", "https://idp", "audience", "sudo", NULL);
+	assert_int_equal(pj_verify(&c, own, strlen(own), "alice", NOW, &r), 0);
+	assert_int_equal(r.signer, PJ_SIGNER_USER);
+	pj_result_free(&r);
+	assert_int_equal(pj_verify(&c, issued, strlen(issued), "alice", NOW, &r), 0);
+	assert_int_equal(r.signer, PJ_SIGNER_ISSUER);
+	pj_result_free(&r);
+	pj_config_free(&c);
+
+	/* require_claim: the provider's token holds, alice's own never does, whatever
+	 * issuer and audience it claims. */
+	cfg_make(&c, "algorithms", "HS256", "jwks_file", idp, "user_jwks_file", tmpl,
+		 "revocation_file", rev, "issuer", "https://idp", "audience", "sudo",
+		 "require_claim", "groups=wheel", NULL);
+	assert_int_equal(verify(&c, issued, "alice", &e), 0);
+	assert_fails_with(verify(&c, own, "alice", &e), e,
+			  "per-user keys authenticate, they never satisfy require_claim");
+	assert_int_equal(pj_verify(&c, own, strlen(own), "alice", NOW, &r), -1);
+	assert_int_equal(r.stage, PJ_STAGE_CLAIMS);
+	assert_int_equal(r.signer, PJ_SIGNER_USER);
+	pj_result_free(&r);
+	pj_config_free(&c);
+
+	/* allowlist_file: a listed jti copied into alice's own token does not match. */
+	cfg_make(&c, "algorithms", "HS256", "jwks_file", idp, "user_jwks_file", tmpl,
+		 "revocation_file", rev, "allowlist_file", allow, NULL);
+	assert_int_equal(verify(&c, issued, "alice", &e), 0);
+	assert_fails_with(verify(&c, own, "alice", &e), e,
+			  "per-user keys never match the allowlist");
+	pj_config_free(&c);
+
+	/* An empty user_jwks_file (on a service's PAM line) turns them off. */
+	cfg_make_file(&c, "algorithms", "HS256", "jwks_file", idp, "user_jwks_file", tmpl,
+		      "revocation_file", rev, NULL);
+	assert_int_equal(verify(&c, own, "alice", &e), 0);
+	c.layer = PJ_LAYER_ARGS;
+	assert_int_equal(pj_config_set(&c, "user_jwks_file", "", "argument", &e), 0);
+	assert_null(c.user_jwks_file);
+	assert_fails_with(verify(&c, own, "alice", &e), e, "signature does not verify");
+	assert_int_equal(verify(&c, issued, "alice", &e), 0);
+	pj_config_free(&c);
+
+	/* The grant remembers the kind of key: an account line with an allowlist
+	 * refuses it too, and its claims are not exported. */
+	cfg_make(&c, "algorithms", "HS256", "user_jwks_file", tmpl, "revocation_file", rev,
+		 "export_claims", "sub groups", NULL);
+	assert_int_equal(pj_verify(&c, own, strlen(own), "alice", NOW, &r), 0);
+	struct pj_grant *g = pj_grant_new(own, strlen(own), "alice", &r);
+	pj_result_free(&r);
+	assert_non_null(g);
+	assert_int_equal(g->signer, PJ_SIGNER_USER);
+	assert_int_equal(pj_grant_check(&c, g, "alice", NOW, &e), 0);
+	struct pj_config acct;
+	cfg_make(&acct, "revocation_file", rev, "allowlist_file", allow, NULL);
+	assert_fails_with(pj_grant_check(&acct, g, "alice", NOW, &e), e,
+			  "per-user keys never match the allowlist");
+	pj_config_free(&acct);
+	struct seen s = { "" };
+	assert_int_equal(pj_export_each(&c, g->claims, g->signer == PJ_SIGNER_USER, record, &s), 0);
+	assert_string_equal(s.text, "JWT_SUB=-(sub)!;JWT_GROUPS=-(groups)!;");
+	pj_grant_free(g);
+	pj_config_free(&c);
+	free(own);
+	free(issued);
+}
+
 static void test_grant(void **state)
 {
 	(void)state;
@@ -547,6 +639,7 @@ int main(void)
 		cmocka_unit_test(test_user_names),
 		cmocka_unit_test(test_user_path),
 		cmocka_unit_test(test_user_keys),
+		cmocka_unit_test(test_user_keys_authorize_nothing),
 		cmocka_unit_test(test_grant),
 	};
 	return cmocka_run_group_tests_name("authz", tests, dir_setup, dir_teardown) ? 1 : 0;

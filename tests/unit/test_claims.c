@@ -35,7 +35,7 @@ static int check_hdr(const struct pj_config *c, const char *hdr, const char *use
 	va_end(ap);
 	json_t *h = json(hdr), *claims = json(text);
 	e->msg[0] = 0;
-	int rc = pj_claims_check(c, h, claims, user, NOW, e);
+	int rc = pj_claims_check(c, h, claims, user, 0, NOW, e);
 	json_decref(h);
 	json_decref(claims);
 	return rc;

@@ -216,6 +216,40 @@ static void test_other_lines_refused(void **state)
 	expect_file_refused("prompt = a\x01 b\n", 1, "prompt has a control character");
 }
 
+/* "#" starts comment lines only: inside an unquoted value it is an error
+ * naming the line, never data ("#", "only" as audiences) and never a silent
+ * comment; a quoted value may hold it. */
+static void test_hash_in_values(void **state)
+{
+	(void)state;
+	struct pj_config c;
+	pj_err e = { "" };
+	expect_file_refused("leeway = 5\naudience = ssh # ssh logins only\n", 2,
+			    "'#' inside the value of audience: comments must stand on lines");
+	expect_file_refused("issuer = https://idp#x\n", 1, "'#' inside the value of issuer");
+	expect_file_refused("require_claim = groups=wheel #admins\n", 1,
+			    "'#' inside the value of require_claim");
+	expect_file_refused("prompt = Token #1: \n", 1, "'#' inside the value of prompt");
+	/* Quoted: data, but the quotes must enclose the whole value. */
+	expect_file_refused("audience = \"ssh\" # ssh only\n", 1, "'#' inside the value");
+	expect_file_refused("audience = \"ssh\" \"web\"\n", 1,
+			    "a quoted value cannot hold another");
+	char *p = put_conf("# a comment line\n"
+			   "   # an indented one\n"
+			   "prompt = \"Token #1: \"\n"
+			   "require_claim = \"groups=#admins\"\n"
+			   "audience = \"ssh#2\"\n",
+			   0644);
+	init(&c);
+	if (pj_config_load_file(&c, p, 1, &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_string_equal(c.prompt, "Token #1: ");
+	assert_list(&c.require_claim, 1, "groups=#admins");
+	assert_list(&c.audience, 1, "ssh#2");
+	pj_config_free(&c);
+	free(p);
+}
+
 static void test_file_errors(void **state)
 {
 	(void)state;
@@ -302,12 +336,33 @@ static void test_args_conf(void **state)
 	assert_string_equal(c.path, p);
 	pj_config_free(&c);
 
+	/* conf= must be absolute: in su and sudo the working directory is the
+	 * invoking user's. */
+	assert_fails_with(from_args(&c, &e, 1, "conf=pam_jwt.conf"), e,
+			  "conf= must be an absolute path");
+	pj_config_free(&c);
+	assert_fails_with(from_args(&c, &e, 1, "conf=./x/../pam_jwt.conf"), e,
+			  "conf= must be an absolute path");
+	pj_config_free(&c);
+
 	/* An explicitly named file that is missing is an error. */
 	char missing[160];
 	snprintf(missing, sizeof(missing), "conf=%s/nope.conf", tmpdir);
 	assert_fails_with(from_args(&c, &e, 2, "debug", missing), e, "configuration: cannot open");
 	assert_non_null(strstr(e.msg, "nope.conf"));
 	pj_config_free(&c);
+
+	/* A relative name would be looked up from the application's working
+	 * directory, which the user chooses in su: refused, even if a file of
+	 * that name is there. */
+	char cwd[512];
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(tmpdir), 0);
+	const char *rel = strrchr(p, '/') + 1;
+	snprintf(conf, sizeof(conf), "conf=%s", rel);
+	assert_fails_with(from_args(&c, &e, 1, conf), e, "conf= must be an absolute path");
+	pj_config_free(&c);
+	assert_int_equal(chdir(cwd), 0);
 
 	/* The file's rules still apply when it is named on the PAM line. */
 	char *bad = put_conf(base_conf, 0620);
@@ -446,17 +501,12 @@ static void test_args_flags(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_every_option),
-		cmocka_unit_test(test_values_trimmed),
-		cmocka_unit_test(test_algorithms_refused),
-		cmocka_unit_test(test_numbers_refused),
-		cmocka_unit_test(test_other_lines_refused),
-		cmocka_unit_test(test_file_errors),
-		cmocka_unit_test(test_args_conf),
-		cmocka_unit_test(test_args_default_conf),
-		cmocka_unit_test(test_args_override),
-		cmocka_unit_test(test_args_flags),
+		cmocka_unit_test(test_defaults),	cmocka_unit_test(test_every_option),
+		cmocka_unit_test(test_values_trimmed),	cmocka_unit_test(test_algorithms_refused),
+		cmocka_unit_test(test_numbers_refused), cmocka_unit_test(test_other_lines_refused),
+		cmocka_unit_test(test_hash_in_values),	cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_args_conf),	cmocka_unit_test(test_args_default_conf),
+		cmocka_unit_test(test_args_override),	cmocka_unit_test(test_args_flags),
 	};
 	return cmocka_run_group_tests_name("config", tests, dir_setup, dir_teardown) ? 1 : 0;
 }

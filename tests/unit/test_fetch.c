@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* src/fetch.c without a network: URL rules, the cache file (format, trust,
  * freshness, max_stale), the refetch stamp, and pj_keys_each over a cached
- * jwks_url.  Every case here is decided before any fetch, so libcurl is
- * never loaded (checked at the end).  tests/integration/jwks_fetch.sh drives
- * the HTTPS side against a real server. */
+ * jwks_url.  Every case here is decided before any fetch, so no fetch helper
+ * is started; and nothing in the library loads libcurl, ever (checked at the
+ * end).  tests/integration/jwks_fetch.sh drives the HTTPS side, through the
+ * helper, against a real server; fetch_env.sh the helper's isolation. */
 #include "unit.h"
 
 #include <dlfcn.h>
@@ -243,6 +244,21 @@ static void test_cache_refused(void **state)
 		"{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0\"}]}",
 		URL);
 	expect_cache_refused(text, 0644, "secret (oct) key");
+	/* The private half of a key pair, too: fetched keys are public only. */
+	static const char *members[] = { "d", "p", "q", "dp", "dq", "qi", "oth" };
+	for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+		json_error_t je;
+		json_t *doc = json_loads(jwks_ec, 0, &je);
+		assert_non_null(doc);
+		json_object_set_new(json_array_get(json_object_get(doc, "keys"), 0), members[i],
+				    json_string("AQAB"));
+		char *body = json_dumps(doc, JSON_COMPACT);
+		json_decref(doc);
+		snprintf(text, sizeof(text), "pam_jwt cache 1\nurl %s\nfetched 1\nmax-age -\n\n%s",
+			 URL, body);
+		free(body);
+		expect_cache_refused(text, 0644, "private key members");
+	}
 	char path[512];
 	cache_path(URL, "", path, sizeof(path));
 	unlink(path);
@@ -276,6 +292,12 @@ static void test_cache_dir_trust(void **state)
 	chmod(dir, 0755);
 	assert_int_equal(pj_fetch_jwks(&c, &call, URL, 0, PJ_WANT_CACHED, &d, NULL, &e), 0);
 	pj_doc_free(&d);
+	/* Every directory above it counts too: whoever can write tmpdir could
+	 * put another cache in its place. */
+	chmod(tmpdir, 0775);
+	assert_fails_with(pj_fetch_jwks(&c, &call, URL, 0, PJ_WANT_CACHED, &d, NULL, &e), e,
+			  "writable by group or others (mode 0775)");
+	chmod(tmpdir, 0700);
 	pj_config_free(&c);
 }
 
@@ -384,7 +406,7 @@ static void test_keys_each(void **state)
 static void test_no_libcurl_loaded(void **state)
 {
 	(void)state;
-	/* Nothing above needed the network, so nothing loaded libcurl. */
+	/* Only the fetch helper, a program of its own, links libcurl. */
 	assert_null(dlopen("libcurl.so.4", RTLD_NOW | RTLD_NOLOAD));
 }
 

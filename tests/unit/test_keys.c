@@ -844,6 +844,65 @@ static void test_each_hmac(void **state)
 	free(k64);
 }
 
+/* A jwks_file that others can read must hold public keys only: the private
+ * halves of key pairs are refused as HMAC secrets are, whatever the kty. */
+static void test_each_private_members(void **state)
+{
+	(void)state;
+	static const char *members[] = { "d", "p", "q", "dp", "dq", "qi", "oth" };
+	struct pj_config c;
+	struct seen s;
+	unsigned tried;
+	pj_err e;
+	char want[300];
+	char *rsa_priv = put_jwks("rsa-priv.jwks", 0644, json_pack("[o]", jwk_rsa(rsa, 1)));
+	cfg_make_file(&c, "jwks_file", rsa_priv, NULL);
+	snprintf(want, sizeof(want),
+		 "%s holds secret keys but is readable by group or others (mode 0644): \"d\" "
+		 "of key #0",
+		 rsa_priv);
+	assert_fails_with(each(&c, PJ_ALG_RS256, NULL, &s, &tried, &e), e, want);
+	assert_int_equal(s.n, 0);
+	/* Private to root: its public half is used. */
+	assert_int_equal(chmod(rsa_priv, 0600), 0);
+	assert_int_equal(each(&c, PJ_ALG_RS256, NULL, &s, &tried, &e), 0);
+	assert_int_equal(tried, 1);
+	assert_int_equal(EVP_PKEY_eq(s.pkey[0], rsa), 1);
+	seen_free(&s);
+	assert_int_equal(chmod(rsa_priv, 0640), 0);
+	assert_fails_with(each(&c, PJ_ALG_RS256, NULL, &s, &tried, &e), e, "(mode 0640)");
+	pj_config_free(&c);
+	free(rsa_priv);
+	/* Any one private member, on any key of the set, in any position. */
+	for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+		json_t *ec = with(jwk_ec(p256, "P-256"), members[i], "\"AQAB\"");
+		char *path = put_jwks("one-member.jwks", 0604, json_pack("[o,o]", jwk_okp(ed), ec));
+		cfg_make_file(&c, "jwks_file", path, NULL);
+		snprintf(want, sizeof(want), "(mode 0604): \"%s\" of key #1", members[i]);
+		assert_fails_with(each(&c, PJ_ALG_EDDSA, NULL, &s, &tried, &e), e, want);
+		pj_config_free(&c);
+		free(path);
+	}
+	char *okp =
+		put_jwks("okp-priv.jwks", 0644,
+			 json_pack("[o]", with(jwk_okp(ed), "d",
+					       "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"")));
+	cfg_make_file(&c, "jwks_file", okp, NULL);
+	assert_fails_with(each(&c, PJ_ALG_EDDSA, NULL, &s, &tried, &e), e, "\"d\" of key #0");
+	pj_config_free(&c);
+	free(okp);
+	/* Public keys only: readable by everyone, as before. */
+	char *pub =
+		put_jwks("pub.jwks", 0644,
+			 json_pack("[o,o,o]", jwk_rsa(rsa, 0), jwk_ec(p256, "P-256"), jwk_okp(ed)));
+	cfg_make_file(&c, "jwks_file", pub, NULL);
+	assert_int_equal(each(&c, PJ_ALG_ES256, NULL, &s, &tried, &e), 0);
+	assert_int_equal(tried, 1);
+	seen_free(&s);
+	pj_config_free(&c);
+	free(pub);
+}
+
 static void test_each_source_errors(void **state)
 {
 	(void)state;
@@ -911,6 +970,7 @@ int main(void)
 		cmocka_unit_test(test_each_type_fitting),
 		cmocka_unit_test(test_each_key_file_labels),
 		cmocka_unit_test(test_each_hmac),
+		cmocka_unit_test(test_each_private_members),
 		cmocka_unit_test(test_each_source_errors),
 	};
 	return cmocka_run_group_tests_name("keys", tests, fx_setup, fx_teardown) ? 1 : 0;

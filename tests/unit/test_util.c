@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -399,18 +400,216 @@ static void test_read_size_limit(void **state)
 	free(out);
 }
 
+/* ---- ASCII case rules, whatever the locale ------------------------------ */
+
+static void test_ascii_ncasecmp(void **state)
+{
+	(void)state;
+	assert_int_equal(pj_ascii_ncasecmp("APPLICATION/jwt", "application/JWT", 15), 0);
+	assert_int_equal(pj_ascii_ncasecmp("HTTPS://x", "https://", 8), 0);
+	assert_true(pj_ascii_ncasecmp("http://x", "https://", 8) != 0);
+	assert_true(pj_ascii_ncasecmp("abc", "abd", 3) < 0);
+	assert_true(pj_ascii_ncasecmp("abd", "abc", 3) > 0);
+	/* Stops at NUL and at n. */
+	assert_true(pj_ascii_ncasecmp("ab", "abc", 3) < 0);
+	assert_int_equal(pj_ascii_ncasecmp("abX", "abY", 2), 0);
+	assert_int_equal(pj_ascii_ncasecmp("none", "NONE", SIZE_MAX), 0);
+	/* Letters only: bytes outside A-Z are compared as they are (no dotless
+	 * i, no Latin-1 case pairs, whatever setlocale() the host called). */
+	assert_true(pj_ascii_ncasecmp("\xc9", "\xe9", 1) != 0);
+	assert_true(pj_ascii_ncasecmp("\xdd", "i", 1) != 0);
+	assert_true(pj_ascii_ncasecmp("@", "`", 1) != 0);
+	assert_true(pj_ascii_ncasecmp("[", "{", 1) != 0);
+}
+
+/* ---- the directories above a trusted file (StrictModes) ---------------- */
+
+static char *at(const char *rel)
+{
+	static char bufs[4][256];
+	static int i;
+	char *b = bufs[i++ % 4];
+	snprintf(b, sizeof(bufs[0]), "%s/%s", tmpdir, rel);
+	return b;
+}
+
+static int opens(const char *path, uid_t uid, pj_err *e)
+{
+	struct stat st;
+	int fd = pj_open_trusted(path, uid, 0, &st, e);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static void expect_opens(const char *path, uid_t uid)
+{
+	pj_err e = { "" };
+	if (opens(path, uid, &e) != 0)
+		fail_msg("%s: %s", path, e.msg);
+}
+
+/* Refused with errno EACCES (never taken for a missing file), naming the
+ * path asked for and the reason. */
+static void expect_dir_refused(const char *path, uid_t uid, const char *why)
+{
+	pj_err e;
+	assert_fails_with(opens(path, uid, &e), e, why);
+	assert_int_equal(errno, EACCES);
+	if (strncmp(e.msg, path, strlen(path)) != 0)
+		fail_msg("reason \"%s\" does not start with the path %s", e.msg, path);
+}
+
+static void test_dirs_modes(void **state)
+{
+	(void)state;
+	uid_t me = geteuid();
+	char want[300];
+	assert_int_equal(mkdir(at("d"), 0755), 0);
+	assert_int_equal(mkdir(at("d/sub"), 0755), 0);
+	put_file("d/sub/f", "x", 1, 0644);
+	expect_opens(at("d/sub/f"), me);
+	/* Any directory on the way, not only the last one. */
+	assert_int_equal(chmod(at("d"), 0775), 0);
+	snprintf(want, sizeof(want), "directory %s is writable by group or others (mode 0775)",
+		 at("d"));
+	expect_dir_refused(at("d/sub/f"), me, want);
+	assert_int_equal(chmod(at("d"), 0757), 0);
+	expect_dir_refused(at("d/sub/f"), me, "(mode 0757)");
+	assert_int_equal(chmod(at("d"), 0755), 0);
+	assert_int_equal(chmod(at("d/sub"), 0777), 0);
+	expect_dir_refused(at("d/sub/f"), me, "writable by group or others (mode 0777)");
+	/* A missing file in an untrusted directory is refused, not missing:
+	 * whoever can write there could have removed it. */
+	expect_dir_refused(at("d/sub/missing"), me, "writable by group or others");
+	/* Sticky and root's, as /tmp: others cannot replace root's entries. */
+	assert_int_equal(chmod(at("d/sub"), 01777), 0);
+	if (me == 0)
+		expect_opens(at("d/sub/f"), me);
+	assert_int_equal(chmod(at("d/sub"), 0755), 0);
+	/* A missing file in trusted directories: ENOENT, as before. */
+	pj_err e;
+	assert_fails_with(opens(at("d/sub/missing"), me, &e), e, "No such file or directory");
+	assert_int_equal(errno, ENOENT);
+	assert_fails_with(opens(at("d/nodir/f"), me, &e), e, "No such file or directory");
+	assert_int_equal(errno, ENOENT);
+	/* A file on the way is no directory. */
+	assert_fails_with(opens(at("d/sub/f/x"), me, &e), e, "Not a directory");
+	/* Relative paths (the tool's) count the directories above the working one. */
+	char cwd[PATH_MAX];
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(at("d/sub")), 0);
+	expect_opens("f", me);
+	expect_opens("./../sub/f", me);
+	assert_int_equal(chmod(at("d"), 0777), 0);
+	expect_dir_refused("f", me, "writable by group or others");
+	assert_int_equal(chmod(at("d"), 0755), 0);
+	assert_int_equal(chdir(cwd), 0);
+}
+
+static void test_dirs_owner(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		skip(); /* handing directories to another user needs root */
+		return;
+	}
+	char want[300];
+	assert_int_equal(mkdir(at("u"), 0755), 0);
+	put_file("u/f", "x", 1, 0644);
+	expect_opens(at("u/f"), (uid_t)-1);
+	assert_int_equal(chown(at("u"), 65534, 65534), 0);
+	snprintf(want, sizeof(want), "directory %s is owned by uid 65534, not root", at("u"));
+	expect_dir_refused(at("u/f"), (uid_t)-1, want);
+	/* The tool's invoking user may own directories as it may own files. */
+	expect_opens(at("u/f"), 65534);
+	/* Sticky helps only root's directories. */
+	assert_int_equal(chmod(at("u"), 01777), 0);
+	expect_dir_refused(at("u/f"), 65534, "writable by group or others (mode 1777)");
+}
+
+static void test_dirs_symlinks(void **state)
+{
+	(void)state;
+	uid_t me = geteuid();
+	pj_err e;
+	assert_int_equal(mkdir(at("ok"), 0755), 0);
+	assert_int_equal(mkdir(at("ww"), 0755), 0);
+	put_file("ok/f", "x", 1, 0644);
+	put_file("ww/f", "x", 1, 0644);
+	assert_int_equal(chmod(at("ww"), 0777), 0);
+	/* A symlink is followed, and its target judged by the same rules. */
+	assert_int_equal(symlink(at("ok/f"), at("abs")), 0);
+	assert_int_equal(symlink("ok/f", at("rel")), 0);
+	assert_int_equal(symlink("ok", at("dirlink")), 0);
+	assert_int_equal(symlink("../ok/f", at("ok/up")), 0);
+	expect_opens(at("abs"), me);
+	expect_opens(at("rel"), me);
+	expect_opens(at("dirlink/f"), me);
+	expect_opens(at("ok/up"), me);
+	expect_opens(at("dirlink/../ok/f"), me);
+	/* A trusted symlink to a file in an untrusted directory. */
+	assert_int_equal(symlink(at("ww/f"), at("into-ww")), 0);
+	expect_dir_refused(at("into-ww"), me, "writable by group or others (mode 0777)");
+	assert_int_equal(symlink("ww", at("ww-dir")), 0);
+	expect_dir_refused(at("ww-dir/f"), me, "writable by group or others");
+	/* A symlink that sits in an untrusted directory, pointing anywhere: whoever
+	 * can write there can point it elsewhere. */
+	assert_int_equal(symlink(at("ok/f"), at("ww/link")), 0);
+	expect_dir_refused(at("ww/link"), me, "writable by group or others");
+	/* Loops end. */
+	assert_int_equal(symlink("loop2", at("loop1")), 0);
+	assert_int_equal(symlink("loop1", at("loop2")), 0);
+	assert_fails_with(opens(at("loop1"), me, &e), e, "Too many levels of symbolic links");
+	if (me == 0) {
+		/* A symlink someone else owns (in a sticky /tmp it would be theirs). */
+		assert_int_equal(symlink(at("ok/f"), at("theirs")), 0);
+		assert_int_equal(lchown(at("theirs"), 65534, 65534), 0);
+		expect_dir_refused(at("theirs"), (uid_t)-1, "is owned by uid 65534, not root");
+	}
+}
+
+static void test_dir_trusted(void **state)
+{
+	(void)state;
+	uid_t me = geteuid();
+	pj_err e;
+	assert_int_equal(mkdir(at("cd"), 0755), 0);
+	assert_int_equal(mkdir(at("cd/c"), 0755), 0);
+	assert_int_equal(pj_dir_trusted(at("cd/c"), me, &e), 0);
+	assert_int_equal(symlink("cd/c", at("cdlink")), 0);
+	assert_int_equal(pj_dir_trusted(at("cdlink"), me, &e), 0);
+	/* The directory whose files are trusted may not be open to others even
+	 * when sticky: they could plant the files it is looked up for. */
+	assert_int_equal(chmod(at("cd/c"), 01777), 0);
+	assert_fails_with(pj_dir_trusted(at("cd/c"), me, &e), e,
+			  "writable by group or others (mode 1777)");
+	assert_int_equal(errno, EACCES);
+	assert_int_equal(chmod(at("cd/c"), 0755), 0);
+	assert_int_equal(chmod(at("cd"), 0775), 0);
+	assert_fails_with(pj_dir_trusted(at("cd/c"), me, &e), e, "writable by group or others");
+	assert_int_equal(chmod(at("cd"), 0755), 0);
+	assert_fails_with(pj_dir_trusted(at("cd/none"), me, &e), e, "No such file");
+	assert_int_equal(errno, ENOENT);
+	put_file("cd/file", "x", 1, 0644);
+	assert_fails_with(pj_dir_trusted(at("cd/file"), me, &e), e, "is not a directory");
+}
+
 int main(void)
 {
 	const struct CMUnitTest b64[] = {
 		cmocka_unit_test(test_b64_round_trip),	 cmocka_unit_test(test_b64_known_values),
 		cmocka_unit_test(test_b64_refusals),	 cmocka_unit_test(test_b64_trailing_bits),
 		cmocka_unit_test(test_sanitize_escapes), cmocka_unit_test(test_sanitize_truncates),
-		cmocka_unit_test(test_sanitize_bounds),
+		cmocka_unit_test(test_sanitize_bounds),	 cmocka_unit_test(test_ascii_ncasecmp),
 	};
 	const struct CMUnitTest files[] = {
 		cmocka_unit_test(test_read_ok),		cmocka_unit_test(test_read_modes),
 		cmocka_unit_test(test_read_owner),	cmocka_unit_test(test_read_kinds),
-		cmocka_unit_test(test_read_size_limit),
+		cmocka_unit_test(test_read_size_limit), cmocka_unit_test(test_dirs_modes),
+		cmocka_unit_test(test_dirs_owner),	cmocka_unit_test(test_dirs_symlinks),
+		cmocka_unit_test(test_dir_trusted),
 	};
 	int rc = cmocka_run_group_tests_name("util", b64, NULL, NULL);
 	rc += cmocka_run_group_tests_name("util_files", files, dir_setup, dir_teardown);

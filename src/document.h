@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What a document from the identity provider must be before anything uses or
+ * keeps it: the URLs fetched, a JWKS, an OIDC discovery document.  One home for
+ * these rules, below both the key layer (src/keys.c, which also applies the
+ * secret rule to JWKS files) and the fetching layer (src/fetch.c, the helper
+ * src/fetchhelper/), so that the network code knows nothing of JWK semantics
+ * and a document is judged the same wherever it arrives. */
+#ifndef PJ_DOCUMENT_H
+#define PJ_DOCUMENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "err.h"
+
+/* Larger responses are refused while they arrive. */
+#define PJ_FETCH_MAX (1024 * 1024)
+#define PJ_URL_MAX   1024
+
+enum pj_doc_kind {
+	PJ_DOC_JWKS,	  /* {"keys": [...]}, no secret key */
+	PJ_DOC_DISCOVERY, /* {"jwks_uri": "https://..."} */
+};
+
+/* An https:// URL without user name or password, printable ASCII, at most
+ * PJ_URL_MAX bytes: the only URLs fetched (configured ones, jwks_uri). */
+int pj_url_check(const char *url, pj_err *e);
+
+/* The document of n bytes parsed and checked for its kind: a new reference,
+ * or NULL with e filled. */
+json_t *pj_document_check(const char *body, size_t n, enum pj_doc_kind kind, pj_err *e);
+
+/* Does a JWKS "keys" array hold a secret (an oct key) or private key
+ * material (d, p, q, dp, dq, qi, oth of any key)?  Such a document must not
+ * be readable by others, nor come over the network. */
+int pj_jwks_has_secret(json_t *keys);
+/* The first member that makes a key of the array secret or private ("k" for
+ * an oct key), with that key's index in *at; NULL when there is none. */
+const char *pj_jwks_private_member(json_t *keys, size_t *at);
+
+#endif

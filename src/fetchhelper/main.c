@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* pam_jwt-fetch: fetches one document for the PAM module or pam_jwt-tool
+ * (src/fetch.c starts it through src/spawn.c, with an environment built from
+ * nothing), stores it in cache_dir when it may (as root), and answers on
+ * stdout in the frame of src/frame.h.  It is not setuid: whoever runs it
+ * fetches and writes with their own rights, so its arguments need no more
+ * trust than the command line of any program.
+ *
+ *   pam_jwt-fetch --kind jwks|discovery --url URL --timeout-ms N
+ *                 [--max-bytes N] [--etag ETAG] [--ca-file PATH]
+ *                 [--cache-dir DIR [--owner UID]]
+ *
+ * Exit 0 once an answer (a document or the reason there is none) is written,
+ * 2 for bad arguments (an answer says which), 1 when stdout fails. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "config.h"
+#include "document.h"
+#include "fetch.h"
+#include "frame.h"
+#include "helper.h"
+#include "util.h"
+
+struct args {
+	const char *kind, *url, *timeout, *max, *etag, *ca_file, *cache_dir, *owner;
+};
+
+static int number(const char *s, long long lo, long long hi, long long *out)
+{
+	char *end;
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct args *a, pj_err *e)
+{
+	static const char *names[] = { "--kind", "--url",     "--timeout-ms", "--max-bytes",
+				       "--etag", "--ca-file", "--cache-dir",  "--owner" };
+	const char **slots[] = { &a->kind, &a->url,	&a->timeout,   &a->max,
+				 &a->etag, &a->ca_file, &a->cache_dir, &a->owner };
+	memset(a, 0, sizeof(*a));
+	for (int i = 1; i < argc; i += 2) {
+		size_t k = 0;
+		while (k < sizeof(names) / sizeof(names[0]) && strcmp(argv[i], names[k]) != 0)
+			k++;
+		if (k == sizeof(names) / sizeof(names[0]))
+			return pj_fail(e, "unknown argument");
+		if (i + 1 >= argc)
+			return pj_fail(e, "%s needs a value", names[k]);
+		if (*slots[k])
+			return pj_fail(e, "%s given twice", names[k]);
+		*slots[k] = argv[i + 1];
+	}
+	if (!a->kind || (strcmp(a->kind, "jwks") != 0 && strcmp(a->kind, "discovery") != 0))
+		return pj_fail(e, "--kind must be jwks or discovery");
+	if (!a->url || !a->timeout)
+		return pj_fail(e, "--url and --timeout-ms are required");
+	if ((a->ca_file && a->ca_file[0] != '/') || (a->cache_dir && a->cache_dir[0] != '/'))
+		return pj_fail(e, "--ca-file and --cache-dir must be absolute paths");
+	if (a->owner && !a->cache_dir && !a->ca_file)
+		return pj_fail(e, "--owner is for --ca-file and --cache-dir");
+	return 0;
+}
+
+/* The answer for the module in f, or -1 with e saying why there is none. */
+static int fetch(const struct args *a, uid_t owner, struct pj_frame *f, char **keep, pj_err *e)
+{
+	struct ph_request rq = { a->url, a->etag, NULL, 0, 0, PJ_FETCH_MAX };
+	struct ph_response r;
+	long long v;
+	pj_err why;
+	enum pj_doc_kind kind = strcmp(a->kind, "jwks") == 0 ? PJ_DOC_JWKS : PJ_DOC_DISCOVERY;
+	if (pj_url_check(a->url, &why) != 0)
+		return pj_fail(e, "%s", why.msg);
+	if (number(a->timeout, 1, 86400000, &v) != 0)
+		return pj_fail(e, "--timeout-ms must be 1 to 86400000");
+	rq.timeout_ms = (long)v;
+	if (a->max) {
+		if (number(a->max, 1, PJ_FETCH_MAX, &v) != 0)
+			return pj_fail(e, "--max-bytes must be 1 to %d", PJ_FETCH_MAX);
+		rq.max_bytes = (size_t)v;
+	}
+	/* Read here, checked like a key file: whoever can change the CA list
+	 * can serve any keys.  Handed to libcurl as a blob, so it reads no
+	 * other file for trust. */
+	char *ca = NULL;
+	if (a->ca_file && pj_read_trusted_file(a->ca_file, PJ_FETCH_MAX, owner, 0, &ca, &rq.ca_n,
+					       NULL, &why) != 0)
+		return pj_fail(e, "ca_file: %s", why.msg);
+	rq.ca = ca;
+	int rc = ph_http_get(&rq, &r, &why);
+	free(ca);
+	if (rc != 0)
+		return pj_fail(e, "%s", why.msg);
+	f->status = r.status;
+	f->max_age = r.max_age;
+	memcpy(f->etag, r.etag, sizeof(f->etag));
+	f->body = r.body;
+	f->body_n = r.n;
+	*keep = r.body;
+	if (!a->cache_dir)
+		return 0;
+	/* The cache every login reads: written only with a document that
+	 * passes, by the same code that reads it (src/fetch.c). */
+	struct pj_config cfg;
+	if (pj_config_init(&cfg, owner) != 0 || !(cfg.cache_dir = strdup(a->cache_dir))) {
+		pj_config_free(&cfg);
+		snprintf(f->note, sizeof(f->note), "not cached: out of memory");
+		return 0;
+	}
+	rc = r.status == 200
+		     ? pj_cache_store(&cfg, a->url, kind, r.max_age, r.etag, r.body, r.n, &why)
+		     : pj_cache_renew(&cfg, a->url, kind, a->etag, r.max_age, r.etag, &why);
+	pj_config_free(&cfg);
+	if (rc == 0)
+		f->stored = 1;
+	else
+		snprintf(f->note, sizeof(f->note), "%s", why.msg);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+	struct pj_frame f;
+	char *body = NULL;
+	pj_err why;
+	long long v;
+	uid_t owner = (uid_t)-1;
+	int code = 0;
+	/* A module that has given up closes the pipe: end with EPIPE, quietly
+	 * (libcurl with NOSIGNAL leaves SIGPIPE to us, too).  A file size limit
+	 * the spawner could not lift (no CAP_SYS_RESOURCE) makes a cache write
+	 * fail with EFBIG, cleanly, instead of killing us mid-write. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+	memset(&f, 0, sizeof(f));
+	f.max_age = -1;
+	if (parse_args(argc, argv, &a, &why) != 0 ||
+	    (a.owner && number(a.owner, 0, (long long)UINT_MAX - 1, &v) != 0 &&
+	     pj_fail(&why, "--owner must be a uid") != 0)) {
+		/* A cut is fine: the reason leads. */
+		memcpy(f.failure, "pam_jwt-fetch: ", 15);
+		snprintf(f.failure + 15, sizeof(f.failure) - 15, "%.*s",
+			 (int)(sizeof(f.failure) - 16), why.msg);
+		code = 2;
+	} else {
+		if (a.owner)
+			owner = (uid_t)v;
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			snprintf(f.failure, sizeof(f.failure), "libcurl cannot start");
+		else {
+			if (fetch(&a, owner, &f, &body, &why) != 0)
+				snprintf(f.failure, sizeof(f.failure), "%s", why.msg);
+			curl_global_cleanup();
+		}
+	}
+	if (code == 2 && isatty(2))
+		fprintf(stderr, "%s\n(an internal program of pam_jwt: see pam_jwt-fetch(8))\n",
+			f.failure);
+	if (pj_frame_write(1, &f) != 0)
+		code = 1;
+	free(body);
+	return code;
+}
