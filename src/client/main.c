@@ -26,6 +26,7 @@
 #include "client/oauth.h"
 #include "client/qr.h"
 #include "client/target.h"
+#include "parts.h"
 
 static const char *prog = "pam_jwt-login";
 
@@ -36,6 +37,9 @@ struct opts {
 	struct pj_target target;
 	char name[PJ_TARGET_MAX + 1];
 	int have_target;
+	/* The prompt asks for part 2 or later of the token with this ID (src/parts.h):
+	 * only that token will do. */
+	char part_id[PJ_PARTS_ID_LEN + 1];
 };
 
 static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -261,6 +265,25 @@ static int get_token(const struct opts *o, const struct pj_ccfg *c, int interact
 	if (got == 0 && why.msg[0])
 		warn("%s", why.msg);
 	long long now = (long long)time(NULL);
+	if (o->part_id[0]) {
+		/* Part 1 went out with the cached token: the rest must come from the
+		 * same one, however little of its life is left, and no other will
+		 * do (askpass would refuse it). */
+		char id[PJ_PARTS_ID_LEN + 1];
+		if (got == 1 && old.expires_at > now &&
+		    pj_parts_id(old.access_token, strlen(old.access_token), id) == 0 &&
+		    strcmp(id, o->part_id) == 0) {
+			*t = old;
+			memset(&old, 0, sizeof(old));
+			rc = 0;
+		} else {
+			pj_fail(e,
+				"the host asks for the rest of a token for %s that is no longer "
+				"cached (refreshed or expired since its first part): start again",
+				label(o));
+		}
+		goto out;
+	}
 	if (got == 1 && !o->force && old.expires_at - now >= c->min_validity) {
 		*t = old;
 		memset(&old, 0, sizeof(old));
@@ -671,11 +694,17 @@ int main(int argc, char **argv)
 			if (set_target(&o, service, name) != 0)
 				return 2;
 		}
+
 		if (!o.have_target) {
 			warn("%s needs --host HOST or --service NAME", cmd);
 			return 2;
 		}
 	}
+	/* pam_jwt's prompt for part K of a long token (askpass splits it). */
+	unsigned k = 0, nparts = 0;
+	if (!prompt || strcmp(cmd, "token") != 0 ||
+	    pj_parts_parse_prompt(prompt, &k, &nparts, o.part_id) != 0 || k < 2)
+		o.part_id[0] = 0;
 	int rc;
 	if (strcmp(cmd, "token") == 0)
 		rc = cmd_token(&o, 1, 1);

@@ -157,6 +157,24 @@ tsudo=$(cat "$T/sudo.out")
 check "on a terminal: approved, a token for aud sudo://laptop" \
 	test "$(claim aud "$tsudo" 2>/dev/null)" = sudo://laptop
 
+# ---- a long token in parts (pam_jwt(8), TOKENS IN PARTS): askpass asks for
+# part K >= 2 with the ID of the token part 1 came from ----
+sudofile=$(grep -l "^resource sudo://laptop" "$CACHE"/*)
+sid=$(printf '%s' "$tsudo" | sha256sum | cut -c1-12)
+sed -i "s/^expires_at .*/expires_at $(($(date +%s) + 30))/" "$sudofile" # under MinValidity 60
+oidc_mark
+PAM_JWT_TARGET=service:sudo quiet --prompt "JWT part 2 of 2 ($sid): "
+check "part 2 of a token in parts: the same token, though under MinValidity, no request" \
+	bash -c "[ $Q = 0 ] && [ \"\$(cat '$T/q.out')\" = '$tsudo' ] && [ $(oidc_new .) = 0 ]"
+PAM_JWT_TARGET=service:sudo quiet --prompt "sudo: "
+tsudo2=$(cat "$T/q.out")
+check "  ...while a new prompt gets a refreshed one" \
+	bash -c "[ $Q = 0 ] && [ -n '$tsudo2' ] && [ '$tsudo2' != '$tsudo' ]"
+PAM_JWT_TARGET=service:sudo quiet --prompt "JWT part 2 of 2 ($sid): "
+check "  ...and part 2 of the old one is refused: no other token will do" \
+	bash -c "[ $Q = 1 ] && [ ! -s '$T/q.out' ] && grep -q 'no longer cached' '$T/q.err'"
+tsudo=$tsudo2
+
 # ---- after expiry: a silent refresh ----
 exp=$(sed -n 's/^expires_at //p' "$CACHE"/* | sort -n | head -n 1)
 while [ $(($(date +%s) + 2)) -le "$exp" ]; do sleep 0.5; done
@@ -238,7 +256,6 @@ check "a secret file the group can read is refused" \
 chmod 600 "$HOME/robot.secret"
 
 # ---- the rules for private files ----
-sudofile=$(grep -l "^resource sudo://laptop" "$CACHE"/*)
 chmod 750 "$CACHE"
 quiet --service sudo
 check "a cache directory the group can read is refused (like ssh's keys)" \
