@@ -194,13 +194,27 @@ pam_run plain bob "$tok"
 check "alice's token is refused for bob through the installed module" test $? != 0
 printf '%s\n' "$tok" | /usr/sbin/pam_jwt-tool revoke --token - >"$T/revoke.out" 2>&1
 check "the installed tool revokes into /var/lib/pam_jwt/revocations" \
-	grep -q '^jti ' /var/lib/pam_jwt/revocations
+	bash -c "/usr/sbin/pam_jwt-tool list | grep -q '^jti '"
 pam_run plain alice "$tok"
 check "the revoked token is refused" bash -c "[ $? != 0 ] && tail -n1 '$LOG' | grep -q revoked"
 cp /var/lib/pam_jwt/revocations "$T/revocations"
 dpkg_wait dpkg -i "$deb" >>"$T/dpkg.log" 2>&1
 check "reinstalling (an upgrade) keeps the revocation list" \
 	cmp -s "$T/revocations" /var/lib/pam_jwt/revocations
+# A list of an earlier version (a sorted text file) too long for logins to
+# read whole is made a store by the upgrade, every entry kept.
+/usr/sbin/pam_jwt-tool export >"$T/old.txt"
+seq -f "jti old-%07g 2000000000" 1 10000 >>"$T/old.txt"
+(umask 022 && cp "$T/old.txt" /var/lib/pam_jwt/revocations)
+dpkg -i "$deb" >>"$T/dpkg.log" 2>&1
+check "an upgrade makes a long text list of an earlier version a store" \
+	bash -c "head -c 16 /var/lib/pam_jwt/revocations | grep -qa pam_jwt-store"
+check "... keeping every entry" \
+	test "$(/usr/sbin/pam_jwt-tool list | wc -l)" = "$(grep -c '^jti ' "$T/old.txt")"
+pam_run plain alice "$tok"
+check "... and the revoked token is still refused" \
+	bash -c "[ $? != 0 ] && tail -n1 '$LOG' | grep -q revoked"
+cp "$T/revocations" /var/lib/pam_jwt/revocations
 
 # --- the pam-auth-update profile, on copies of /etc/pam.d, /var/lib/pam,
 # debconf's database, passwd and shadow, in a private mount namespace.
