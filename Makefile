@@ -323,7 +323,7 @@ $(B)/fuzz/obj/client/%.o: src/client/%.c $(wildcard src/*.h src/client/*.h) | de
 $(B)/fuzz/fuzz_client: tests/fuzz/fuzz_client.c tests/fuzz/fuzz.h $(FUZZ_OBJ) $(FUZZ_CLIENT_OBJ)
 	$(call show,CCLD,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_CLIENT_OBJ) \
-	  $(FUZZ_OBJ) $(CLIENT_LIBS)
+	  $(FUZZ_OBJ) $(CLIENT_LIBS) $(ZLIB_LIBS)
 
 # Named here so make keeps the objects between builds (not intermediate).
 fuzz-build: $(FUZZ_OBJ) $(FUZZ_CLIENT_OBJ) $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
