@@ -54,8 +54,10 @@ static void print_keys(const char *indent, const struct pj_doc *d)
 		struct pj_key key;
 		pj_err why;
 		snprintf(source, sizeof(source), "%s#%zu", d->url, i);
-		if (pj_jwk_to_key(jwk, 0, source, &key, &why) != 0) {
-			printf("%s  key #%zu: cannot be used: %s\n", indent, i, why.msg);
+		int rc = pj_jwk_to_key(jwk, 0, source, &key, &why);
+		if (rc != 0) {
+			printf("%s  key #%zu: %s: %s\n", indent, i,
+			       rc == PJ_KEY_UNUSABLE ? "passed over" : "cannot be used", why.msg);
 			continue;
 		}
 		tool_key_type(&key, type, sizeof(type));

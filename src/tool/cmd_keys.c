@@ -34,7 +34,8 @@ void tool_key_type(const struct pj_key *k, char *buf, size_t n)
 		snprintf(buf, n, "EC/%s", group);
 		break;
 	case PJ_KTY_OKP:
-		snprintf(buf, n, "OKP/Ed25519");
+		snprintf(buf, n, "OKP/%s",
+			 EVP_PKEY_get_base_id(k->pkey) == EVP_PKEY_ED448 ? "Ed448" : "Ed25519");
 		break;
 	}
 }
@@ -49,9 +50,15 @@ static int show(const struct pj_key *k, void *arg, pj_err *e)
 	return 0;
 }
 
-static void bad(const char *source, const char *why, void *arg)
+static void bad(const char *source, const char *why, int unusable, void *arg)
 {
 	struct list_ctx *c = arg;
+	/* An encryption key in the provider's JWKS is no fault: logins pass
+	 * it over as this says. */
+	if (unusable) {
+		printf("%-24s %-16s %-6s %s (passed over: %s)\n", "-", "-", "-", source, why);
+		return;
+	}
 	c->bad++;
 	fprintf(stderr, "pam_jwt-tool: %s: cannot load: %s\n", source, why);
 }
