@@ -511,10 +511,11 @@ static json_t *jwks_load(const char *path, uid_t allowed_uid, int secret, json_t
 	return doc;
 }
 
-/* The candidates of a JWKS (from a file or fetched), labeled LABEL#INDEX;
+/* The candidates of a JWKS (from a file, or fetched: d), labeled LABEL#INDEX;
  * *seen (if non-NULL) is set when a key with the token's kid is there at all. */
-static int jwks_keys_each(json_t *keys, const char *label, enum pj_alg alg, const char *kid,
-			  pj_key_fn fn, void *ctx, unsigned *tried, int *seen, pj_err *e)
+static int jwks_keys_each(json_t *keys, const char *label, const struct pj_doc *d, enum pj_alg alg,
+			  const char *kid, pj_key_fn fn, void *ctx, unsigned *tried, int *seen,
+			  pj_err *e)
 {
 	json_t *jwk;
 	size_t i;
@@ -540,6 +541,11 @@ static int jwks_keys_each(json_t *keys, const char *label, enum pj_alg alg, cons
 			rc = pj_fail(e, "%s: %s", source, why.msg);
 			break;
 		}
+		if (d && d->origin == PJ_ORIGIN_STALE) {
+			key.stale = 1;
+			key.stale_age = d->age;
+			key.stale_why = d->note.msg;
+		}
 		rc = offer(&key, alg, fn, ctx, tried, e);
 		pj_key_clear(&key);
 		if (rc != 0)
@@ -556,7 +562,7 @@ static int jwks_file_each(const char *path, const struct pj_config *cfg, int sec
 	json_t *doc = jwks_load(path, cfg->allowed_uid, secret, &keys, e);
 	if (!doc)
 		return -1;
-	int rc = jwks_keys_each(keys, path, alg, kid, fn, ctx, tried, NULL, e);
+	int rc = jwks_keys_each(keys, path, NULL, alg, kid, fn, ctx, tried, NULL, e);
 	json_decref(doc);
 	return rc;
 }
@@ -576,8 +582,8 @@ static int url_each(const char *url, int discovery, const struct pj_config *cfg,
 		*failed = why;
 		return 0;
 	}
-	rc = jwks_keys_each(json_object_get(d.json, "keys"), d.url, alg, kid, fn, ctx, tried, &seen,
-			    e);
+	rc = jwks_keys_each(json_object_get(d.json, "keys"), d.url, &d, alg, kid, fn, ctx, tried,
+			    &seen, e);
 	int just_fetched = d.origin == PJ_ORIGIN_FETCHED || d.origin == PJ_ORIGIN_NOT_MODIFIED;
 	pj_doc_free(&d);
 	if (rc != 0 || !kid || seen || just_fetched)
@@ -589,8 +595,8 @@ static int url_each(const char *url, int discovery, const struct pj_config *cfg,
 		pj_fail(e, "%s", why.msg); /* why the kid stays unknown */
 	if (rc != 0)
 		return 0;
-	rc = jwks_keys_each(json_object_get(d.json, "keys"), d.url, alg, kid, fn, ctx, tried, NULL,
-			    e);
+	rc = jwks_keys_each(json_object_get(d.json, "keys"), d.url, &d, alg, kid, fn, ctx, tried,
+			    NULL, e);
 	pj_doc_free(&d);
 	return rc;
 }

@@ -47,6 +47,12 @@ struct pj_key {
 	int alg;
 	char *kid;    /* NULL when the key has none */
 	char *source; /* file (and position) it came from, for messages */
+	/* A fetched key from a cached copy used while the identity provider
+	 * cannot be reached: how old the copy is and the last fetch's failure
+	 * (valid while the key is offered), for the decision line. */
+	int stale;
+	long stale_age;
+	const char *stale_why;
 };
 
 /* Exact, case-sensitive name lookup; -1 for anything else ("none" included). */

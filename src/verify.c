@@ -16,7 +16,8 @@
 
 struct sig_ctx {
 	const struct pj_token *t;
-	pj_err last; /* why the last candidate key did not verify */
+	pj_err last;  /* why the last candidate key did not verify */
+	pj_err *keys; /* the verifying key came from a stale copy: says so */
 };
 
 static int try_key(const struct pj_key *key, void *arg, pj_err *e)
@@ -24,15 +25,18 @@ static int try_key(const struct pj_key *key, void *arg, pj_err *e)
 	struct sig_ctx *c = arg;
 	(void)e;
 	if (pj_sig_verify(c->t->alg, key, (const unsigned char *)c->t->signing_input,
-			  c->t->signing_input_len, c->t->sig, c->t->sig_len, &c->last) == 0)
-		return 1;
-	return 0;
+			  c->t->signing_input_len, c->t->sig, c->t->sig_len, &c->last) != 0)
+		return 0;
+	if (key->stale)
+		pj_fail(c->keys, "from a copy %ld s old; %s", key->stale_age,
+			key->stale_why ? key->stale_why : "the identity provider is unreachable");
+	return 1;
 }
 
 static int check_signature(const struct pj_config *cfg, const struct pj_token *t, const char *user,
-			   enum pj_signer *signer, pj_err *e)
+			   enum pj_signer *signer, pj_err *keys, pj_err *e)
 {
-	struct sig_ctx c = { .t = t };
+	struct sig_ctx c = { .t = t, .keys = keys };
 	unsigned tried = 0;
 	int rc = pj_keys_each(cfg, t->alg, t->kid, try_key, &c, &tried, e);
 	*signer = PJ_SIGNER_ISSUER;
@@ -155,7 +159,7 @@ static int check_lists(const struct pj_config *cfg, const struct pj_token *t, co
 static enum pj_stage judge(const struct pj_config *cfg, const struct pj_token *t, const char *token,
 			   size_t n, const char *user, time_t now, struct pj_result *r)
 {
-	if (check_signature(cfg, t, user, &r->signer, &r->reason) != 0)
+	if (check_signature(cfg, t, user, &r->signer, &r->keys, &r->reason) != 0)
 		return PJ_STAGE_SIGNATURE;
 	r->verified = 1;
 	if (pj_claims_check(cfg, r->header, r->claims, user, r->signer == PJ_SIGNER_USER, now,

@@ -37,6 +37,10 @@ struct pj_result {
 	json_t *claims;
 	int verified;	       /* the signature checked out */
 	enum pj_signer signer; /* and which kind of key checked it */
+	/* Set when the key that verified it came from a cached copy used while
+	 * the identity provider could not be reached: the copy's age and the
+	 * last fetch's failure, for the decision line. */
+	pj_err keys;
 };
 
 /* 0 and stage PJ_STAGE_OK only for a fully verified token for user (user NULL:

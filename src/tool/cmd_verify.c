@@ -42,6 +42,9 @@ static int print_accepted(const struct pj_result *r)
 	/* "user": only that user's own key vouches for these claims. */
 	json_t *out = json_pack("{s:O,s:O,s:s}", "header", r->header, "claims", r->claims, "signer",
 				r->signer == PJ_SIGNER_USER ? "user" : "issuer");
+	/* Keys from a copy kept while the identity provider is unreachable. */
+	if (out && r->keys.msg[0])
+		json_object_set_new(out, "keys", json_string(r->keys.msg));
 	char *s = out ? json_dumps(out, JSON_COMPACT) : NULL;
 	json_decref(out);
 	if (!s) {
