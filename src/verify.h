@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "provider.h"
 
 struct pj_config;
 
@@ -41,6 +42,11 @@ struct pj_result {
 	 * the identity provider could not be reached: the copy's age and the
 	 * last fetch's failure, for the decision line. */
 	pj_err keys;
+	/* The provider that judged it ([provider NAME]; "" without sections or
+	 * before one was chosen), and the user_map line that gave the account
+	 * (0: the username rule did, or none). */
+	char provider[PJ_PROVIDER_NAME_MAX + 1];
+	unsigned map_line;
 };
 
 /* 0 and stage PJ_STAGE_OK only for a fully verified token for user (user NULL:
@@ -58,15 +64,17 @@ struct pj_grant {
 	char *alt_name; /* its ECDSA twin's name, or NULL */
 	int has_iat, has_exp;
 	double iat, exp;
-	json_t *claims;	       /* the verified claims */
-	enum pj_signer signer; /* PJ_SIGNER_USER: claims authorize nothing */
+	json_t *claims;				 /* the verified claims */
+	enum pj_signer signer;			 /* PJ_SIGNER_USER: claims authorize nothing */
+	char provider[PJ_PROVIDER_NAME_MAX + 1]; /* who judged it: account management asks it */
 };
 
 /* For a token pj_verify accepted for user (r from that call): a grant, or
  * NULL (not accepted, out of memory).  Free with pj_grant_free. */
 struct pj_grant *pj_grant_new(const char *token, size_t n, const char *user,
 			      const struct pj_result *r);
-/* 0 while the grant still holds: the same user, exp (with leeway) not passed,
+/* 0 while the grant still holds: the same user, the same provider still
+ * configured (its leeway counts), exp (with leeway) not passed,
  * not revoked since and still allowlisted (when allowlist_file is set; a
  * grant of a user's own key never is).
  * One-time use is not checked again: the login used the token up. */

@@ -10,7 +10,8 @@
 #include "tool.h"
 
 static const char help[] = "usage: pam_jwt-tool [--config FILE] keys\n"
-			   "Lists the configured keys: kid, type, alg, source.\n"
+			   "Lists the configured keys: kid, type, alg, source (per\n"
+			   "[provider NAME] section, under its name and issuer).\n"
 			   "Keys of jwks_url and discovery_url sources are those cached\n"
 			   "(pam_jwt-tool fetch refreshes them); their age is listed after.\n"
 			   "Exit 1 when a configured key cannot be loaded.\n";
@@ -104,9 +105,19 @@ int cmd_keys(struct tool *t, int argc, char **argv)
 	}
 	if (tool_load_config(t, &cfg) != 0)
 		return EXIT_USAGE;
-	printf("%-24s %-16s %-6s %s\n", "KID", "TYPE", "ALG", "SOURCE");
-	pj_keys_list(&cfg, show, bad, &c, &e);
-	show_cache(&cfg);
+	/* Each provider's keys apart: they verify its tokens and no others. */
+	for (size_t i = 0; i < (cfg.nproviders ? cfg.nproviders : 1); i++) {
+		const struct pj_config *p = cfg.nproviders ? &cfg.providers[i] : &cfg;
+		if (cfg.nproviders) {
+			printf("%s[provider %s] issuer", i ? "\n" : "", p->provider);
+			for (size_t k = 0; k < p->issuer.n; k++)
+				printf(" %s", p->issuer.v[k]);
+			printf("\n");
+		}
+		printf("%-24s %-16s %-6s %s\n", "KID", "TYPE", "ALG", "SOURCE");
+		pj_keys_list(p, show, bad, &c, &e);
+		show_cache(p);
+	}
 	pj_config_free(&cfg);
 	return c.bad ? EXIT_REJECTED : 0;
 }
