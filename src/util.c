@@ -410,7 +410,7 @@ done:
 	return rc;
 }
 
-static void fsync_dir(const char *path)
+void pj_fsync_dir(const char *path)
 {
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -460,7 +460,7 @@ int pj_write_atomic(const char *path, const char *text, size_t n, struct stat *s
 	 * files too (revocations, cached public keys). */
 	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0 || rename(tmp, path) != 0)
 		goto fail;
-	fsync_dir(path);
+	pj_fsync_dir(path);
 	if (fstat(fd, st) != 0 || (size_t)st->st_size != n)
 		goto fail_renamed;
 	close(fd);

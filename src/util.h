@@ -56,6 +56,9 @@ int pj_write_atomic(const char *path, const char *text, size_t n, struct stat *s
  * strncasecmp (n bytes at most, stopping at NUL). */
 int pj_ascii_ncasecmp(const char *a, const char *b, size_t n);
 
+/* Flushes the directory holding path (after a rename into it). */
+void pj_fsync_dir(const char *path);
+
 /* Frees after wiping. */
 void pj_free_secret(void *p, size_t n);
 

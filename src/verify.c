@@ -12,6 +12,7 @@
 #include "keys.h"
 #include "provider.h"
 #include "revocation.h"
+#include "store.h"
 #include "token.h"
 #include "usermap.h"
 #include "util.h"
@@ -152,30 +153,65 @@ static int token_names(const struct pj_token *t, const char *token, size_t n, ch
 	return 0;
 }
 
-/* The revocation file, then the allowlist: at login and again at account
- * management (pj_grant_check).  The allowlist registers tokens the identity
- * provider issued; a user's own key signs any jti (a listed one copied from
- * the world-readable allowlist too), so its tokens never match. */
-static int check_revoked(const struct pj_config *cfg, const struct pj_revquery *q,
-			 enum pj_signer signer, pj_err *e)
+static const char *revocation_path(const struct pj_config *cfg)
 {
-	const char *rev = cfg->revocation_file ? cfg->revocation_file : PJ_DEFAULT_REVOCATION_FILE;
-	if (pj_revocation_check(rev, cfg->revocation_file != NULL, cfg->allowed_uid, q, e) != 0)
+	return cfg->revocation_file ? cfg->revocation_file : PJ_DEFAULT_REVOCATION_FILE;
+}
+
+/* The revocation file, then the allowlist: at login and again at account
+ * management (pj_grant_check).  seen (may be NULL) gets what was read of
+ * each; a list whose file still shows what `skip` saw cannot say anything
+ * new and is not read again. */
+static int check_revoked(const struct pj_config *cfg, const struct pj_revquery *q,
+			 enum pj_signer signer, struct pj_seen *seen, const struct pj_seen *skip,
+			 pj_err *e)
+{
+	const char *rev = revocation_path(cfg);
+	struct pj_seen none;
+	if (!seen)
+		seen = &none;
+	memset(seen, 0, sizeof(*seen));
+	if (!(skip && strcmp(skip->rev_path, rev) == 0 && pj_stamp_unchanged(rev, &skip->rev)) &&
+	    pj_revocation_lookup(rev, cfg->revocation_file != NULL, cfg->allowed_uid, q, &seen->rev,
+				 e) != 0)
 		return -1;
-	if (cfg->allowlist_file && signer == PJ_SIGNER_USER)
+	snprintf(seen->rev_path, sizeof(seen->rev_path), "%s", rev);
+	if (!cfg->allowlist_file)
+		return 0;
+	/* The allowlist registers tokens the identity provider issued; a user's
+	 * own key signs any jti (a listed one copied from the world-readable
+	 * allowlist too), so its tokens never match. */
+	if (signer == PJ_SIGNER_USER)
 		return pj_fail(e,
 			       "allowlist_file is set and the token is signed with the user's "
 			       "own key (user_jwks_file): per-user keys never match the allowlist");
-	if (cfg->allowlist_file &&
-	    pj_allowlist_check(cfg->allowlist_file, cfg->allowed_uid, q->name, e) != 0)
+	if (!(skip && strcmp(skip->allow_path, cfg->allowlist_file) == 0 &&
+	      pj_stamp_unchanged(cfg->allowlist_file, &skip->allow)) &&
+	    pj_allowlist_lookup(cfg->allowlist_file, cfg->allowed_uid, q->name, &seen->allow, e) !=
+		    0)
 		return -1;
+	snprintf(seen->allow_path, sizeof(seen->allow_path), "%s", cfg->allowlist_file);
 	return 0;
+}
+
+/* The one-time record keeps a use while the token could still be accepted:
+ * until its exp plus leeway (-1: no exp, kept for ever). */
+static long long onetime_until(const struct pj_config *cfg, json_t *exp)
+{
+	/* Casting a double beyond long long is undefined: no bound, no exp. */
+	double x = json_number_value(exp);
+	if (!json_is_number(exp) || !(x >= 0 && x < 1e18))
+		return -1;
+	long long t = (long long)x;
+	t += (double)t < x; /* a fractional exp rounds up */
+	return t + cfg->leeway;
 }
 
 /* Revocation, the allowlist and one-time use: only for tokens that passed
  * everything else, so that nothing unverified is ever recorded. */
 static int check_lists(const struct pj_config *cfg, const struct pj_token *t, const char *token,
-		       size_t n, const char *user, enum pj_signer signer, time_t now, pj_err *e)
+		       size_t n, const char *user, enum pj_signer signer, time_t now,
+		       struct pj_seen *seen, pj_err *e)
 {
 	char name[PJ_NAME_MAX + 1], alt[PJ_NAME_MAX + 1];
 	json_t *claims = t->claims, *iat = json_object_get(claims, "iat");
@@ -187,18 +223,16 @@ static int check_lists(const struct pj_config *cfg, const struct pj_token *t, co
 	if (token_names(t, token, n, name, alt, sizeof(name), e) != 0)
 		return -1;
 	q.alt_name = alt[0] ? alt : NULL;
-	if (check_revoked(cfg, &q, signer, e) != 0)
+	if (check_revoked(cfg, &q, signer, seen, NULL, e) != 0)
 		return -1;
 	if (!cfg->one_time)
 		return 0;
 	if (strncmp(name, "sha256:", 7) == 0)
 		return pj_fail(e, "one_time is set and the token has no usable jti");
-	json_t *exp = json_object_get(claims, "exp");
-	/* Casting a double beyond long long is undefined: no bound, no exp. */
-	double x = json_number_value(exp);
-	long long until = json_is_number(exp) && x >= 0 && x < 1e18 ? (long long)x : -1;
 	return pj_onetime_use(cfg->one_time_file ? cfg->one_time_file : PJ_DEFAULT_ONE_TIME_FILE,
-			      cfg->allowed_uid, name, until, !cfg->no_record, now, e);
+			      cfg->allowed_uid, name,
+			      onetime_until(cfg, json_object_get(claims, "exp")), !cfg->no_record,
+			      now, e);
 }
 
 /* The checks after parsing, in order; the first refusal decides.  cfg is the
@@ -216,7 +250,7 @@ static enum pj_stage judge(const struct pj_config *top, const struct pj_config *
 	     bind_user(top, cfg, r->claims, user, user_key, &r->map_line, &r->reason) != 0) ||
 	    pj_claims_rules(cfg, r->claims, user_key, &r->reason) != 0)
 		return PJ_STAGE_CLAIMS;
-	if (check_lists(cfg, t, token, n, user, r->signer, now, &r->reason) != 0)
+	if (check_lists(cfg, t, token, n, user, r->signer, now, &r->seen, &r->reason) != 0)
 		return PJ_STAGE_REVOKED;
 	return PJ_STAGE_OK;
 }
@@ -232,15 +266,46 @@ static int refuse(struct pj_result *r, enum pj_stage stage)
 	return -1;
 }
 
+/* Pasted tokens often carry a newline or spaces; a JWT never has them. */
+static void trim(const char **token, size_t *n)
+{
+	while (*n && is_space((*token)[0]))
+		(*token)++, (*n)--;
+	while (*n && is_space((*token)[*n - 1]))
+		(*n)--;
+}
+
+int pj_token_listing(const char *input, size_t n, char *name, char *alt, size_t size,
+		     long long *exp, pj_err *e)
+{
+	struct pj_token t;
+	trim(&input, &n);
+	if (n > PJ_MAX_TOKEN)
+		return pj_fail(e, "%zu bytes, over the %d-byte limit of a token", n, PJ_MAX_TOKEN);
+	/* Exactly one compact JWS: anything else (a stray character, a second
+	 * token) would be listed under a name no login ever computes. */
+	if (!pj_token_shaped(input, n))
+		return pj_fail(e, "not one compact JWS (three base64url parts and nothing else)");
+	int rc = pj_token_parse(input, n, PJ_ALGS_ALL, &t, e);
+	if (rc == 0)
+		rc = token_names(&t, input, n, name, alt, size, e);
+	if (rc == 0) {
+		json_t *x = json_object_get(t.claims, "exp");
+		double v = json_number_value(x);
+		/* Casting a double beyond long long is undefined: no bound, no EXP. */
+		*exp = json_is_number(x) && v >= 0 && v < 1e18 ? (long long)v : -1;
+		if (*exp >= 0 && (double)*exp < v)
+			(*exp)++;
+	}
+	pj_token_free(&t);
+	return rc;
+}
+
 int pj_verify(const struct pj_config *cfg, const char *token, size_t n, const char *user,
 	      time_t now, struct pj_result *r)
 {
 	memset(r, 0, sizeof(*r));
-	/* Pasted tokens often carry a newline or spaces; a JWT never has them. */
-	while (n && is_space(token[0]))
-		token++, n--;
-	while (n && is_space(token[n - 1]))
-		n--;
+	trim(&token, &n);
 	/* Only a JWT's length is told: a password's says something about it. */
 	if (n > PJ_MAX_TOKEN && (pj_token_shaped(token, n) || pj_token_prefix(token, n))) {
 		pj_fail(&r->reason, "input is %zu bytes, over the %d-byte limit", n, PJ_MAX_TOKEN);
@@ -302,10 +367,7 @@ struct pj_grant *pj_grant_new(const char *token, size_t n, const char *user,
 	if (r->stage != PJ_STAGE_OK || !user)
 		return NULL;
 	/* The same trimming as pj_verify, so the hash names match its own. */
-	while (n && is_space(token[0]))
-		token++, n--;
-	while (n && is_space(token[n - 1]))
-		n--;
+	trim(&token, &n);
 	/* Parsed again for the names only: pj_verify checked everything else,
 	 * and keeping its parse would keep the token (a credential) around. */
 	if (pj_token_parse(token, n, PJ_ALGS_ALL, &t, &e) == 0 &&
@@ -323,6 +385,7 @@ struct pj_grant *pj_grant_new(const char *token, size_t n, const char *user,
 		g->user = strdup(user);
 		g->name = strdup(name);
 		g->alt_name = alt[0] ? strdup(alt) : NULL;
+		g->seen = r->seen;
 		if (!g->user || !g->name || (alt[0] && !g->alt_name)) {
 			pj_grant_free(g);
 			g = NULL;
@@ -352,7 +415,7 @@ int pj_grant_check(const struct pj_config *cfg, const struct pj_grant *g, const 
 				 .user = g->user,
 				 .has_iat = g->has_iat,
 				 .iat = g->iat };
-	return check_revoked(cfg, &q, g->signer, e);
+	return check_revoked(cfg, &q, g->signer, NULL, &g->seen, e);
 }
 
 void pj_grant_free(struct pj_grant *g)

@@ -9,8 +9,15 @@
 
 #include "err.h"
 #include "provider.h"
+#include "store.h"
 
 struct pj_config;
+
+/* What a login read of the revocation file and the allowlist. */
+struct pj_seen {
+	char rev_path[1024], allow_path[1024]; /* "" when not read */
+	struct pj_stamp rev, allow;
+};
 
 enum pj_stage {
 	PJ_STAGE_NOT_TOKEN, /* input not shaped like a JWT: never logged */
@@ -38,6 +45,7 @@ struct pj_result {
 	json_t *claims;
 	int verified;	       /* the signature checked out */
 	enum pj_signer signer; /* and which kind of key checked it */
+	struct pj_seen seen;   /* the lists as the login read them */
 	/* Set when the key that verified it came from a cached copy used while
 	 * the identity provider could not be reached: the copy's age and the
 	 * last fetch's failure, for the decision line. */
@@ -55,6 +63,13 @@ int pj_verify(const struct pj_config *cfg, const char *token, size_t n, const ch
 	      time_t now, struct pj_result *r);
 void pj_result_free(struct pj_result *r);
 
+/* For the tool's revoke --token and allow --token: the names the module
+ * looks the token up under (its jti or hash, and its ECDSA twin's hash in
+ * alt, "" when none) and its exp (-1: none).  input must be exactly one
+ * compact JWS, white space around it aside; it need not verify. */
+int pj_token_listing(const char *input, size_t n, char *name, char *alt, size_t size,
+		     long long *exp, pj_err *e);
+
 /* What the module keeps about a token it accepted (pam_set_data), to check it
  * again at account management and to export its claims into the session,
  * without keeping the token itself. */
@@ -66,6 +81,7 @@ struct pj_grant {
 	double iat, exp;
 	json_t *claims;				 /* the verified claims */
 	enum pj_signer signer;			 /* PJ_SIGNER_USER: claims authorize nothing */
+	struct pj_seen seen;			 /* the lists as the login read them */
 	char provider[PJ_PROVIDER_NAME_MAX + 1]; /* who judged it: account management asks it */
 };
 
@@ -76,7 +92,8 @@ struct pj_grant *pj_grant_new(const char *token, size_t n, const char *user,
 /* 0 while the grant still holds: the same user, the same provider still
  * configured (its leeway counts), exp (with leeway) not passed,
  * not revoked since and still allowlisted (when allowlist_file is set; a
- * grant of a user's own key never is).
+ * grant of a user's own key never is).  A list whose file is as the login
+ * saw it is not read again.
  * One-time use is not checked again: the login used the token up. */
 int pj_grant_check(const struct pj_config *cfg, const struct pj_grant *g, const char *user,
 		   time_t now, pj_err *e);

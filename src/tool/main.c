@@ -21,8 +21,9 @@ static const char usage[] =
 	"  keys   list the configured keys (kid, type, alg, source) and the cache's age\n"
 	"  fetch [--ahead SECONDS]\n"
 	"         refresh the cached keys of every jwks_url and discovery_url now\n"
-	"  revoke, unrevoke, list, prune, check, reindex, allow, unallow\n"
-	"         manage the revocation file and the allowlist (revoke --help)\n"
+	"  revoke, unrevoke, list, export, import, prune, check, compact, repair, allow,\n"
+	"  unallow\n"
+	"         manage the revocation list and the allowlist (revoke --help)\n"
 	"\n"
 	"--config FILE (before or after the command) names the configuration,\n"
 	"default " PJ_DEFAULT_CONF ". `pam_jwt-tool COMMAND --help` for details.\n"
@@ -84,6 +85,16 @@ char *tool_read_stdin(size_t max, size_t *n)
 int tool_parse_time(const char *s, long long *out)
 {
 	char *end;
+	/* Plain digits, the common case (a million in a --jti-file), without
+	 * strtoll's locale machinery. */
+	size_t n = 0;
+	long long d = 0;
+	for (unsigned c; n < 19 && (c = (unsigned char)s[n] - '0') < 10; n++)
+		d = d * 10 + c;
+	if (n && n <= 18 && !s[n]) {
+		*out = d;
+		return 0;
+	}
 	if (*s >= '0' && *s <= '9') {
 		errno = 0;
 		long long v = strtoll(s, &end, 10);
@@ -145,8 +156,9 @@ int main(int argc, char **argv)
 		return cmd_keys(&t, argc - 1, argv + 1);
 	if (strcmp(cmd, "fetch") == 0)
 		return cmd_fetch(&t, argc - 1, argv + 1);
-	static const char *rev_cmds[] = { "revoke", "unrevoke", "list",	 "prune",
-					  "check",  "reindex",	"allow", "unallow" };
+	static const char *rev_cmds[] = { "revoke", "unrevoke", "list",	   "prune",
+					  "check",  "reindex",	"compact", "export",
+					  "import", "repair",	"allow",   "unallow" };
 	for (size_t i = 0; i < sizeof(rev_cmds) / sizeof(rev_cmds[0]); i++)
 		if (strcmp(cmd, rev_cmds[i]) == 0)
 			return cmd_revoke(&t, cmd, argc - 1, argv + 1);

@@ -11,7 +11,9 @@
 #      file read + ES256 verify), with a breakdown of pam_jwt's instructions
 #   3. whole processes: (login with pam_jwt - login with pam_permit) beside
 #      (bare_es256 - an empty program)
-#   4. revocation at scale
+#   4. revocation lists and one-time uses at 1M and 10M entries: one revoke,
+#      100 at once, one-time logins, hand edits, the account phase, a batch
+#      of a million, each beside a baseline of the same run
 #   5. real identity-provider tokens: their sizes and the answers they take
 #      (tests/bench/token_sizes.sh)
 #   6. a 7 kB RS256 token in parts beside the same token in one answer
@@ -284,28 +286,197 @@ printf '  of which outside the toggled calls: login %s Ir (loading pam_jwt.so, l
 printf '  libcrypto; exit), bare %s Ir (loading libcrypto; exit)\n' "$(fmt $((BP - EMPTY - BV)))"
 echo
 
-# ---- 4. revocation at scale ----
-echo "== 4. revocation: an ES256 login with 1,000,000 revoked jti beside an empty list"
+# ---- 4. revocation lists and one-time uses at scale ----
+# Every row against a baseline measured here and now; instructions from
+# callgrind (whole processes: the tool, or a pamtester login), wall times as
+# medians of interleaved runs (they include fsync, which callgrind does not
+# see).  BENCH_10M=0 skips the 10,000,000-entry rows (a minute of set-up).
+echo "== 4. revocation lists and one-time uses at scale"
+BIG=${BENCH_10M:-1}
+mkids() { # COUNT PREFIX: "ID EXP" lines in random order
+	awk -v n="$1" -v p="$2" 'BEGIN { srand(7); for (i = 0; i < n; i++)
+		printf "%s-%07d-%08x 4102444800\n", p, i, int(rand() * 4294967296) }'
+}
+mkids 1000000 revoked >"$T/ids"
+cfg() { # NAME LIST-PATH [extra line]: a configuration trusting the ES256 key
+	printf 'key_file = %s\nrevocation_file = %s\n%s\n' "$T/p256.pub" "$2" "${3:-}" >"$T/$1.conf"
+}
+cfg empty "$T/rev.empty"
+cfg big "$T/rev.big"
+cfg used "$T/used.big"
+t_tool() { "$B/pam_jwt-tool" --config "$T/$1.conf" "${@:2}"; }
+# An empty store, and a store of 1,000,000 (then 10,000,000) ids.
 : >"$T/rev.empty"
-awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "revoked-%07d-%08x 4102444800\n", i, i * 2654435761 % 4294967296 }' \
-	>"$T/ids"
-printf 'key_file = %s\nrevocation_file = %s\n' "$T/p256.pub" "$T/rev.big" >"$T/rev-big.conf"
-printf 'key_file = %s\nrevocation_file = %s\n' "$T/p256.pub" "$T/rev.empty" >"$T/rev-empty.conf"
-t0=$(date +%s.%N)
-"$B/pam_jwt-tool" --config "$T/rev-big.conf" revoke --jti-file "$T/ids" || die "revoke --jti-file failed"
-printf '  revoke --jti-file with 1,000,000 ids: %s s, file %s bytes\n' \
-	"$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')" \
-	"$(stat -c %s "$T/rev.big")"
-echo "auth required $B/pam_jwt.so conf=$T/rev-big.conf" >"$T/svc/rev-big"
-echo "auth required $B/pam_jwt.so conf=$T/rev-empty.conf" >"$T/svc/rev-empty"
+t_tool empty compact >/dev/null || die "compact of an empty list failed"
+now_ms() { date +%s%N | cut -c1-13; }
+s=$(now_ms)
+t_tool big revoke --jti-file "$T/ids" || die "revoke --jti-file failed"
+JF_MS=$(($(now_ms) - s))
+cp "$T/rev.big" "$T/used.big" # the same million as one-time records
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# wall2 N CMD_A CMD_B: medians (ms) of N interleaved runs of two commands
+# (evaluated strings, so each run may use a new id).
+wall2() {
+	local n=$1 i a b
+	: >"$T/w.a" && : >"$T/w.b"
+	for i in $(seq "$n"); do
+		a=$(now_ms) && eval "$2" >/dev/null 2>&1 && echo $(($(now_ms) - a)) >>"$T/w.a"
+		b=$(now_ms) && eval "$3" >/dev/null 2>&1 && echo $(($(now_ms) - b)) >>"$T/w.b"
+	done
+	echo "$(median <"$T/w.a") $(median <"$T/w.b")"
+}
+cgtool() { # OUT CONF ARGS...: the tool under callgrind
+	local out=$1 conf=$2
+	shift 2
+	cg "$T/$out" "$B/pam_jwt-tool" --config "$T/$conf.conf" "$@" >/dev/null || die "tool $* failed"
+}
+printf '  %-58s %14s %14s %8s %s\n' row measured baseline ratio goal
+r4() { # LABEL MEASURED BASELINE GOAL [unit]
+	printf '  %-58s %14s %14s %7sx %s\n' "$1" "$(fmt "$2")${5:-}" "$(fmt "$3")${5:-}" \
+		"$(ratio3 "$2" "$3")" "$4"
+}
+# One revoke: instructions and wall time, and the bytes it adds.
+cgtool cg.rv.empty empty revoke --jti one-empty
+cgtool cg.rv.big big revoke --jti one-big
+RVE=$(cgt "$T/cg.rv.empty" total) RVB=$(cgt "$T/cg.rv.big" total)
+r4 "one revoke --jti, 1M-entry store (Ir, the whole tool)" "$RVB" "$RVE" "<= 5 (empty store)"
+sz0=$(stat -c %s "$T/rev.big")
+read -r WRB WRE < <(wall2 9 't_tool big revoke --jti "w-$i-b"' 't_tool empty revoke --jti "w-$i-e"')
+r4 "one revoke --jti, 1M-entry store (wall, median of 9)" "$WRB" "$WRE" "<= 5 (empty store)" " ms"
+printf '    bytes one revoke writes to the 1M store: %s (the file is %s bytes)\n' \
+	$((($(stat -c %s "$T/rev.big") - sz0) / 9)) "$(fmt "$(stat -c %s "$T/rev.big")")"
+if [ "$BIG" = 1 ]; then
+	cfg huge "$T/rev.huge"
+	mkids 10000000 huge >"$T/ids10m"
+	s=$(now_ms)
+	t_tool huge revoke --jti-file "$T/ids10m" || die "revoke --jti-file of 10M failed"
+	HUGE_MS=$(($(now_ms) - s))
+	rm -f "$T/ids10m"
+	cgtool cg.rv.huge huge revoke --jti one-huge
+	r4 "one revoke --jti, 10M-entry store (Ir, the whole tool)" "$(cgt "$T/cg.rv.huge" total)" \
+		"$RVE" "<= 5 (empty store)"
+	read -r WRH WRE < <(wall2 9 't_tool huge revoke --jti "w-$i-h"' \
+		't_tool empty revoke --jti "w-$i-f"')
+	r4 "one revoke --jti, 10M-entry store (wall, median of 9)" "$WRH" "$WRE" \
+		"<= 5 (empty store)" " ms"
+	printf '    (set-up: revoke --jti-file of 10,000,000 ids took %s ms; %s bytes)\n' \
+		"$(fmt "$HUGE_MS")" "$(fmt "$(stat -c %s "$T/rev.huge")")"
+	rm -f "$T/rev.huge"
+fi
+# 100 at once, on the 1M store and on an empty one.
+conc() { # CONF PREFIX: 100 concurrent revokes; prints ms and how many are listed
+	local s i p pids="" fails=0
+	s=$(now_ms)
+	for i in $(seq 1 100); do
+		t_tool "$1" revoke --jti "$2-$i" >/dev/null 2>&1 &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p" || fails=$((fails + 1)); done
+	echo "$(($(now_ms) - s)) $(t_tool "$1" list | grep -cE "^jti $2-[0-9]+$") $fails"
+}
+read -r C100B NB FB < <(conc big c100)
+read -r C100E NE FE < <(conc empty c100)
+r4 "100 concurrent revoke --jti on the 1M store (wall)" "$C100B" "$C100E" \
+	"< 5000 ms; listed $NB/100, failed $FB" " ms"
+[ "$NB" = 100 ] && [ "$FB" = 0 ] || echo "  !! concurrent revokes lost entries"
+# One-time logins beside a login without one_time, 1M used records.
+echo "auth required $B/pam_jwt.so conf=$T/big.conf" >"$T/svc/plain"
+echo "auth required $B/pam_jwt.so conf=$T/big.conf one_time=yes one_time_file=$T/used.big" \
+	>"$T/svc/once"
+newtok() { "$B/pam_jwt-tool" sign --key "$T/p256.key" --alg ES256 --sub "$USER_NAME" --ttl 3600; }
+TOK_SAVED=$TOK
+TOK=$T/tok.once && newtok >"$TOK"
+login "$T/cg.once" once
+TOK=$T/tok.plain && newtok >"$TOK"
+login "$T/cg.plain" plain
+TOK=$TOK_SAVED
+OT=$(cgt "$T/cg.once" total) PL=$(cgt "$T/cg.plain" total)
+r4 "one_time login, 1M used records (Ir, whole pamtester login)" "$OT" "$PL" \
+	"<= 1.2 (no one_time)"
+pt() { # SERVICE: one pamtester login with a new token
+	newtok >"$T/tok.w" && LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 \
+		PAM_WRAPPER_SERVICE_DIR="$T/svc" pamtester "$1" "$USER_NAME" authenticate <"$T/tok.w"
+}
+read -r WOT WPL < <(wall2 9 'pt once' 'pt plain')
+r4 "one_time login, 1M used records (wall, median of 9)" "$WOT" "$WPL" \
+	"(fsync of one record)" " ms"
+# Ten at once: distinct tokens all accepted; one token ten times, once.
+for i in $(seq 10); do newtok >"$T/tok.c$i"; done
+for i in $(seq 10); do
+	LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/svc" \
+		pamtester once "$USER_NAME" authenticate <"$T/tok.c$i" >"$T/c.out.$i" 2>&1 &
+done
+wait
+OK10=$(grep -l "successfully authenticated" "$T"/c.out.* | wc -l)
+newtok >"$T/tok.same"
+for i in $(seq 10); do
+	LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/svc" \
+		pamtester once "$USER_NAME" authenticate <"$T/tok.same" >"$T/s.out.$i" 2>&1 &
+done
+wait
+SAME=$(grep -l "successfully authenticated" "$T"/s.out.* | wc -l)
+printf '    10 concurrent one_time logins: 10 tokens, %s accepted (goal 10); one new token 10 times, %s accepted (goal 1)\n' \
+	"$OK10" "$SAME"
+# The login that finds the journal full compacts the million: how long,
+# how often.
+jb=$(t_tool used check | sed -n 's/.*journal \([0-9]*\) bytes.*/\1/p')
+fill=$((131072 - jb - 16))
+awk -v n="$fill" 'BEGIN { i = 0; while (n > 40) { s = sprintf("jti fill-%07d 4102444800\n", i++);
+	printf "%s", s; n -= length(s) } }' >>"$T/used.big"
+s=$(now_ms)
+pt once >/dev/null 2>&1 || die "the compacting one-time login failed"
+CMP_MS=$(($(now_ms) - s))
+printf '    the one_time login that compacts 1M records: %s ms, once every ~%s one_time logins\n' \
+	"$(fmt "$CMP_MS")" "$(fmt $((131072 / 45)))"
+printf '    (+%s ms a login on average, against %s ms for a login)\n' \
+	"$(awk -v c="$CMP_MS" 'BEGIN { printf "%.2f", c / (131072 / 45) }')" "$WPL"
+# Hand edits: a line appended to the 1M store; a text list at the limit a
+# login reads in full; a 1M text list.
+login "$T/cg.idx" plain
+cp "$T/rev.big" "$T/rev.hand"
+cfg hand "$T/rev.hand"
+echo "jti hand-added-entry" >>"$T/rev.hand"
+echo "auth required $B/pam_jwt.so conf=$T/hand.conf" >"$T/svc/hand"
+login "$T/cg.hand" hand
+IDX=$(cgt "$T/cg.idx" total)
+r4 "login after echo 'jti ID' >> the 1M store (Ir)" "$(cgt "$T/cg.hand" total)" "$IDX" \
+	"<= 2 (indexed login)"
+sed 's/^/jti /' "$T/ids" | head -c 262144 | sed '$d' >"$T/rev.text"
+cfg text "$T/rev.text"
+echo "auth required $B/pam_jwt.so conf=$T/text.conf" >"$T/svc/text"
+login "$T/cg.text" text
+r4 "login, text list at the read limit ($(wc -l <"$T/rev.text") lines, $(($(stat -c %s \
+	"$T/rev.text") / 1024)) KiB) (Ir)" "$(cgt "$T/cg.text" total)" "$IDX" "<= 2 (indexed login)"
+t_tool big export >"$T/rev.bigtext"
+cfg bigtext "$T/rev.bigtext"
+printf '    a 1M text list (%s bytes): ' "$(fmt "$(stat -c %s "$T/rev.bigtext")")"
+"$B/pam_jwt-tool" --config "$T/bigtext.conf" verify "$(newtok)" 2>&1 >/dev/null || true
+# The account phase: auth + acct_mgmt against auth alone.
+printf 'auth required %s conf=%s\naccount required %s conf=%s\n' "$B/pam_jwt.so" "$T/big.conf" \
+	"$B/pam_jwt.so" "$T/big.conf" >"$T/svc/acct"
+TOK=$T/tok.acct && newtok >"$TOK"
+LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/svc" \
+	PAM_WRAPPER_DISABLE_DEEPBIND=1 cg "$T/cg.acct" pamtester acct "$USER_NAME" authenticate \
+	acct_mgmt <"$TOK" >"$T/cg.acct.pamtester" 2>&1 || die "the acct login failed"
+login "$T/cg.auth1" plain
+TOK=$TOK_SAVED
+r4 "auth + account phase vs auth alone, 1M store (Ir)" "$(cgt "$T/cg.acct" total)" \
+	"$(cgt "$T/cg.auth1" total)" "<= 1.05"
+# A million ids at once: wall time against sort(1) of the same ids, the
+# same run; and instructions.
+read -r JFW SRT < <(wall2 3 'rm -f "$T/rev.jf"* && cfg jf "$T/rev.jf" && t_tool jf revoke --jti-file "$T/ids"' \
+	'LC_ALL=C sort "$T/ids" >"$T/ids.sorted" && sync "$T/ids.sorted"')
+r4 "revoke --jti-file, 1,000,000 random ids (wall, median of 3)" "$JFW" "$SRT" \
+	"< 1000 ms (sort(1) of the ids)" " ms"
+rm -f "$T/rev.jf"* && cfg jf "$T/rev.jf" && head -n 100000 "$T/ids" >"$T/ids.100k"
+cgtool cg.jf jf revoke --jti-file "$T/ids.100k"
+printf '    instructions: %s Ir for 100,000 ids (%s an id); the first 1M batch of this run: %s ms\n' \
+	"$(fmt "$(cgt "$T/cg.jf" total)")" "$(($(cgt "$T/cg.jf" total) / 100000))" "$JF_MS"
+# The earlier row: a login with a million revoked ids beside an empty list.
+echo "auth required $B/pam_jwt.so conf=$T/empty.conf" >"$T/svc/rev-empty"
 login "$T/cg.rev-empty" rev-empty
-login "$T/cg.rev-big" rev-big
-RE=$(cgt "$T/cg.rev-empty" total) RB=$(cgt "$T/cg.rev-big" total)
-printf '  whole pamtester login, empty list      %14s Ir\n' "$(fmt "$RE")"
-printf '  whole pamtester login, 1M-entry list   %14s Ir\n' "$(fmt "$RB")"
-printf '  ratio                                  %14sx    goal <= 1.05\n' "$(ratio3 "$RB" "$RE")"
-# Wall time too: mapping the file and the page faults of the binary search
-# are kernel work that callgrind does not see.  Best of 30 native runs each.
+r4 "a whole login, 1M revoked jti vs an empty list (Ir)" "$IDX" "$(cgt "$T/cg.rev-empty" total)" \
+	"<= 1.05"
 best() { # CONF: the fastest of 30 `pam_jwt-tool verify` runs, in microseconds
 	local b=999999999 i s e
 	for i in $(seq 30); do
@@ -316,15 +487,10 @@ best() { # CONF: the fastest of 30 `pam_jwt-tool verify` runs, in microseconds
 	done
 	echo "$b"
 }
-WE=$(best "$T/rev-empty.conf") WB=$(best "$T/rev-big.conf")
-printf '  pam_jwt-tool verify process, empty list  %8s us (best of 30)\n' "$WE"
-printf '  pam_jwt-tool verify process, 1M list     %8s us (best of 30)\n' "$WB"
-printf '  ratio                                    %8sx\n' "$(ratio3 "$WB" "$WE")"
-# After a hand edit the index no longer matches: the module reads the whole
-# file (correct, linear).  Shown for scale, not a goal.
-echo "jti hand-added-entry" >>"$T/rev.big"
-WH=$(best "$T/rev-big.conf")
-printf '  the same after a hand edit (full scan until reindex) %8s us\n' "$WH"
+WB=$(best "$T/big.conf") WE=$(best "$T/empty.conf")
+r4 "pam_jwt-tool verify, 1M list vs empty (wall, best of 30)" "$WB" "$WE" "" " us"
+rm -f "$T/ids" "$T/ids.sorted" "$T/rev.big" "$T/used.big" "$T/rev.hand" "$T/rev.bigtext" \
+	"$T/rev.jf"*
 echo
 
 # ---- 5. token sizes ----

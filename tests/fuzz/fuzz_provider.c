@@ -35,7 +35,8 @@ static void check_loaded(const struct pj_config *c)
 {
 	for (size_t i = 0; i < c->nproviders; i++) {
 		const struct pj_config *p = &c->providers[i];
-		if (!p->issuer.n || !p->provider || p->nproviders || pj_provider_find(c, p->provider) != p)
+		if (!p->issuer.n || !p->provider || p->nproviders ||
+		    pj_provider_find(c, p->provider) != p)
 			abort();
 		for (size_t j = i + 1; j < c->nproviders; j++)
 			for (size_t k = 0; k < p->issuer.n; k++)
@@ -108,9 +109,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (ok && pj_config_finish(&c, &e) == 0) {
 			check_loaded(&c);
-			json_t *claims = claims_text ? json_loads(claims_text, JSON_REJECT_DUPLICATES,
-								  NULL)
-						     : NULL;
+			json_t *claims =
+				claims_text ? json_loads(claims_text, JSON_REJECT_DUPLICATES, NULL)
+					    : NULL;
 			if (json_is_object(claims))
 				check_select(&c, claims);
 			json_decref(claims);

@@ -329,6 +329,29 @@ check "... the module asked for part 2" grep -q "JWT part 2 of 2 (" "$T/out"
 check "... the log says parts=2" \
 	eval "sandbox_syslog_sync && grep 'pam_jwt(su:auth)' '$LOG' | tail -n1 | grep -q parts=2"
 
+# su with one_time: the module writes the record inside setuid su, where
+# the invoking user sets the umask and a file size limit.  A limit too small
+# for the record refuses the login with a reason; it does not kill su with
+# SIGXFSZ, and the record's files keep their modes.
+printf '%s\n' "one_time = yes" "one_time_file = $T/used" >>"$T/su.conf"
+su_limited() { # TOKEN: su_with under umask 0 and ulimit -f 0
+	(umask 077 && printf '%s\n' "$1" >"$T/su-input")
+	/usr/bin/python3 "$ROOT/tests/helpers/pty_answer.py" "JWT: " "$T/su-input" \
+		setpriv --reuid=pjother --regid=pjother --init-groups env -i PATH=/usr/bin:/bin \
+		bash -c 'umask 0; ulimit -f 0; exec su pjtest -c "echo user=\$(id -un)"' >"$T/out" 2>&1
+}
+once=$(sign --sub pjtest --aud su)
+su_limited "$once"
+check "su one_time under ulimit -f 0: refused, su not killed by SIGXFSZ" su_refused
+su_with "$once"
+check "su one_time: the token then logs in once" grep -q "user=pjtest" "$T/out"
+check "... its record is mode 0644, its lock 0600, whatever the umask was" \
+	test "$(stat -c %a "$T/used") $(stat -c %a "$T/used.lock")" = "644 600"
+su_limited "$once"
+check "su one_time: used, refused again (under the limit too)" su_refused
+su_with "$once"
+check "su one_time: used, refused again" su_refused
+
 # login's stack (conf/pam.d/login.jwt-or-unix) through the real libpam.
 printf '%s\n' "$(sign --sub pjtest --aud login)" |
 	pamtester login pjtest authenticate acct_mgmt >"$T/out" 2>&1

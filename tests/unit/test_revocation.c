@@ -1,20 +1,25 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* src/revocation.c: the line format, the name a token is listed under, the
- * lookup rules, the index against the full scan (and against hand edits),
- * normalisation, the allowlist and one-time records. */
+/* src/revocation.c, src/store.c, src/revline.c: the line format, the name a
+ * token is listed under, the lookup rules, the store (base, journal, hand
+ * lines, torn records, compaction, concurrent writers) against the text
+ * scan, normalisation, the allowlist and one-time records. */
 #include "unit.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "revocation.h"
+#include "store.h"
 
 static void setpath(char *out, size_t n, const char *name)
 {
@@ -86,6 +91,15 @@ static int count_prefix(const char *prefix)
 		k += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
 	closedir(d);
 	return k;
+}
+
+static int is_store_file(const char *path)
+{
+	size_t n;
+	char *text = slurp(path, &n);
+	int yes = n >= 16 && memcmp(text, "\177pam_jwt-store\n", 16) == 0;
+	free(text);
+	return yes;
 }
 
 static int lookup(const char *path, const char *name, const char *user, int has_iat, double iat,
@@ -379,8 +393,7 @@ static int add_sem(struct pj_revlist *l, void *arg, pj_err *e)
 static void test_lookup_semantics(void **state)
 {
 	(void)state;
-	char path[PATH_MAX], ipath[PATH_MAX];
-	struct stat st;
+	char path[PATH_MAX];
 	/* Written by hand, unsorted: the full scan. */
 	setpath(path, sizeof(path), "sem-hand");
 	static const char hand[] = "jti revoked-2\nuser carol 3000\nall 1000\n"
@@ -390,18 +403,31 @@ static void test_lookup_semantics(void **state)
 	write_file(path, "jti revoked-2\nuser alice 2000\n", 30);
 	sem_checks_no_all(path);
 
-	/* Written by the tool's code: sorted and indexed. */
+	/* Written by the tool's code: a store, looked up by binary search. */
 	setpath(path, sizeof(path), "sem-tool");
-	setpath(ipath, sizeof(ipath), "sem-tool.index");
 	struct adds a = { 0 };
 	pj_err e;
 	assert_int_equal(pj_revlist_update(path, getuid(), add_sem, &a, &e), 0);
-	assert_int_equal(stat(ipath, &st), 0);
+	assert_true(is_store_file(path));
 	sem_checks(path);
 	setpath(path, sizeof(path), "sem-tool2");
 	a.skip_kind_all = 1;
 	assert_int_equal(pj_revlist_update(path, getuid(), add_sem, &a, &e), 0);
 	sem_checks_no_all(path);
+
+	/* The same entries as journal records over an empty store. */
+	setpath(path, sizeof(path), "sem-journal");
+	for (size_t i = 0; i < sizeof(sem_entries) / sizeof(sem_entries[0]); i++) {
+		struct pj_change c = { .kind = sem_entries[i].kind,
+				       .text = sem_entries[i].text,
+				       .time = sem_entries[i].time };
+		assert_int_equal(pj_list_append(path, getuid(), &c, 1, 1000, &e), 0);
+	}
+	assert_true(is_store_file(path));
+	sem_checks(path);
+	/* And compacted into a base. */
+	assert_int_equal(pj_list_compact(path, getuid(), -1, 1000, 0, &e), 0);
+	sem_checks(path);
 }
 
 /* ---- missing and untrusted files ---- */
@@ -451,7 +477,7 @@ static void test_missing_and_untrusted(void **state)
 	assert_int_equal(pj_revocation_check(path, 0, getuid(), &q, &e), -1);
 }
 
-/* ---- the index against the full scan ---- */
+/* ---- the store against the text scan ---- */
 
 static unsigned long long rng_state;
 
@@ -583,73 +609,7 @@ static int run_query(const char *path, const struct query *x)
 	return lookup(path, x->name, x->has_user ? x->user : NULL, x->has_iat, x->iat, &e);
 }
 
-static void test_index_agrees_with_scan(void **state)
-{
-	(void)state;
-	char path[PATH_MAX], ipath[PATH_MAX];
-	struct stat st;
-	struct model *m = calloc(1, sizeof(*m));
-	struct query *q = calloc(NQ, sizeof(*q));
-	int *indexed = calloc(NQ, sizeof(int));
-	assert_true(m && q && indexed);
-	rng_state = 0x9e3779b97f4a7c15ull ^ (unsigned long long)time(NULL);
-	print_message("# seed %llx\n", rng_state);
-	for (size_t i = 0; i < NJTI; i++) {
-		rnd_name(m->jti[i], 24);
-		m->jexp[i] = rnd(3) ? (long long)rnd(100000) : -1;
-	}
-	for (size_t i = 0; i < NUSER; i++) {
-		rnd_name(m->user[i], 16);
-		m->cut[i] = 1000 + rnd(4000);
-	}
-	setpath(path, sizeof(path), "big");
-	setpath(ipath, sizeof(ipath), "big.index");
-	pj_err e;
-	assert_int_equal(pj_revlist_update(path, getuid(), add_model, m, &e), 0);
-	assert_int_equal(stat(ipath, &st), 0);
-	make_queries(m, q);
-	size_t revoked = 0;
-	for (size_t i = 0; i < NQ; i++) {
-		indexed[i] = run_query(path, &q[i]);
-		revoked += indexed[i] != 0;
-		if (indexed[i] != q[i].expect)
-			fail_msg("indexed: query %zu (%s, %s, %d, %.1f) gave %d", i, q[i].name,
-				 q[i].user, q[i].has_iat, q[i].iat, indexed[i]);
-	}
-	/* Both outcomes are well represented. */
-	assert_true(revoked > NQ / 4 && revoked < NQ * 3 / 4);
-
-	/* The index is trusted while the file is as the tool wrote it: make
-	 * it say the jti lines are user lines, and a user lookup notices. */
-	size_t n;
-	char *itext = slurp(ipath, &n), forged[512];
-	unsigned long long v[9];
-	assert_int_equal(sscanf(itext,
-				"pam_jwt-index 1 %llu %llu %llu %llu %llu %llu %llu %llu %llu",
-				&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]),
-			 9);
-	snprintf(forged, sizeof(forged),
-		 "pam_jwt-index 1 %llu %llu %llu %llu %llu %llu %llu %llu %llu\n", v[0], v[1], v[2],
-		 v[3], v[4], v[5], v[6], v[8], v[2]);
-	write_file(ipath, forged, strlen(forged));
-	assert_int_equal(lookup(path, "nobody-listed", "nobody", 1, 4000, &e), -1);
-	assert_contains(e.msg, "index does not match");
-	write_file(ipath, itext, n);
-	free(itext);
-	assert_int_equal(run_query(path, &q[0]), indexed[0]);
-
-	/* Without the index: the full scan, the same answers. */
-	assert_int_equal(unlink(ipath), 0);
-	for (size_t i = 0; i < NQ; i++)
-		if (run_query(path, &q[i]) != indexed[i])
-			fail_msg("scan and index disagree on query %zu (%s, %s)", i, q[i].name,
-				 q[i].user);
-	free(m);
-	free(q);
-	free(indexed);
-}
-
-/* ---- hand edits over a file the tool wrote ---- */
+/* ---- a small list the tool wrote ---- */
 
 static int add_abc(struct pj_revlist *l, void *arg, pj_err *e)
 {
@@ -663,119 +623,371 @@ static int add_abc(struct pj_revlist *l, void *arg, pj_err *e)
 
 static void fresh_abc(char *path, size_t n, const char *name)
 {
-	char ipath[PATH_MAX];
-	struct stat st;
 	pj_err e;
 	setpath(path, n, name);
 	unlink(path);
 	assert_int_equal(pj_revlist_update(path, getuid(), add_abc, NULL, &e), 0);
-	snprintf(ipath, sizeof(ipath), "%s.index", path);
-	assert_int_equal(stat(ipath, &st), 0);
+	assert_true(is_store_file(path));
 }
 
-static off_t offset_of(const char *path, const char *needle)
+static int copy_list(struct pj_revlist *l, void *arg, pj_err *e)
 {
-	size_t n;
-	char *text = slurp(path, &n), *p = strstr(text, needle);
-	assert_non_null(p);
-	off_t off = p - text;
-	free(text);
-	return off;
+	const struct pj_revlist *from = arg;
+	for (size_t i = 0; i < from->n; i++) {
+		const struct pj_rev_entry *en = &from->v[i];
+		if (pj_revlist_add(l, en->kind, en->text, en->text ? strlen(en->text) : 0,
+				   en->time) != 0)
+			return pj_fail(e, "out of memory");
+	}
+	return 0;
 }
 
-static void test_hand_append(void **state)
+static void model_text(const struct model *m, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "# the model, by hand, unsorted\n");
+	for (size_t i = NUSER; i-- > 0;)
+		fprintf(f, "user %s %lld\n", m->user[i], m->cut[i]);
+	for (size_t i = 0; i < NJTI; i++)
+		if (m->jexp[i] >= 0)
+			fprintf(f, "jti %s %lld\n", m->jti[i], m->jexp[i]);
+		else
+			fprintf(f, "jti %s\n", m->jti[i]);
+	fprintf(f, "all %d\n", ALL_TIME);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, 0644), 0);
+}
+
+/* Half the model in a base, the other half appended as records, with
+ * removals of entries that come back later and of names never listed. */
+static void model_journal(const struct model *m, const char *path)
+{
+	struct pj_revlist half = { 0 };
+	pj_err e;
+	unlink(path);
+	for (size_t i = 0; i < NJTI / 2; i++)
+		assert_int_equal(
+			pj_revlist_add(&half, PJ_REV_JTI, m->jti[i], strlen(m->jti[i]), m->jexp[i]),
+			0);
+	assert_int_equal(pj_revlist_update(path, getuid(), copy_list, &half, &e), 0);
+	pj_revlist_free(&half);
+	struct pj_change ch[PJ_APPEND_BATCH];
+	size_t n = 0;
+	for (size_t i = NJTI / 2; i < NJTI; i++) {
+		size_t same = 0;
+		for (size_t k = 0; k < NJTI; k++)
+			same += strcmp(m->jti[k], m->jti[i]) == 0;
+		/* Listed, removed, listed again (only for a name listed once:
+		 * a removal drops every earlier listing). */
+		if (i % 7 == 0 && same == 1) {
+			ch[n++] = (struct pj_change){ .kind = PJ_REV_JTI, .text = m->jti[i] };
+			ch[n++] = (struct pj_change){ .remove = 1,
+						      .kind = PJ_REV_JTI,
+						      .text = m->jti[i] };
+		}
+		ch[n++] = (struct pj_change){ .kind = PJ_REV_JTI,
+					      .text = m->jti[i],
+					      .time = m->jexp[i] };
+		if (n >= PJ_APPEND_BATCH - 3) {
+			assert_int_equal(pj_list_append(path, getuid(), ch, n, 1000, &e), 0);
+			n = 0;
+		}
+	}
+	for (size_t i = 0; i < NUSER; i++) {
+		ch[n++] = (struct pj_change){ .kind = PJ_REV_USER,
+					      .text = m->user[i],
+					      .time = m->cut[i] };
+		if (n >= PJ_APPEND_BATCH - 8) {
+			assert_int_equal(pj_list_append(path, getuid(), ch, n, 1000, &e), 0);
+			n = 0;
+		}
+	}
+	ch[n++] = (struct pj_change){ .kind = PJ_REV_ALL, .time = ALL_TIME + 7 };
+	ch[n++] = (struct pj_change){ .remove = 1, .kind = PJ_REV_ALL };
+	ch[n++] = (struct pj_change){ .kind = PJ_REV_ALL, .time = ALL_TIME };
+	ch[n++] = (struct pj_change){ .remove = 1, .kind = PJ_REV_JTI, .text = "never-listed" };
+	assert_true(n <= PJ_APPEND_BATCH);
+	assert_int_equal(pj_list_append(path, getuid(), ch, n, 1000, &e), 0);
+}
+
+static void test_store_agrees_with_scan(void **state)
+{
+	(void)state;
+	char text[PATH_MAX], base[PATH_MAX], journal[PATH_MAX];
+	struct model *m = calloc(1, sizeof(*m));
+	struct query *q = calloc(NQ, sizeof(*q));
+	assert_true(m && q);
+	rng_state = 0x9e3779b97f4a7c15ull ^ (unsigned long long)time(NULL);
+	print_message("# seed %llx\n", rng_state);
+	for (size_t i = 0; i < NJTI; i++) {
+		rnd_name(m->jti[i], 24);
+		m->jexp[i] = rnd(3) ? (long long)rnd(100000) : -1;
+	}
+	for (size_t i = 0; i < NUSER; i++) {
+		rnd_name(m->user[i], 16);
+		m->cut[i] = 1000 + rnd(4000);
+	}
+	setpath(text, sizeof(text), "model.txt");
+	setpath(base, sizeof(base), "model.base");
+	setpath(journal, sizeof(journal), "model.journal");
+	model_text(m, text);
+	pj_err e;
+	assert_int_equal(pj_revlist_update(base, getuid(), add_model, m, &e), 0);
+	model_journal(m, journal);
+	assert_false(is_store_file(text));
+	assert_true(is_store_file(base) && is_store_file(journal));
+	make_queries(m, q);
+	size_t revoked = 0;
+	const char *paths[] = { text, base, journal };
+	for (size_t i = 0; i < NQ; i++)
+		for (size_t p = 0; p < 3; p++) {
+			int got = run_query(paths[p], &q[i]);
+			revoked += p == 0 && got != 0;
+			if (got != q[i].expect)
+				fail_msg("%s: query %zu (%s, %s, %d, %.1f) gave %d", paths[p], i,
+					 q[i].name, q[i].user, q[i].has_iat, q[i].iat, got);
+		}
+	/* Both outcomes are well represented. */
+	assert_true(revoked > NQ / 4 && revoked < NQ * 3 / 4);
+	/* The tool reads the three as the same list. */
+	struct pj_revlist l[3];
+	for (size_t p = 0; p < 3; p++)
+		assert_int_equal(pj_revlist_load(paths[p], getuid(), 0, &l[p], &e), 0);
+	for (size_t p = 1; p < 3; p++) {
+		size_t a = 0, b = 0;
+		for (;; a++, b++) {
+			while (a < l[0].n && l[0].v[a].kind == PJ_REV_COMMENT)
+				a++;
+			while (b < l[p].n && l[p].v[b].kind == PJ_REV_COMMENT)
+				b++;
+			if (a == l[0].n || b == l[p].n)
+				break;
+			assert_int_equal(l[0].v[a].kind, l[p].v[b].kind);
+			assert_int_equal(l[0].v[a].time, l[p].v[b].time);
+			if (l[0].v[a].text)
+				assert_string_equal(l[0].v[a].text, l[p].v[b].text);
+		}
+		assert_true(a == l[0].n && b == l[p].n);
+	}
+	for (size_t p = 0; p < 3; p++)
+		pj_revlist_free(&l[p]);
+	/* Compacted, the journal's store still answers the same. */
+	assert_int_equal(pj_list_compact(journal, getuid(), -1, 1000, 0, &e), 0);
+	for (size_t i = 0; i < NQ; i++)
+		if (run_query(journal, &q[i]) != q[i].expect)
+			fail_msg("compacted: query %zu (%s) differs", i, q[i].name);
+	free(m);
+	free(q);
+}
+
+/* A byte of a store changed by accident is noticed where it is read. */
+static void test_store_damage(void **state)
+{
+	(void)state;
+	char path[PATH_MAX];
+	pj_err e;
+	struct pj_list_info info;
+	setpath(path, sizeof(path), "damage");
+	assert_int_equal(pj_revlist_update(path, getuid(), add_abc, NULL, &e), 0);
+	size_t n;
+	char *img = slurp(path, &n);
+	/* The name "charlie" in the heap: its slot's check no longer holds. */
+	char *hit = memmem(img, n, "charlie", 7);
+	assert_non_null(hit);
+	off_t off = hit - img;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "C", 1, off), 1);
+	assert_fails_with(lookup(path, "charlie", NULL, 1, 1, &e), e, "damaged");
+	/* A search that never reads that entry cannot notice; check does. */
+	assert_int_equal(lookup(path, "Charlie", NULL, 1, 1, &e), 0);
+	assert_fails_with(pj_list_check(path, getuid(), &info, &e), e, "damaged");
+	/* The header's check. */
+	assert_int_equal(pwrite(fd, "c", 1, off), 1);
+	assert_int_equal(lookup(path, "charlie", NULL, 1, 1, &e), -1);
+	assert_contains(e.msg, "token charlie is revoked");
+	assert_int_equal(pwrite(fd, "\x01", 1, 30), 1);
+	assert_fails_with(lookup(path, "zzz", NULL, 1, 1, &e), e, "header damaged");
+	/* Cut short: refused, never read past the end. */
+	assert_int_equal(pwrite(fd, img + 30, 1, 30), 1);
+	assert_int_equal(lookup(path, "zzz", NULL, 1, 1, &e), 0);
+	assert_int_equal(ftruncate(fd, (off_t)n - 3), 0);
+	assert_fails_with(lookup(path, "zzz", NULL, 1, 1, &e), e, "truncated");
+	assert_int_equal(ftruncate(fd, 100), 0);
+	assert_fails_with(lookup(path, "zzz", NULL, 1, 1, &e), e, "cut short");
+	close(fd);
+	/* Another version is refused, not guessed at. */
+	img[16] = 2;
+	write_file(path, img, n);
+	assert_fails_with(lookup(path, "zzz", NULL, 1, 1, &e), e, "store version 2");
+	free(img);
+}
+
+static void test_hand_lines(void **state)
 {
 	(void)state;
 	char path[PATH_MAX];
 	pj_err e;
 	fresh_abc(path, sizeof(path), "append");
 	assert_int_equal(lookup(path, "aaa", "zulu", 1, 5, &e), 0);
-	/* Out of order for a binary search: before and after the sorted ids. */
-	append_file(path, "jti zzz-appended\njti aaa\nuser zulu 10\n");
+	/* Text lines appended by hand (echo ... >> FILE) count like records. */
+	append_file(path, "jti zzz-appended\njti aaa\n# a note\nuser zulu 10\n\n  \n");
 	assert_int_equal(lookup(path, "zzz-appended", NULL, 1, 5000, &e), -1);
 	assert_int_equal(lookup(path, "aaa", NULL, 1, 5000, &e), -1);
 	assert_int_equal(lookup(path, "ok", "zulu", 1, 9, &e), -1);
 	assert_int_equal(lookup(path, "ok", "zulu", 1, 10, &e), 0);
 	assert_int_equal(lookup(path, "charlie", NULL, 1, 5000, &e), -1);
 	assert_int_equal(lookup(path, "ok", "mike", 1, 2999, &e), -1);
-	/* The next change through the tool sorts the hand edit in. */
-	assert_int_equal(pj_revlist_update(path, getuid(), add_abc, NULL, &e), 0);
+	/* Even the last line without its newline. */
+	append_file(path, "jti no-newline");
+	assert_int_equal(lookup(path, "no-newline", NULL, 1, 5000, &e), -1);
+	/* A record appended after it ends that line first. */
+	struct pj_change c = { .kind = PJ_REV_JTI, .text = "after", .time = -1 };
+	assert_int_equal(pj_list_append(path, getuid(), &c, 1, 1000, &e), 0);
+	assert_int_equal(lookup(path, "no-newline", NULL, 1, 5000, &e), -1);
+	assert_int_equal(lookup(path, "after", NULL, 1, 5000, &e), -1);
+	struct pj_list_info info;
+	assert_int_equal(pj_list_check(path, getuid(), &info, &e), 0);
+	assert_int_equal(info.hand, 5); /* 4 entries and the comment, not blank lines */
+	assert_int_equal(info.records, 1);
+	/* The next compaction folds them into the base, the note kept. */
+	assert_int_equal(pj_list_compact(path, getuid(), -1, 1000, 0, &e), 0);
 	assert_int_equal(lookup(path, "aaa", NULL, 1, 5000, &e), -1);
-	assert_int_equal(lookup(path, "zzz-appended", NULL, 1, 5000, &e), -1);
+	assert_int_equal(lookup(path, "no-newline", NULL, 1, 5000, &e), -1);
 	assert_int_equal(lookup(path, "ok", "zulu", 1, 9, &e), -1);
-}
+	struct pj_revlist l;
+	assert_int_equal(pj_revlist_load(path, getuid(), 0, &l, &e), 0);
+	int note = 0;
+	for (size_t i = 0; i < l.n; i++)
+		note |= l.v[i].kind == PJ_REV_COMMENT && strcmp(l.v[i].text, "# a note") == 0;
+	assert_true(note);
+	pj_revlist_free(&l);
+	assert_int_equal(pj_list_check(path, getuid(), &info, &e), 0);
+	assert_int_equal(info.hand + info.records, 0);
 
-static void test_hand_edit_same_size(void **state)
-{
-	(void)state;
-	char path[PATH_MAX];
-	struct stat before, after;
-	pj_err e;
-	/* Straight after the tool's write, as a script would: no sleep. */
-	fresh_abc(path, sizeof(path), "inplace");
-	assert_int_equal(stat(path, &before), 0);
-	off_t off = offset_of(path, "jti bravo ");
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, "X", 1, off + 4), 1);
-	close(fd);
-	assert_int_equal(stat(path, &after), 0);
-	assert_int_equal(before.st_size, after.st_size);
-	assert_int_equal(before.st_ino, after.st_ino);
-	assert_int_equal(lookup(path, "Xravo", NULL, 1, 5000, &e), -1);
-	assert_int_equal(lookup(path, "bravo", NULL, 1, 5000, &e), 0);
-
-	/* Even with the old mtime put back (cp -p, rsync -t): ctime still moves. */
-	fresh_abc(path, sizeof(path), "inplace2");
-	assert_int_equal(stat(path, &before), 0);
-	off = offset_of(path, "jti echo ");
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, "zcho", 4, off + 4), 4);
-	struct timespec ts[2] = { before.st_atim, before.st_mtim };
-	assert_int_equal(futimens(fd, ts), 0);
-	close(fd);
-	assert_int_equal(lookup(path, "zcho", NULL, 1, 5000, &e), -1);
-	assert_int_equal(lookup(path, "echo", NULL, 1, 5000, &e), 0);
-
-	/* One byte that breaks a line: every lookup is refused, naming it. */
-	fresh_abc(path, sizeof(path), "inplace3");
-	off = offset_of(path, "jti foxtrot ");
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, "x", 1, off + 2), 1);
-	close(fd);
-	char where[PATH_MAX + 8];
-	snprintf(where, sizeof(where), "%s:8: ", path); /* header, user, 6 jti */
-	assert_int_equal(lookup(path, "nothing", NULL, 1, 5000, &e), -1);
-	assert_contains(e.msg, where);
-}
-
-static void test_hand_malformed_line(void **state)
-{
-	(void)state;
-	char path[PATH_MAX], where[PATH_MAX + 8];
-	pj_err e;
-	fresh_abc(path, sizeof(path), "handbad");
+	/* A hand line that is not an entry refuses every lookup, naming it;
+	 * the tool will not compact over it, and leaves the file as it was. */
 	append_file(path, "jti a b c\n");
-	snprintf(where, sizeof(where), "%s:9: ", path);
-	assert_int_equal(lookup(path, "zzz", NULL, 1, 5000, &e), -1);
-	assert_contains(e.msg, where);
-	assert_int_equal(lookup(path, "alpha", NULL, 1, 5000, &e), -1);
-	assert_contains(e.msg, where);
-	assert_int_equal(lookup(path, "ok", "mike", 1, 5000, &e), -1);
-	assert_contains(e.msg, where);
-	/* The tool refuses to rewrite it, and leaves it exactly as it was. */
+	assert_fails_with(lookup(path, "zzz", NULL, 1, 5000, &e), e, "added by hand at byte");
+	assert_fails_with(lookup(path, "alpha", NULL, 1, 5000, &e), e, "added by hand");
+	assert_fails_with(pj_allowlist_check(path, getuid(), "alpha", &e), e, "added by hand");
 	size_t n1, n2;
 	char *b1 = slurp(path, &n1);
-	e.msg[0] = 0;
-	assert_int_equal(pj_revlist_update(path, getuid(), add_abc, NULL, &e), -1);
-	assert_contains(e.msg, where);
+	assert_fails_with(pj_list_compact(path, getuid(), -1, 1000, 0, &e), e, "added by hand");
+	assert_fails_with(pj_revlist_update(path, getuid(), add_abc, NULL, &e), e, "added by hand");
+	/* Nor append to it: the change would be reported and do nothing. */
+	struct pj_change ch = { .kind = PJ_REV_JTI, .text = "more", .time = -1 };
+	assert_fails_with(pj_list_append(path, getuid(), &ch, 1, 1000, &e), e,
+			  "nothing was changed");
 	char *b2 = slurp(path, &n2);
 	assert_int_equal(n1, n2);
 	assert_memory_equal(b1, b2, n1);
 	free(b1);
 	free(b2);
+	/* repair drops the line (it never took effect) and keeps the rest. */
+	size_t dropped = 0;
+	assert_int_equal(pj_list_repair(path, getuid(), 1000, &dropped, &e), 0);
+	assert_int_equal(dropped, 1);
+	assert_int_equal(lookup(path, "zzz", NULL, 1, 5000, &e), 0);
+	assert_int_equal(lookup(path, "alpha", NULL, 1, 5000, &e), -1);
+	assert_int_equal(lookup(path, "zzz-appended", NULL, 1, 5000, &e), -1);
+	/* A last hand line without its newline survives a compaction once,
+	 * whole. */
+	append_file(path, "jti no-newline-2");
+	assert_int_equal(pj_list_compact(path, getuid(), -1, 1000, 0, &e), 0);
+	assert_int_equal(lookup(path, "no-newline-2", NULL, 1, 5000, &e), -1);
+	assert_int_equal(lookup(path, "no-newline-", NULL, 1, 5000, &e), 0);
+	/* It went over as what was appended meanwhile; the next compaction
+	 * folds it into the base. */
+	assert_int_equal(pj_list_check(path, getuid(), &info, &e), 0);
+	assert_int_equal(info.hand, 1);
+	assert_int_equal(pj_list_compact(path, getuid(), -1, 1000, 0, &e), 0);
+	assert_int_equal(pj_list_check(path, getuid(), &info, &e), 0);
+	assert_int_equal(info.hand + info.records, 0);
+	assert_int_equal(lookup(path, "no-newline-2", NULL, 1, 5000, &e), -1);
+}
+
+/* A text list: read whole up to PJ_TEXT_SCAN_MAX, refused beyond with the
+ * fix; the tool's first change makes it a store. */
+static void test_text_limit(void **state)
+{
+	(void)state;
+	char path[PATH_MAX];
+	pj_err e;
+	setpath(path, sizeof(path), "text-big");
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	size_t n = 0;
+	for (int i = 0; n + 32 <= PJ_TEXT_SCAN_MAX; i++)
+		n += (size_t)fprintf(f, "jti hand-%08d 2000000000\n", i);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(lookup(path, "hand-00000007", NULL, 1, 1, &e), -1);
+	assert_int_equal(lookup(path, "other", NULL, 1, 1, &e), 0);
+	/* One line more and it is too long to read at login. */
+	append_file(path, "jti one-too-many-for-the-limit 2000000000\n");
+	assert_fails_with(lookup(path, "other", NULL, 1, 1, &e), e, "pam_jwt-tool compact");
+	assert_fails_with(lookup(path, "hand-00000007", NULL, 1, 1, &e), e, "text list of");
+	assert_fails_with(pj_allowlist_check(path, getuid(), "hand-00000007", &e), e,
+			  "text list of");
+	struct pj_list_info info;
+	assert_int_equal(pj_list_check(path, getuid(), &info, &e), 0);
+	assert_false(info.store);
+	assert_false(info.text_readable);
+	assert_int_equal(pj_list_compact(path, getuid(), -1, 1000, 0, &e), 0);
+	assert_true(is_store_file(path));
+	assert_int_equal(lookup(path, "hand-00000007", NULL, 1, 1, &e), -1);
+	assert_int_equal(lookup(path, "one-too-many-for-the-limit", NULL, 1, 1, &e), -1);
+	assert_int_equal(lookup(path, "other", NULL, 1, 1, &e), 0);
+}
+
+/* Writers that die mid-record, a full disk's short write, bytes of zeros:
+ * skipped, and what comes after still counts. */
+static void test_torn_records(void **state)
+{
+	(void)state;
+	char path[PATH_MAX];
+	pj_err e;
+	struct stat st;
+	setpath(path, sizeof(path), "torn");
+	struct pj_change c = { .kind = PJ_REV_JTI, .text = "revoked-123", .time = 4102444800 };
+	assert_int_equal(pj_list_append(path, getuid(), &c, 1, 1000, &e), 0);
+	assert_int_equal(lookup(path, "revoked-123", NULL, 1, 1, &e), -1);
+	assert_int_equal(stat(path, &st), 0);
+	/* Every cut of the record: never a different name (revoked-12),
+	 * never the record itself unless whole. */
+	size_t n;
+	char *img = slurp(path, &n);
+	char *rec = memmem(img, n, "\n+jti revoked-123", 17);
+	assert_non_null(rec);
+	size_t start = (size_t)(rec - img);
+	for (size_t cut = start; cut < n; cut++) {
+		write_file(path, img, cut);
+		assert_int_equal(lookup(path, "revoked-123", NULL, 1, 1, &e), 0);
+		assert_int_equal(lookup(path, "revoked-12", NULL, 1, 1, &e), 0);
+		assert_int_equal(lookup(path, "revoked-1", NULL, 1, 1, &e), 0);
+		/* The next writer's record starts on a line of its own. */
+		struct pj_change d = { .kind = PJ_REV_JTI, .text = "next", .time = -1 };
+		assert_int_equal(pj_list_append(path, getuid(), &d, 1, 1000, &e), 0);
+		assert_int_equal(lookup(path, "next", NULL, 1, 1, &e), -1);
+		assert_int_equal(lookup(path, "revoked-123", NULL, 1, 1, &e), 0);
+		struct pj_list_info info;
+		assert_int_equal(pj_list_check(path, getuid(), &info, &e), 0);
+		assert_int_equal(info.records, 1);
+	}
+	/* A record whose check fails (a byte changed) is skipped too. */
+	write_file(path, img, n);
+	img[n - 3] ^= 1;
+	write_file(path, img, n);
+	assert_int_equal(lookup(path, "revoked-123", NULL, 1, 1, &e), 0);
+	/* Zeros where a record should be (a crash on some file systems). */
+	img[n - 3] ^= 1;
+	memset(img + start + 1, 0, n - start - 2);
+	write_file(path, img, n);
+	assert_int_equal(lookup(path, "revoked-123", NULL, 1, 1, &e), 0);
+	assert_int_equal(lookup(path, "x", NULL, 1, 1, &e), 0);
+	free(img);
 }
 
 /* ---- writing ---- */
@@ -797,28 +1009,28 @@ static int add_x(struct pj_revlist *l, void *arg, pj_err *e)
 static void test_update_writes(void **state)
 {
 	(void)state;
-	char path[PATH_MAX], ipath[PATH_MAX];
+	char path[PATH_MAX];
 	struct stat st, st2;
 	pj_err e;
 	setpath(path, sizeof(path), "upd");
-	setpath(ipath, sizeof(ipath), "upd.index");
-	/* A new file: a header comment, readable by everyone (non-root PAM
-	 * applications check it too), an index. */
+	/* A new file: a store readable by everyone (non-root PAM
+	 * applications check it too), its lock private. */
+	mode_t old = umask(0);
 	assert_int_equal(pj_revlist_update(path, getuid(), add_x, "first", &e), 0);
+	umask(old);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644);
-	assert_int_equal(stat(ipath, &st2), 0);
-	assert_int_equal(st2.st_mode & 07777, 0644);
-	size_t n;
-	char *text = slurp(path, &n);
-	assert_true(text[0] == '#');
-	assert_non_null(strstr(text, "\njti first\n"));
-	free(text);
+	char lpath[PATH_MAX];
+	setpath(lpath, sizeof(lpath), "upd.lock");
+	assert_int_equal(stat(lpath, &st2), 0);
+	assert_int_equal(st2.st_mode & 07777, 0600);
+	assert_true(is_store_file(path));
+	assert_int_equal(lookup(path, "first", NULL, 1, 1, &e), -1);
 	/* A callback that fails changes nothing, not even the inode. */
+	size_t n, n2;
 	char *b1 = slurp(path, &n);
 	assert_int_equal(pj_revlist_update(path, getuid(), add_fail, NULL, &e), -1);
 	assert_string_equal(e.msg, "refused by the callback");
-	size_t n2;
 	char *b2 = slurp(path, &n2);
 	assert_int_equal(n, n2);
 	assert_memory_equal(b1, b2, n);
@@ -827,7 +1039,12 @@ static void test_update_writes(void **state)
 	free(b1);
 	free(b2);
 	assert_int_equal(count_prefix("upd.tmp"), 0);
-	assert_int_equal(count_prefix("upd.index.tmp"), 0);
+	/* A stale temporary file of a killed compaction goes with the next. */
+	char tmp[PATH_MAX];
+	setpath(tmp, sizeof(tmp), "upd.tmp.AbC123");
+	write_file(tmp, "left", 4);
+	assert_int_equal(pj_list_compact(path, getuid(), -1, 1000, 0, &e), 0);
+	assert_int_equal(count_prefix("upd.tmp"), 0);
 
 	/* Hand-written comments keep their place and text, however long. */
 	char longc[3000];
@@ -840,13 +1057,16 @@ static void test_update_writes(void **state)
 	e.msg[0] = 0;
 	if (pj_revlist_update(path, getuid(), add_x, "mm", &e) != 0)
 		fail_msg("a long comment breaks updates: %s", e.msg);
-	text = slurp(path, &n);
-	assert_int_equal(n, sizeof(longc) + strlen("# second\n# third\njti aa\njti mm\njti zz\n"));
-	assert_memory_equal(text, longc, sizeof(longc));
-	assert_string_equal(text + sizeof(longc), "# second\n# third\njti aa\njti mm\njti zz\n");
-	free(text);
+	struct pj_revlist l;
+	assert_int_equal(pj_revlist_load(path, getuid(), 0, &l, &e), 0);
+	static const char *want[] = { NULL, "# second", "# third", "aa", "mm", "zz" };
+	assert_int_equal(l.n, 6);
+	assert_int_equal(strlen(l.v[0].text), sizeof(longc) - 1);
+	assert_memory_equal(l.v[0].text, longc, sizeof(longc) - 1);
+	for (size_t i = 1; i < 6; i++)
+		assert_string_equal(l.v[i].text, want[i]);
+	pj_revlist_free(&l);
 }
-
 /* Entries with times outside what a line holds (18 digits, no sign). */
 static int add_odd_times(struct pj_revlist *l, void *arg, pj_err *e)
 {
@@ -945,6 +1165,69 @@ static void test_normalize(void **state)
 	pj_revlist_free(&l);
 }
 
+static int entry_order(const void *a, const void *b)
+{
+	const struct pj_rev_entry *x = a, *y = b;
+	if (x->kind != y->kind)
+		return (int)x->kind - (int)y->kind;
+	return x->text && y->text ? strcmp(x->text, y->text) : 0;
+}
+
+/* The sort a million-id batch goes through, against qsort: long shared
+ * prefixes, every length around the 8-byte steps, duplicates. */
+static void test_normalize_sort(void **state)
+{
+	(void)state;
+	struct pj_revlist l = { 0 };
+	struct pj_rev_entry *ref = NULL;
+	rng_state = 0x243f6a8885a308d3ull;
+	for (int round = 0; round < 3; round++) {
+		size_t count = round == 0 ? 20 : round == 1 ? 2000 : 50000;
+		for (size_t i = 0; i < count; i++) {
+			char name[80];
+			size_t len;
+			switch (rnd(4)) {
+			case 0: /* a shared prefix, then a few bytes */
+				len = (size_t)snprintf(name, sizeof(name), "revoked-%07u-%x",
+						       rnd(10000), rnd(16));
+				break;
+			case 1: /* every length from 1 to 40 */
+				len = 1 + rnd(40);
+				memset(name, 'a' + (int)rnd(2), len);
+				name[len] = 0;
+				break;
+			case 2:
+				rnd_name(name, 33);
+				len = strlen(name);
+				break;
+			default: /* prefix of another */
+				len = 1 + rnd(17);
+				memcpy(name, "abcdefghijklmnopq", len);
+				name[len] = 0;
+				break;
+			}
+			enum pj_rev_kind k = rnd(5) ? PJ_REV_JTI : PJ_REV_USER;
+			assert_int_equal(pj_revlist_add(&l, k, name, len, (long long)rnd(100)), 0);
+		}
+		ref = realloc(ref, l.n * sizeof(*ref));
+		assert_non_null(ref);
+		memcpy(ref, l.v, l.n * sizeof(*ref));
+		qsort(ref, l.n, sizeof(*ref), entry_order);
+		size_t m = 0;
+		for (size_t i = 0; i < l.n; i++)
+			if (!m || entry_order(&ref[m - 1], &ref[i]) != 0)
+				ref[m++] = ref[i];
+		pj_revlist_normalize(&l);
+		assert_int_equal(l.n, m);
+		for (size_t i = 0; i < m; i++) {
+			assert_int_equal(l.v[i].kind, ref[i].kind);
+			assert_string_equal(l.v[i].text, ref[i].text);
+		}
+	}
+	free(ref);
+	pj_revlist_free(&l);
+}
+
 /* ---- allowlist ---- */
 
 static void test_allowlist(void **state)
@@ -965,12 +1248,18 @@ static void test_allowlist(void **state)
 	assert_int_equal(pj_allowlist_check(path, getuid(), "all", &e), -1);
 	assert_int_equal(pj_allowlist_check(path, getuid(), "99999999", &e), -1);
 	assert_int_equal(pj_allowlist_check(path, getuid(), "goo", &e), -1);
-	/* The same through the tool's writer (sorted, indexed). */
+	/* The same through the tool's writer (a store), and its records. */
 	setpath(path, sizeof(path), "allow2");
 	assert_int_equal(pj_revlist_update(path, getuid(), add_abc, NULL, &e), 0);
 	assert_int_equal(pj_allowlist_check(path, getuid(), "charlie", &e), 0);
 	assert_int_equal(pj_allowlist_check(path, getuid(), "mike", &e), -1);
 	assert_int_equal(pj_allowlist_check(path, getuid(), "zulu", &e), -1);
+	struct pj_change c = { .remove = 1, .kind = PJ_REV_JTI, .text = "charlie" };
+	assert_int_equal(pj_list_append(path, getuid(), &c, 1, 1000, &e), 0);
+	assert_int_equal(pj_allowlist_check(path, getuid(), "charlie", &e), -1);
+	c = (struct pj_change){ .kind = PJ_REV_JTI, .text = "zulu", .time = -1 };
+	assert_int_equal(pj_list_append(path, getuid(), &c, 1, 1000, &e), 0);
+	assert_int_equal(pj_allowlist_check(path, getuid(), "zulu", &e), 0);
 	/* An empty allowlist lets nothing through. */
 	write_file(path, "", 0);
 	assert_int_equal(pj_allowlist_check(path, getuid(), "charlie", &e), -1);
@@ -988,38 +1277,162 @@ static void test_onetime(void **state)
 	/* Checking only: nothing recorded, however often. */
 	assert_int_equal(pj_onetime_use(path, getuid(), "t1", now + 300, 0, now, &e), 0);
 	assert_int_equal(pj_onetime_use(path, getuid(), "t1", now + 300, 0, now, &e), 0);
-	/* First use: accepted and recorded with its exp. */
+	assert_int_equal(access(path, F_OK), -1);
+	/* First use: accepted and recorded with its `until`. */
 	assert_int_equal(pj_onetime_use(path, getuid(), "t1", now + 300, 1, now, &e), 0);
-	size_t n;
-	char *text = slurp(path, &n);
-	char line[64];
-	snprintf(line, sizeof(line), "\njti t1 %lld\n", (long long)now + 300);
-	assert_non_null(strstr(text, line));
-	free(text);
+	struct pj_keystate k = { .kind = PJ_REV_JTI, .key = "t1" };
+	assert_int_equal(pj_list_lookup(path, getuid(), 1, &k, 1, NULL, &e), 0);
+	assert_true(k.present);
+	assert_int_equal(k.time, now + 300);
 	/* Second use: refused, whether recording or only checking. */
-	assert_int_equal(pj_onetime_use(path, getuid(), "t1", now + 300, 1, now, &e), -1);
-	assert_contains(e.msg, "one-time token t1 was already used");
-	assert_int_equal(pj_onetime_use(path, getuid(), "t1", now + 300, 0, now, &e), -1);
-	assert_contains(e.msg, "already used");
+	assert_fails_with(pj_onetime_use(path, getuid(), "t1", now + 300, 1, now, &e), e,
+			  "one-time token t1 was already used");
+	assert_fails_with(pj_onetime_use(path, getuid(), "t1", now + 300, 0, now, &e), e,
+			  "already used");
 	/* Another token is independent; a token without exp is kept for good. */
 	assert_int_equal(pj_onetime_use(path, getuid(), "t2", -1, 1, now, &e), 0);
 	assert_int_equal(pj_onetime_use(path, getuid(), "t2", -1, 1, now + 10000000, &e), -1);
-	/* Records long past their exp are dropped when the next use is recorded. */
-	assert_int_equal(pj_onetime_use(path, getuid(), "t3", now + 300, 1, now + 200000, &e), 0);
+	/* A compaction drops records past `until` by more than a day, never
+	 * one whose token could still be accepted. */
+	assert_int_equal(pj_onetime_use(path, getuid(), "t3", now + 150000, 1, now, &e), 0);
+	assert_int_equal(pj_list_compact(path, getuid(), now + 200000 - PJ_USE_MARGIN, 1000, 0, &e),
+			 0);
 	assert_int_equal(pj_onetime_use(path, getuid(), "t1", now + 300, 0, now, &e), 0);
 	assert_int_equal(pj_onetime_use(path, getuid(), "t2", -1, 0, now, &e), -1);
-	/* An exp the file cannot hold must not break every later use. */
+	assert_int_equal(pj_onetime_use(path, getuid(), "t3", now + 150000, 0, now, &e), -1);
+	/* An `until` the file cannot hold must not break every later use. */
 	assert_int_equal(pj_onetime_use(path, getuid(), "far", 1000000000000000000ll, 1, now, &e),
 			 0);
 	e.msg[0] = 0;
 	if (pj_onetime_use(path, getuid(), "t4", now + 300, 1, now, &e) != 0)
 		fail_msg("one-time record broken by a large exp: %s", e.msg);
 	assert_int_equal(pj_onetime_use(path, getuid(), "far", -1, 0, now, &e), -1);
-	/* A broken record refuses (fail closed) and names the line. */
+	/* A broken record refuses (fail closed) and names the file. */
 	append_file(path, "bogus\n");
-	assert_int_equal(pj_onetime_use(path, getuid(), "t9", now + 300, 1, now, &e), -1);
-	assert_contains(e.msg, path);
+	assert_fails_with(pj_onetime_use(path, getuid(), "t9", now + 300, 1, now, &e), e, path);
 	assert_int_equal(pj_onetime_use(path, getuid(), "t9", now + 300, 0, now, &e), -1);
+	/* A text record of an earlier version is made a store first. */
+	setpath(path, sizeof(path), "used-text");
+	write_file(path, "jti old-1 1800000300\n", 21);
+	assert_fails_with(pj_onetime_use(path, getuid(), "old-1", now + 300, 1, now, &e), e,
+			  "already used");
+	assert_int_equal(pj_onetime_use(path, getuid(), "new-1", now + 300, 1, now, &e), 0);
+	assert_true(is_store_file(path));
+}
+
+/* Writers at once: appenders lose nothing while compactions run, and of
+ * many uses of one token exactly one wins, none refused for the lock. */
+static void test_concurrent_writers(void **state)
+{
+	(void)state;
+	char path[PATH_MAX], used[PATH_MAX];
+	pj_err e;
+	setpath(path, sizeof(path), "conc");
+	setpath(used, sizeof(used), "conc-used");
+	assert_int_equal(pj_revlist_update(path, getuid(), add_abc, NULL, &e), 0);
+	enum { KIDS = 8, EACH = 60 };
+	pid_t pid[KIDS + 1];
+	for (int k = 0; k <= KIDS; k++) {
+		if ((pid[k] = fork()) == 0) {
+			int bad = 0;
+			for (int i = 0; i < EACH && !bad; i++) {
+				char name[32];
+				pj_err ce;
+				if (k == KIDS) { /* a compactor, over and over */
+					bad = pj_list_compact(path, getuid(), -1, 5000, 0, &ce) !=
+					      0;
+					continue;
+				}
+				snprintf(name, sizeof(name), "k%d-%d", k, i);
+				struct pj_change c = { .kind = PJ_REV_JTI,
+						       .text = name,
+						       .time = -1 };
+				bad = pj_list_append(path, getuid(), &c, 1, 5000, &ce) != 0;
+			}
+			_exit(bad);
+		}
+		assert_true(pid[k] > 0);
+	}
+	for (int k = 0; k <= KIDS; k++) {
+		int st;
+		assert_int_equal(waitpid(pid[k], &st, 0), pid[k]);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	for (int k = 0; k < KIDS; k++)
+		for (int i = 0; i < EACH; i++) {
+			char name[32];
+			snprintf(name, sizeof(name), "k%d-%d", k, i);
+			if (lookup(path, name, NULL, 1, 1, &e) != -1)
+				fail_msg("%s was lost", name);
+		}
+	assert_int_equal(lookup(path, "charlie", NULL, 1, 1, &e), -1);
+
+	/* One token, many logins at once. */
+	int pfd[2];
+	assert_int_equal(pipe(pfd), 0);
+	for (int k = 0; k < KIDS; k++)
+		if ((pid[k] = fork()) == 0) {
+			pj_err ce;
+			int rc = pj_list_use(used, getuid(), "the-token", 1900000000, 1800000000,
+					     &ce);
+			char r = rc == 0 ? 'w' : rc == 1 ? 'u' : 'x';
+			if (write(pfd[1], &r, 1) != 1)
+				_exit(3);
+			_exit(0);
+		}
+	close(pfd[1]);
+	char r[KIDS + 1];
+	size_t got = 0;
+	ssize_t k;
+	while ((k = read(pfd[0], r + got, sizeof(r) - got)) > 0)
+		got += (size_t)k;
+	close(pfd[0]);
+	for (int i = 0; i < KIDS; i++)
+		waitpid(pid[i], NULL, 0);
+	assert_int_equal(got, KIDS);
+	size_t won = 0, lost = 0;
+	for (size_t i = 0; i < got; i++)
+		won += r[i] == 'w', lost += r[i] == 'u';
+	assert_int_equal(won, 1);
+	assert_int_equal(lost, KIDS - 1);
+}
+
+/* What the invoking user of a setuid host controls (a file size limit
+ * with SIGXFSZ at its default, a umask) neither kills the process nor
+ * widens a file. */
+static void test_hostile_host(void **state)
+{
+	(void)state;
+	char path[PATH_MAX];
+	pj_err e;
+	setpath(path, sizeof(path), "fsize");
+	struct pj_change c = { .kind = PJ_REV_JTI, .text = "seed", .time = -1 };
+	assert_int_equal(pj_list_append(path, getuid(), &c, 1, 1000, &e), 0);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct rlimit rl = { (rlim_t)st.st_size, RLIM_INFINITY };
+		signal(SIGXFSZ, SIG_DFL);
+		umask(0);
+		if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+			_exit(2);
+		pj_err ce;
+		int rc = pj_list_use(path, getuid(), "over-the-limit", -1, 1800000000, &ce);
+		/* Refused with a reason, the process alive. */
+		_exit(rc == -1 && strstr(ce.msg, "ulimit -f") ? 0 : 1);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		fail_msg("killed by signal %d", WTERMSIG(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* The cut record was never a use. */
+	assert_int_equal(pj_onetime_use(path, getuid(), "over-the-limit", -1, 0, 1800000000, &e),
+			 0);
+	assert_int_equal(lookup(path, "seed", NULL, 1, 1, &e), -1);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
 }
 
 int main(void)
@@ -1030,15 +1443,19 @@ int main(void)
 		cmocka_unit_test(test_token_name),
 		cmocka_unit_test(test_lookup_semantics),
 		cmocka_unit_test(test_missing_and_untrusted),
-		cmocka_unit_test(test_index_agrees_with_scan),
-		cmocka_unit_test(test_hand_append),
-		cmocka_unit_test(test_hand_edit_same_size),
-		cmocka_unit_test(test_hand_malformed_line),
+		cmocka_unit_test(test_store_agrees_with_scan),
+		cmocka_unit_test(test_store_damage),
+		cmocka_unit_test(test_hand_lines),
+		cmocka_unit_test(test_text_limit),
+		cmocka_unit_test(test_torn_records),
 		cmocka_unit_test(test_update_writes),
 		cmocka_unit_test(test_odd_times),
 		cmocka_unit_test(test_normalize),
+		cmocka_unit_test(test_normalize_sort),
 		cmocka_unit_test(test_allowlist),
 		cmocka_unit_test(test_onetime),
+		cmocka_unit_test(test_concurrent_writers),
+		cmocka_unit_test(test_hostile_host),
 	};
 	return cmocka_run_group_tests(tests, dir_setup, dir_teardown);
 }
