@@ -9,6 +9,7 @@
 #include "feed.h"
 #include "fetch.h"
 #include "keys.h"
+#include "provider.h"
 #include "statuslist.h"
 #include "tool.h"
 
@@ -58,8 +59,10 @@ static void print_keys(const char *indent, const struct pj_doc *d)
 		struct pj_key key;
 		pj_err why;
 		snprintf(source, sizeof(source), "%s#%zu", d->url, i);
-		if (pj_jwk_to_key(jwk, 0, source, &key, &why) != 0) {
-			printf("%s  key #%zu: cannot be used: %s\n", indent, i, why.msg);
+		int rc = pj_jwk_to_key(jwk, 0, source, &key, &why);
+		if (rc != 0) {
+			printf("%s  key #%zu: %s: %s\n", indent, i,
+			       rc == PJ_KEY_UNUSABLE ? "passed over" : "cannot be used", why.msg);
 			continue;
 		}
 		tool_key_type(&key, type, sizeof(type));
@@ -131,22 +134,25 @@ static void refresh_list(const char *iss, const char *uri, void *arg)
 	struct pj_status_info info;
 	pj_err why;
 	u->seen++;
-	/* Only the configuration whose issuer named it speaks for it. */
-	int ours = u->cfg->issuer.n == 0;
-	for (size_t i = 0; i < u->cfg->issuer.n && !ours; i++)
-		ours = strcmp(u->cfg->issuer.v[i], iss) == 0;
+	/* Only the provider whose issuer named it speaks for it: its keys
+	 * verify the list, its status_list_url bounds what is fetched. */
+	json_t *claims = json_pack("{s:s}", "iss", iss);
+	const struct pj_config *c = claims ? pj_provider_select(u->cfg, claims, &why) : NULL;
+	json_decref(claims);
+	int ours = c && c->status_list != PJ_STATUS_OFF && c->issuer.n == 0;
+	for (size_t i = 0; c && i < c->issuer.n && !ours; i++)
+		ours = strcmp(c->issuer.v[i], iss) == 0;
 	if (!ours) {
 		printf("status list %s: skipped, named by issuer %s, not configured here\n", uri,
 		       iss);
 		return;
 	}
-	if (u->ahead >= 0 &&
-	    pj_status_fetch(u->cfg, iss, uri, PJ_WANT_CACHE_ONLY, &info, NULL) == 0 &&
+	if (u->ahead >= 0 && pj_status_fetch(c, iss, uri, PJ_WANT_CACHE_ONLY, &info, NULL) == 0 &&
 	    info.origin == PJ_ORIGIN_CACHE && info.ttl - info.age > u->ahead) {
 		printf("status list %s: skipped, fresh for more than %ld s\n", uri, u->ahead);
 		return;
 	}
-	if (pj_status_fetch(u->cfg, iss, uri, PJ_WANT_NOW, &info, &why) != 0) {
+	if (pj_status_fetch(c, iss, uri, PJ_WANT_NOW, &info, &why) != 0) {
 		printf("status list %s: FAILED: %s\n", uri, why.msg);
 		u->failed = 1;
 		return;
@@ -189,16 +195,29 @@ int cmd_fetch(struct tool *t, int argc, char **argv)
 	}
 	if (tool_load_config(t, &cfg) != 0)
 		return EXIT_USAGE;
-	size_t nurl = cfg.jwks_url.n, total = nurl + cfg.discovery_url.n;
-	int failed = 0;
-	if (total == 0 && !cfg.status_list_url.n && !cfg.revocation_feed)
-		printf("no jwks_url or discovery_url configured: nothing to fetch\n");
-	for (size_t i = 0; i < total; i++) {
-		int disco = i >= nurl;
-		const char *url = disco ? cfg.discovery_url.v[i - nurl] : cfg.jwks_url.v[i];
-		if (fetch_one(&cfg, url, disco, ahead) != 0)
-			failed = 1;
+	int failed = 0, any = 0;
+	/* Each provider's sources with its own settings (ca_file, issuer for
+	 * discovery, ttl): as its logins fetch them. */
+	for (size_t p = 0; p < (cfg.nproviders ? cfg.nproviders : 1); p++) {
+		const struct pj_config *c = cfg.nproviders ? &cfg.providers[p] : &cfg;
+		size_t nurl = c->jwks_url.n, total = nurl + c->discovery_url.n;
+		if (cfg.nproviders && total)
+			printf("[provider %s]\n", c->provider);
+		any |= total != 0;
+		for (size_t i = 0; i < total; i++) {
+			int disco = i >= nurl;
+			const char *url = disco ? c->discovery_url.v[i - nurl] : c->jwks_url.v[i];
+			if (fetch_one(c, url, disco, ahead) != 0)
+				failed = 1;
+		}
 	}
+	int lists = 0;
+	for (size_t p = 0; p < (cfg.nproviders ? cfg.nproviders : 1); p++) {
+		const struct pj_config *c = cfg.nproviders ? &cfg.providers[p] : &cfg;
+		lists |= c->status_list != PJ_STATUS_OFF && c->status_list_url.n;
+	}
+	if (!any && !lists && !cfg.revocation_feed)
+		printf("no jwks_url or discovery_url configured: nothing to fetch\n");
 	if (cfg.revocation_feed) {
 		struct pj_feed_info fi;
 		pj_err why;
@@ -223,7 +242,7 @@ int cmd_fetch(struct tool *t, int argc, char **argv)
 			       fi.ttl - fi.age, fi.etag[0] ? ", etag " : "", fi.etag);
 		}
 	}
-	if (cfg.status_list != PJ_STATUS_OFF && cfg.status_list_url.n) {
+	if (lists) {
 		struct used_ctx u = { &cfg, ahead, 0, 0 };
 		pj_err why;
 		if (pj_status_used_each(&cfg, refresh_list, &u, &why) != 0) {

@@ -1,12 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# make bench, parts 8 and 9 (run by tests/bench/run.sh; alone: as root, after make):
-#   8. revocation for a fleet: a pamtester login checking a cached Token Status
+# make bench, parts 9 and 10 (run by tests/bench/run.sh; alone: as root, after make):
+#   9. revocation for a fleet: a pamtester login checking a cached Token Status
 #      List of 1,000,000 entries beside one whose token carries no status
 #      (callgrind, whole processes, same run), the list's size on the wire,
 #      and a revocation feed of 100,000 entries: its size, publishing it,
 #      fetching and applying it, and a login consulting it beside one without
-#   9. the simulated fleet of tests/integration/fleet.sh with 10,000 hosts
+#  10. the simulated fleet of tests/integration/fleet.sh with 10,000 hosts
 #      (FLEET_HOSTS to change it), every host polled
 set -eu
 
@@ -71,7 +71,7 @@ login() { # OUT SERVICE TOKENFILE: one pamtester login under callgrind; must suc
 }
 sign() { "$TOOL" sign --key "$T/idp.key" --alg ES256 --sub "$USER_NAME" --ttl 3600 "$@"; }
 
-echo "== 8. revocation for a fleet: status lists and the revocation feed"
+echo "== 9. revocation for a fleet: status lists and the revocation feed"
 # ---- a status list of 1,000,000 entries ----
 "$TOOL" status-list create --out "$T/big.json" --size 1000000 >/dev/null
 "$TOOL" status-list sign --list "$T/big.json" --key "$T/idp.key" --alg ES256 \
@@ -140,7 +140,7 @@ printf '  whole pamtester login consulting the applied feed   %14s Ir\n' "$(fmt 
 printf '  ratio to the login without status or feed           %14sx\n' "$(ratio3 "$FE" "$PL")"
 echo
 
-echo "== 9. a simulated fleet of ${FLEET_HOSTS:-10000} hosts polling one nginx (tests/integration/fleet.sh)"
+echo "== 10. a simulated fleet of ${FLEET_HOSTS:-10000} hosts polling one nginx (tests/integration/fleet.sh)"
 s=$(ms)
 FLEET_HOSTS=${FLEET_HOSTS:-10000} FLEET_POLL=${FLEET_HOSTS:-10000} FLEET_REPORT=$T/fleet.report \
 	"$ROOT/tests/integration/fleet.sh" >"$T/fleet.out" 2>&1 || {

@@ -214,6 +214,35 @@ login nourl "$t3"
 check "without status_list_url, a token with a status is refused" \
 	bash -c "[ $? != 0 ] && tail -n1 '$LOG' | grep -q 'no status_list_url is configured'"
 
+# ---- [provider] sections: each provider's lists, with its own keys ----
+{
+	echo "fetch_helper = $FETCH"
+	echo "ca_file = $T/ca.pem"
+	echo "cache_dir = $T/cache"
+	echo "algorithms = ES256"
+	echo "[provider one]"
+	echo "issuer = https://idp.test"
+	echo "key_file = $T/k1.pub"
+	echo "status_list_url = $BASE/"
+	echo "[provider two]"
+	echo "issuer = https://two.test"
+	echo "key_file = $T/evil.pub"
+	echo "status_list_url = https://127.0.0.1:$P/two/"
+} >"$T/two.conf"
+service two "auth required $MODULE conf=$T/two.conf"
+login two "$t3"
+check "with sections, provider one's token and its list: accepted" test $? = 0
+two() { "$SIGNER" sign --key "$T/evil.key" --alg ES256 --iss https://two.test --sub alice "$@"; }
+login two "$(two --status-uri "$BASE/a" --status-idx 3)"
+check "  ...provider two's token naming one's list (outside two's status_list_url): refused" \
+	bash -c "[ $? != 0 ] && tail -n1 '$LOG' | grep -q 'outside every status_list_url'"
+conf2() { sed "s|^status_list_url = https://127.0.0.1:$P/two/|status_list_url = $BASE/|" "$T/two.conf"; }
+conf2 >"$T/two2.conf"
+service two2 "auth required $MODULE conf=$T/two2.conf"
+login two2 "$(two --status-uri "$BASE/a" --status-idx 4)"
+check "  ...and with that prefix allowed, one's list (cached for one) is not two's, and one's key does not verify it for two" \
+	bash -c "[ $? != 0 ] && tail -n1 '$LOG' | grep -q 'no usable copy (not cached yet); bad status list: its signature does not verify with the provider'"
+
 # ---- modes ----
 plain=$("$SIGNER" sign --key "$T/k1.key" --alg ES256 --iss https://idp.test --sub alice)
 login sl "$plain"
