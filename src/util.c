@@ -527,3 +527,64 @@ void pj_sanitize(char *dst, size_t dstn, const char *s, size_t n)
 	}
 	dst[o] = 0;
 }
+
+int pj_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static ssize_t read_upto(int fd, void *buf, size_t n, int at, unsigned long long off)
+{
+	size_t done = 0;
+	if (at &&
+	    (off > (unsigned long long)LLONG_MAX || n > (unsigned long long)LLONG_MAX - off)) {
+		errno = EINVAL;
+		return -1;
+	}
+	while (done < n) {
+		ssize_t r = at ? pread(fd, (char *)buf + done, n - done, (off_t)(off + done))
+			       : read(fd, (char *)buf + done, n - done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t pj_read_upto(int fd, void *buf, size_t n)
+{
+	return read_upto(fd, buf, n, 0, 0);
+}
+
+ssize_t pj_pread_upto(int fd, void *buf, size_t n, unsigned long long off)
+{
+	return read_upto(fd, buf, n, 1, off);
+}
+
+int pj_fd_above_stdio(int fd)
+{
+	if (fd < 0 || fd > 2)
+		return fd;
+	int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return moved;
+}
