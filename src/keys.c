@@ -18,6 +18,7 @@
 #include "config.h"
 #include "document.h"
 #include "fetch.h"
+#include "spki.h"
 #include "token.h"
 #include "util.h"
 
@@ -299,28 +300,33 @@ static int pem_to_key(const char *pem, size_t n, int allow_private, const char *
 	EVP_PKEY *pkey = NULL;
 	memset(key, 0, sizeof(*key));
 	key->alg = -1;
-	BIO *bio = BIO_new_mem_buf(pem, (int)n);
-	if (!bio)
-		return pj_fail(e, "out of memory");
-	if (strstr(pem, "-----BEGIN CERTIFICATE-----")) {
-		X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-		if (x)
-			pkey = X509_get_pubkey(x);
-		X509_free(x);
-	} else if (strstr(pem, "PRIVATE KEY-----")) {
-		if (!allow_private) {
-			BIO_free(bio);
-			return pj_fail(e, "%s holds a private key; configure the public key",
-				       source);
+	int cert = strstr(pem, "-----BEGIN CERTIFICATE-----") != NULL;
+	int priv = !cert && strstr(pem, "PRIVATE KEY-----") != NULL;
+	if (priv && !allow_private)
+		return pj_fail(e, "%s holds a private key; configure the public key", source);
+	/* The common key types without OpenSSL's decoder set-up (most of a
+	 * login's instructions); anything else as before. */
+	if (!cert && !priv)
+		pkey = pj_spki_from_pem(pem, n);
+	if (!pkey) {
+		BIO *bio = BIO_new_mem_buf(pem, (int)n);
+		if (!bio)
+			return pj_fail(e, "out of memory");
+		if (cert) {
+			X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+			if (x)
+				pkey = X509_get_pubkey(x);
+			X509_free(x);
+		} else if (priv) {
+			pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+		} else {
+			if (type)
+				pkey = decode_pubkey_as(pem, n, type);
+			if (!pkey)
+				pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 		}
-		pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	} else {
-		if (type)
-			pkey = decode_pubkey_as(pem, n, type);
-		if (!pkey)
-			pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+		BIO_free(bio);
 	}
-	BIO_free(bio);
 	if (!pkey)
 		return pj_fail(e, "%s is not a PEM public key, certificate%s", source,
 			       allow_private ? " or private key" : "");
