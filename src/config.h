@@ -54,6 +54,7 @@ struct pj_config {
 	long jwks_ttl_min, jwks_ttl_max; /* clamp Cache-Control max-age */
 	long jwks_max_stale;		 /* a cached copy is used until this old */
 	long jwks_refetch_interval;	 /* logins fetch a URL at most this often */
+	size_t jwks_max_size;		 /* bytes of a JWKS (fetched or jwks_file) at most */
 	/* Who may own the files besides root: (uid_t)-1 in the module, the
 	 * invoking user in the tool. */
 	uid_t allowed_uid;

@@ -36,6 +36,10 @@ struct pj_config;
 /* Where the helper is installed (the Makefile's LIBEXECDIR). */
 #ifndef PJ_FETCH_HELPER
 #define PJ_FETCH_HELPER "/usr/local/libexec/pam_jwt/pam_jwt-fetch"
+/* The cache file of url in cfg's cache_dir (for what is built beside it:
+ * its key index).  0, or -1 with e filled. */
+int pj_cache_path(const struct pj_config *cfg, const char *url, char *out, size_t n, pj_err *e);
+
 #endif
 /* What the module gives the helper beyond fetch_timeout to report a timeout
  * itself (its start-up, its last words) before it is killed. */
@@ -43,8 +47,16 @@ struct pj_config;
 
 /* One login's (or one tool source's) fetching: every fetch it makes shares a
  * single budget of fetch_timeout seconds, from the first fetch on. */
+struct stat;
 struct pj_fetch_call {
 	long long deadline_ms; /* CLOCK_MONOTONIC; 0 until the first fetch */
+	/* A login's shortcut past a large cached JWKS (src/keys.c): asked,
+	 * before the body of a fresh cached copy is read, whether a form built
+	 * beside that very file (path, st: the file opened) serves instead (1);
+	 * then the document comes back with json NULL and served set.  NULL:
+	 * the body is always read. */
+	int (*serve)(const char *path, const struct stat *st, void *ctx);
+	void *serve_ctx;
 };
 
 enum pj_want {
@@ -71,6 +83,7 @@ struct pj_doc {
 	long max_stale; /* usable until age reaches this */
 	enum pj_origin origin;
 	int stored; /* written to the cache by this call */
+	int served; /* json is NULL: the pj_fetch_call's serve answers for it */
 	char etag[PJ_ETAG_MAX + 1];
 	pj_err note; /* why a stale copy was used, or why nothing was stored */
 };
@@ -99,5 +112,9 @@ int pj_cache_store(const struct pj_config *cfg, const char *url, enum pj_doc_kin
  * server sent them).  0, or -1 with e saying why nothing was stored. */
 int pj_cache_renew(const struct pj_config *cfg, const char *url, enum pj_doc_kind kind,
 		   const char *sent_etag, long max_age, const char *etag, pj_err *e);
+
+/* The cache file of url in cfg's cache_dir (for what is built beside it:
+ * its key index).  0, or -1 with e filled. */
+int pj_cache_path(const struct pj_config *cfg, const char *url, char *out, size_t n, pj_err *e);
 
 #endif

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fetch.h"
+#include "keyindex.h"
 #include "keys.h"
 #include "tool.h"
 
@@ -16,6 +18,8 @@ static const char help[] =
 	"revalidating cached copies with If-None-Match, stores them in cache_dir\n"
 	"and reports per source: the outcome, how long it stays fresh, its keys\n"
 	"(kid, type, alg).  The jwks_refetch_interval of logins does not apply.\n"
+	"Then builds the key index of every jwks_file larger than 4 KiB that has no\n"
+	"current one, where it may write beside it (as pam_jwt-tool index does).\n"
 	"  --ahead SECONDS  only sources not cached or turning stale within SECONDS\n"
 	"Exit 0 when every source is fetched and cached (or fresh enough for\n"
 	"--ahead), 1 when one is not (logins keep using its cached copy until\n"
@@ -95,8 +99,14 @@ static int fetch_one(const struct pj_config *cfg, const char *url, int disco, lo
 	if (dd.json)
 		tool_print_doc("", what, &dd);
 	if (rc == 0) {
+		struct stat st;
 		tool_print_doc(disco ? "  " : "", disco ? "jwks_uri" : what, &jwks);
 		print_keys(disco ? "  " : "", &jwks);
+		/* The helper indexes what it stores; say whether logins use it. */
+		if (stored && stat(jwks.path, &st) == 0 && st.st_size > PJ_KEYINDEX_MIN_SOURCE &&
+		    tool_index_one(cfg, disco ? "  jwks_uri" : "  jwks_url", jwks.url, jwks.path, 1,
+				   1) != 0)
+			stored = 0;
 	} else {
 		printf("%s %s: FAILED: %s\n", what, url, why.msg);
 		/* What logins fall back on meanwhile. */
@@ -151,6 +161,11 @@ int cmd_fetch(struct tool *t, int argc, char **argv)
 		if (fetch_one(&cfg, url, disco, ahead) != 0)
 			failed = 1;
 	}
+	/* A jwks_file changed since gets its index here when this may write
+	 * beside it; the timer's service may not (ProtectSystem=strict), and
+	 * logins then read the file whole: a note, not a failed fetch. */
+	if (cfg.jwks_file.n && tool_index_all(&cfg, 0, 0) != 0)
+		printf("note: run pam_jwt-tool index where it can write beside the jwks_file\n");
 	pj_config_free(&cfg);
 	return failed ? EXIT_REJECTED : 0;
 }

@@ -21,6 +21,8 @@ static const char usage[] =
 	"  keys   list the configured keys (kid, type, alg, source) and the cache's age\n"
 	"  fetch [--ahead SECONDS]\n"
 	"         refresh the cached keys of every jwks_url and discovery_url now\n"
+	"  index [--check]\n"
+	"         build the key index of every large jwks_file (logins read it)\n"
 	"  revoke, unrevoke, list, export, import, prune, check, compact, repair, allow,\n"
 	"  unallow\n"
 	"         manage the revocation list and the allowlist (revoke --help)\n"
@@ -156,6 +158,8 @@ int main(int argc, char **argv)
 		return cmd_keys(&t, argc - 1, argv + 1);
 	if (strcmp(cmd, "fetch") == 0)
 		return cmd_fetch(&t, argc - 1, argv + 1);
+	if (strcmp(cmd, "index") == 0)
+		return cmd_index(&t, argc - 1, argv + 1);
 	static const char *rev_cmds[] = { "revoke", "unrevoke", "list",	   "prune",
 					  "check",  "reindex",	"compact", "export",
 					  "import", "repair",	"allow",   "unallow" };
