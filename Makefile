@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # pam_jwt: a plain Makefile.  `make` builds build/pam_jwt.so, build/pam_jwt-tool and the
-# fetch helper build/pam_jwt-fetch.
+# fetch helper build/pam_jwt-fetch, and the client side: build/pam_jwt-askpass and
+# build/pam_jwt-login.
 # `make demo`, `make check`, `make bench`, `make install` (DESTDIR, PREFIX).
 # One short line per step; `make V=1` shows the whole commands.
 
@@ -103,7 +104,8 @@ PROGRAMS += pam_jwt-askpass
 pam_jwt-askpass_OBJ := $(B)/src/askpass/askpass.o $(B)/libpj.a
 pam_jwt-askpass_LIBS = $(shell $(PKG_CONFIG) --libs libcrypto)
 
-# The fetch helper (src/fetchhelper/): the only program that links libcurl.
+# The fetch helper (src/fetchhelper/): the only program of the server side that
+# links libcurl.
 PROGRAMS += pam_jwt-fetch
 CURL_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS   = $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
@@ -111,11 +113,44 @@ $(HELPER_OBJ): ALL_CFLAGS += $(CURL_CFLAGS)
 pam_jwt-fetch_OBJ := $(HELPER_OBJ) $(B)/libpj.a
 pam_jwt-fetch_LIBS = $(CURL_LIBS) $(PKG_LIBS)
 
+# The client (src/client/, pam_jwt-login): gets the user's tokens from the
+# identity provider.  Its own directory and archive, linked with libcurl; it
+# runs as the user on the machines people log in from (its own Debian
+# package), and the module, the tool and the fetch helper link none of it.
+CLIENT_SRC  := $(filter-out src/client/main.c,$(wildcard src/client/*.c))
+CLIENT_OBJ  := $(CLIENT_SRC:%.c=$(B)/%.o)
+CLIENT_LIBS  = $(CURL_LIBS) $(PKG_LIBS)
+$(B)/src/client/%.o: src/client/%.c $(HEADERS) $(wildcard src/client/*.h) | deps-quiet
+	@mkdir -p $(dir $@)
+	$(call show,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -c -o $@ $<
+$(B)/libpjclient.a: $(CLIENT_OBJ)
+	$(call show,AR,$@)
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $^
+PROGRAMS += pam_jwt-login
+pam_jwt-login_OBJ := $(B)/src/client/main.o $(B)/libpjclient.a $(B)/libpj.a
+pam_jwt-login_LIBS = $(CLIENT_LIBS)
+
 all: $(PROGRAMS:%=$(B)/%)
 .SECONDEXPANSION:
 $(PROGRAMS:%=$(B)/%): $(B)/%: $$($$*_OBJ)
 	$(call show,LD,$@)
 	$(Q)$(CC) -pie -o $@ $($*_OBJ) $(ALL_LDFLAGS) $($*_LIBS)
+
+$(B)/tests/test_client_%: tests/unit/test_client_%.c $(B)/libpjclient.a $(B)/libpj.a \
+  $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(call show,CCLD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libpjclient.a $(B)/libpj.a \
+	  $(ALL_LDFLAGS) $(CLIENT_LIBS) -lcmocka
+
+# Renders QR codes as PBM images for an independent decoder
+# (tests/integration/client_qr.sh runs zbarimg on them).
+$(B)/tests/qr_pbm: tests/helpers/qr_pbm.c $(B)/libpjclient.a $(B)/libpj.a
+	@mkdir -p $(dir $@)
+	$(call show,CCLD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(CLIENT_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libpj.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
@@ -136,7 +171,7 @@ $(B)/tests/%.so: tests/helpers/%.c
 # Debian packages the build and the tests need; installed when missing and we
 # are root, named otherwise.
 DEB_BUILD := gcc make pkg-config libpam0g-dev libssl-dev libjansson-dev
-# libcurl for the fetch helper (src/fetchhelper/), the only program that links it.
+# libcurl for the fetch helper (src/fetchhelper/) and the client (src/client/).
 DEB_BUILD += libcurl4-openssl-dev
 DEB_TEST  := libcmocka-dev pamtester libpam-wrapper python3-jwt python3-jwcrypto openssl \
              valgrind
@@ -152,6 +187,9 @@ DEB_TEST  += build-essential debhelper dpkg-dev lintian scdoc
 DEB_TEST  += libcurl4 curl
 # make demo from a fresh clone (tests/integration/demo_fresh_clone.sh).
 DEB_TEST  += git
+# The client's QR codes, read back by a decoder that is not ours (client_qr.sh,
+# client_login.sh).
+DEB_TEST  += zbar-tools
 deps:
 	@tests/deps.sh $(DEB_BUILD) $(DEB_TEST)
 deps-build:
@@ -165,7 +203,7 @@ $(B)/tests/pam_sigchld: tests/helpers/pam_sigchld.c
 	$(call show,CCLD,$@)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -o $@ $< -lpam
 
-unit: $(UNIT_BIN) $(SHIMS:%=$(B)/tests/%.so) $(B)/tests/pam_sigchld
+unit: $(UNIT_BIN) $(SHIMS:%=$(B)/tests/%.so) $(B)/tests/pam_sigchld $(B)/tests/qr_pbm
 
 check: deps
 	@echo "check: building the module, the tools, the unit tests and the test helpers"
@@ -205,26 +243,28 @@ install: all
 	install -m 0755 $(B)/pam_jwt-fetch $(DESTDIR)$(FETCH_HELPER)
 	test -e $(DESTDIR)$(SYSCONFDIR)/security/pam_jwt.conf || \
 	  install -m 0644 conf/pam_jwt.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_jwt.conf
-	# What exists is installed: askpass, the systemd units in conf/, the built man
-	# pages (pam_jwt-askpass.1 only with its program).
-	if [ -x $(B)/pam_jwt-askpass ]; then install -d $(DESTDIR)$(BINDIR) && \
-	  install -m 0755 $(B)/pam_jwt-askpass $(DESTDIR)$(BINDIR)/pam_jwt-askpass; fi
+	# What exists is installed: the client side (askpass, login), the systemd units
+	# in conf/, the built man pages (a program's only with its program).
+	for p in pam_jwt-askpass pam_jwt-login; do [ -x $(B)/$$p ] || continue; \
+	  install -d $(DESTDIR)$(BINDIR) && install -m 0755 $(B)/$$p $(DESTDIR)$(BINDIR)/$$p || exit 1; \
+	done
 	for u in $(wildcard conf/*.service conf/*.timer); do install -d $(DESTDIR)$(SYSTEMDUNITDIR) && \
 	  install -m 0644 $$u $(DESTDIR)$(SYSTEMDUNITDIR)/ || exit 1; done
 	for m in $(MAN_OUT); do [ -f $$m ] || continue; \
-	  case $$m in *askpass.1) [ -x $(B)/pam_jwt-askpass ] || continue;; esac; \
+	  case $$m in *askpass.1) [ -x $(B)/pam_jwt-askpass ] || continue;; \
+	  *login.1) [ -x $(B)/pam_jwt-login ] || continue;; esac; \
 	  d=$(DESTDIR)$(MANDIR)/man$${m##*.}; install -d $$d && install -m 0644 $$m $$d/ || exit 1; done
 
 uninstall:
 	rm -f $(DESTDIR)$(PAMDIR)/pam_jwt.so $(DESTDIR)$(SBINDIR)/pam_jwt-tool
 	rm -f $(DESTDIR)$(FETCH_HELPER)
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/pam_jwt 2>/dev/null
-	rm -f $(DESTDIR)$(BINDIR)/pam_jwt-askpass
+	rm -f $(DESTDIR)$(BINDIR)/pam_jwt-askpass $(DESTDIR)$(BINDIR)/pam_jwt-login
 	for m in $(notdir $(MAN_OUT)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(wildcard conf/*.service conf/*.timer)))
 
 FORMAT_SRC = pam_jwt.c $(wildcard src/*.c src/*.h src/tool/*.c src/tool/*.h src/askpass/*.c \
-             src/fetchhelper/*.c src/fetchhelper/*.h \
+             src/fetchhelper/*.c src/fetchhelper/*.h src/client/*.c src/client/*.h \
              tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h tests/helpers/*.c \
              tests/bench/*.c)
 format:
@@ -262,8 +302,19 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
 	$(call show,CCLD,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
 
+# fuzz_client drives the client's parsers (src/client/), which link libcurl.
+FUZZ_CLIENT_OBJ := $(CLIENT_SRC:src/%.c=$(B)/fuzz/obj/%.o)
+$(B)/fuzz/obj/client/%.o: src/client/%.c $(wildcard src/*.h src/client/*.h) | deps-quiet
+	@mkdir -p $(dir $@)
+	$(call show,CC,$< [fuzz])
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(CURL_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+$(B)/fuzz/fuzz_client: tests/fuzz/fuzz_client.c tests/fuzz/fuzz.h $(FUZZ_OBJ) $(FUZZ_CLIENT_OBJ)
+	$(call show,CCLD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_CLIENT_OBJ) \
+	  $(FUZZ_OBJ) $(CLIENT_LIBS)
+
 # Named here so make keeps the objects between builds (not intermediate).
-fuzz-build: $(FUZZ_OBJ) $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+fuzz-build: $(FUZZ_OBJ) $(FUZZ_CLIENT_OBJ) $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-build

@@ -3,7 +3,9 @@
  * (SSH_ASKPASS) and sudo (SUDO_ASKPASS, sudo -A), so that nobody pastes
  * tokens into terminals.  The token comes from $PAM_JWT_TOKEN_FILE, or else
  * from the output of $PAM_JWT_TOKEN_COMMAND (run by /bin/sh with the prompt
- * as $1).  It prints the answer and a newline on stdout and nothing else;
+ * as $1), or else from pam_jwt-login (the client package: it gets the token
+ * for the host or service that asks from the identity provider, and caches
+ * it).  It prints the answer and a newline on stdout and nothing else;
  * errors go to stderr with exit status 1, never with any of the token.
  *
  * A token longer than the asking program passes on (sudo 511 bytes, the
@@ -95,7 +97,9 @@ static ssize_t from_file(const char *path, char *buf)
 	return n;
 }
 
-static ssize_t from_command(const char *cmd, const char *prompt, char *buf)
+/* Runs path with argv and reads its standard output into buf; what names it
+ * in errors. */
+static ssize_t run_capture(const char *path, char *const argv[], const char *what, char *buf)
 {
 	int p[2], status;
 	if (pipe2(p, O_CLOEXEC) != 0)
@@ -105,7 +109,7 @@ static ssize_t from_command(const char *cmd, const char *prompt, char *buf)
 		return fail("cannot fork");
 	if (pid == 0) {
 		dup2(p[1], STDOUT_FILENO);
-		execl("/bin/sh", "sh", "-c", cmd, prog, prompt, (char *)NULL);
+		execv(path, argv);
 		_exit(127);
 	}
 	close(p[1]);
@@ -113,12 +117,44 @@ static ssize_t from_command(const char *cmd, const char *prompt, char *buf)
 	close(p[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			return fail("cannot wait for PAM_JWT_TOKEN_COMMAND");
+			return fail("cannot wait for %s", what);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return fail("PAM_JWT_TOKEN_COMMAND failed");
+		return fail("%s failed", what);
 	if (n < 0)
-		return fail("cannot read the output of PAM_JWT_TOKEN_COMMAND");
+		return fail("cannot read the output of %s", what);
 	return n;
+}
+
+static ssize_t from_command(const char *cmd, const char *prompt, char *buf)
+{
+	char *const argv[] = { "sh", "-c", (char *)cmd, (char *)prog, (char *)prompt, NULL };
+	return run_capture("/bin/sh", argv, "PAM_JWT_TOKEN_COMMAND", buf);
+}
+
+/* The token pam_jwt-login has, or gets, for whoever asks: it learns the host
+ * from ssh's prompt and sudo from the process that runs us (our parent).
+ * It is $PAM_JWT_LOGIN, else the pam_jwt-login beside this program. */
+static ssize_t from_login(const char *prompt, char *buf)
+{
+	char path[4096], ppid[32];
+	const char *env = getenv("PAM_JWT_LOGIN");
+	if (env && *env) {
+		snprintf(path, sizeof(path), "%s", env);
+	} else {
+		ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+		char *slash = n > 0 ? memrchr(path, '/', (size_t)n) : NULL;
+		if (!slash)
+			return fail("cannot find pam_jwt-login");
+		strcpy(slash + 1, "pam_jwt-login");
+	}
+	if (access(path, X_OK) != 0)
+		return fail("set PAM_JWT_TOKEN_FILE or PAM_JWT_TOKEN_COMMAND, or install "
+			    "pam_jwt-login (package pam-jwt-client) beside %s",
+			    prog);
+	snprintf(ppid, sizeof(ppid), "%ld", (long)getppid());
+	char *const argv[] = { "pam_jwt-login", "token", "--prompt", (char *)prompt,
+			       "--caller-pid",	ppid,	 NULL };
+	return run_capture(path, argv, "pam_jwt-login", buf);
 }
 
 /* Trims surrounding white space in place and checks the JWS compact shape
@@ -271,7 +307,8 @@ int main(int argc, char **argv)
 		       "       SUDO_ASKPASS=%s sudo -A COMMAND\n"
 		       "       %s --parts [MAX]\n"
 		       "Prints the JWT in $PAM_JWT_TOKEN_FILE (mode 0600, yours), or else the\n"
-		       "output of $PAM_JWT_TOKEN_COMMAND (run by /bin/sh, the prompt as $1);\n"
+		       "output of $PAM_JWT_TOKEN_COMMAND (run by /bin/sh, the prompt as $1),\n"
+		       "or else the token pam_jwt-login gets for the host or service asking;\n"
 		       "a token longer than the asking program passes on goes in parts.\n"
 		       "--parts prints every part of the token (from those, or standard input)\n"
 		       "on a line of its own, each at most MAX bytes, to paste at the prompts.\n",
@@ -297,7 +334,7 @@ int main(int argc, char **argv)
 	else if (parts_mode)
 		got = read_all(STDIN_FILENO, buf);
 	else
-		got = fail("set PAM_JWT_TOKEN_FILE or PAM_JWT_TOKEN_COMMAND");
+		got = from_login(prompt, buf);
 	size_t n = got < 0 ? 0 : (size_t)got;
 	int rc = 1;
 	if (got >= 0 && token_shape(buf, &n) == 0) {

@@ -40,8 +40,21 @@ check "PAM_JWT_TOKEN_COMMAND: its output, trimmed" printed "x.y.z"
 check "PAM_JWT_TOKEN_COMMAND gets the prompt as \$1" grep -qx "user@host's password: " "$T/err"
 PAM_JWT_TOKEN_COMMAND='echo x.y.z; exit 3' ask
 check "a failing command prints nothing" silent_fail $? "PAM_JWT_TOKEN_COMMAND failed"
-ask "JWT: "
-check "neither variable: an error naming both" silent_fail $? "PAM_JWT_TOKEN_FILE or PAM_JWT_TOKEN_COMMAND"
+PAM_JWT_LOGIN=$T/missing ask "JWT: "
+check "neither variable nor pam_jwt-login: an error naming all three" \
+	silent_fail $? "PAM_JWT_TOKEN_FILE or PAM_JWT_TOKEN_COMMAND, or install pam_jwt-login"
+# Neither variable: pam_jwt-login (here a stand-in) gets the token for the
+# prompt, and learns who asks from our parent's pid.
+printf '#!/bin/sh\nprintf "%%s|" "$@" >&2\necho " x.y.z "\n' >"$T/login"
+chmod 755 "$T/login"
+PAM_JWT_LOGIN=$T/login ask "(alice@db1.prod) JWT: "
+check "neither variable: the token pam_jwt-login prints, trimmed" printed "x.y.z"
+check "  ...asked with token --prompt PROMPT --caller-pid OUR_PARENT" \
+	grep -qx "token|--prompt|(alice@db1.prod) JWT: |--caller-pid|$$|" "$T/err"
+printf '#!/bin/sh\necho x.y.z; exit 1\n' >"$T/login"
+PAM_JWT_LOGIN=$T/login ask "JWT: "
+check "  ...and nothing when it fails" silent_fail $? "pam_jwt-login failed"
+check "pam_jwt-askpass finds the pam_jwt-login beside it" test -x "$(dirname "$A")/pam_jwt-login"
 
 PAM_JWT_TOKEN_FILE=$T/tok ask "Are you sure you want to continue connecting (yes/no/[fingerprint])? "
 check "ssh's host key question is never answered" silent_fail $? "yes/no"

@@ -1,15 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# The Debian package: built with dpkg-buildpackage from a copy of this tree,
+# The Debian packages: built with dpkg-buildpackage from a copy of this tree,
 # lintian-clean, installed with dpkg -i, a login through the installed module
 # named plainly as pam_jwt.so, the pam-auth-update profile tried in a private
-# mount namespace, then removed and purged with nothing left behind.
+# mount namespace, then removed and purged with nothing left behind.  The
+# client side is a package of its own (pam-jwt-client), so servers need not
+# install it: it is checked, installed and purged too.
 #
 # Needs root (it installs and purges a package): otherwise one SKIP line.  If
 # libpam-jwt or any of its paths is already on the machine, the package is
 # still built and checked but not installed, so nobody's configuration or
 # revocation list is touched.  Whatever happens, a package this test installed
-# is purged again (trap).  About 35 s on 2 cores: the build, lintian, 4 dpkg runs.
+# is purged again (trap).  About 60 s on 2 cores: the build, lintian, 7 dpkg runs.
 . "$(dirname "$0")/../lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
@@ -22,12 +24,13 @@ for c in dpkg-buildpackage dh lintian scdoc pamtester; do
 done
 export DEBIAN_FRONTEND=noninteractive
 PKG=libpam-jwt
+CPKG=pam-jwt-client
 VERSION=$(sed -nE 's/^VERSION[[:space:]]*:?=[[:space:]]*([^[:space:]]+).*/\1/p' "$ROOT/Makefile")
 MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 PAMDIR=/lib/$MA/security
 ours=0
 cleanup() {
-	[ "$ours" = 1 ] && dpkg_wait dpkg --purge "$PKG" >/dev/null 2>&1
+	[ "$ours" = 1 ] && dpkg_wait dpkg --purge "$PKG" "$CPKG" >/dev/null 2>&1
 	rm -rf --one-file-system "$T"
 }
 trap cleanup EXIT
@@ -50,6 +53,7 @@ start=$(date +%s)
 rc=$?
 check "dpkg-buildpackage -us -uc -b succeeds ($(($(date +%s) - start)) s)" test $rc = 0
 deb=$T/src/${PKG}_${VERSION}_$(dpkg-architecture -qDEB_HOST_ARCH).deb
+cdeb=$T/src/${CPKG}_${VERSION}_$(dpkg-architecture -qDEB_HOST_ARCH).deb
 if [ $rc != 0 ] || [ ! -f "$deb" ]; then
 	tail -n 30 "$T/build.log" | note
 	finish
@@ -66,9 +70,6 @@ want="$PAMDIR/pam_jwt.so /usr/sbin/pam_jwt-tool /usr/libexec/pam_jwt/pam_jwt-fet
 	/usr/share/man/man8/pam_jwt.8.gz /usr/share/man/man5/pam_jwt.conf.5.gz
 	/usr/share/man/man8/pam_jwt-tool.8.gz /usr/share/doc/$PKG/copyright
 	/usr/share/doc/$PKG/README.Debian.gz /usr/share/doc/$PKG/changelog.gz"
-if [ -x "$src/build/pam_jwt-askpass" ]; then
-	want="$want /usr/bin/pam_jwt-askpass /usr/share/man/man1/pam_jwt-askpass.1.gz"
-fi
 for u in "$src"/conf/*.service "$src"/conf/*.timer; do
 	[ -e "$u" ] && want="$want /lib/systemd/system/${u##*/}"
 done
@@ -76,8 +77,22 @@ m=""
 for f in $want; do grep -qx -- "$f" "$T/contents" || m="$m $f"; done
 check "the package holds module ($PAMDIR), tool, fetch helper, conffile, profile, dirs, man pages, docs${m:+ \
 (missing:$m)}" test -z "$m"
-check "the man page of askpass is shipped only with askpass" bash -c \
-	"grep -q /usr/bin/pam_jwt-askpass '$T/contents' || ! grep -q askpass.1 '$T/contents'"
+check "the server's package has nothing of the client (no pam_jwt-login, askpass, man1)" \
+	bash -c "! grep -qE 'pam_jwt-login|pam_jwt-askpass|/man1/' '$T/contents'"
+dpkg-deb -c "$cdeb" 2>/dev/null | awk '{print $6}' | sed 's|^\./|/|; s|/$||' >"$T/ccontents"
+m=""
+for f in /usr/bin/pam_jwt-login /usr/bin/pam_jwt-askpass /usr/share/man/man1/pam_jwt-login.1.gz \
+	/usr/share/man/man1/pam_jwt-askpass.1.gz /usr/share/doc/$CPKG/copyright \
+	/usr/share/doc/$CPKG/examples/client.conf; do
+	grep -qx -- "$f" "$T/ccontents" || m="$m $f"
+done
+check "$CPKG holds pam_jwt-login, pam_jwt-askpass, their man pages, an example${m:+ (missing:$m)}" \
+	test -z "$m"
+check "  ...and nothing of the server (module, tool, configuration)" \
+	bash -c "! grep -qE 'security|sbin|/etc/' '$T/ccontents'"
+cdep=$(dpkg-deb -f "$cdeb" Depends 2>/dev/null)
+check "  ...it depends on libcurl4 (pam_jwt-login links it) and not on libpam-jwt ($cdep)" \
+	bash -c "grep -qw libcurl4 <<<'$cdep' && ! grep -qw libpam-jwt <<<'$cdep'"
 check "the revocation list is not a file of the package (an upgrade would empty it)" \
 	bash -c "! grep -q '^/var/lib/pam_jwt/.' '$T/contents'"
 dpkg-deb -e "$deb" "$T/control"
@@ -106,7 +121,10 @@ check "lintian reports no error and no warning" bash -c "! grep -qE '^[EW]: ' '$
 pre=""
 st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$PKG" 2>/dev/null)
 case $st in "" | un*) ;; *) pre="$pre package:$st" ;; esac
+st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$CPKG" 2>/dev/null)
+case $st in "" | un*) ;; *) pre="$pre $CPKG:$st" ;; esac
 for p in "$PAMDIR/pam_jwt.so" /usr/sbin/pam_jwt-tool /usr/bin/pam_jwt-askpass /usr/libexec/pam_jwt \
+	/usr/bin/pam_jwt-login \
 	/etc/security/pam_jwt.conf /var/lib/pam_jwt /var/cache/pam_jwt /usr/share/pam-configs/pam_jwt; do
 	[ -e "$p" ] && pre="$pre $p"
 done
@@ -142,6 +160,15 @@ dpkg_wait dpkg -i "$deb" >"$T/dpkg.log" 2>&1 ||
 st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$PKG" 2>/dev/null)
 check "dpkg -i installs the package" test "$st" = "ii "
 [ "$st" = "ii " ] || tail -n 15 "$T/dpkg.log" | note
+dpkg_wait dpkg -i "$cdeb" >>"$T/dpkg.log" 2>&1
+check "dpkg -i installs $CPKG" \
+	test "$(dpkg-query -W -f='${db:Status-Abbrev}' "$CPKG" 2>/dev/null)" = "ii "
+v=$(/usr/bin/pam_jwt-login --version 2>&1)
+check "the installed pam_jwt-login --version says $VERSION ($v)" test "$v" = "pam_jwt-login $VERSION"
+check "the installed pam_jwt-askpass runs the pam_jwt-login beside it" bash -c \
+	"env -u XDG_CONFIG_HOME -u PAM_JWT_TOKEN_FILE -u PAM_JWT_TOKEN_COMMAND -u PAM_JWT_LOGIN \
+	 HOME='$T' /usr/bin/pam_jwt-askpass '(a@db1.prod) JWT: ' 2>&1 </dev/null |
+	 grep -q 'pam_jwt-login: no configuration'"
 v=$(/usr/sbin/pam_jwt-tool --version 2>&1)
 check "the installed pam_jwt-tool --version says $VERSION ($v)" test "$v" = "pam_jwt-tool $VERSION"
 check "/etc/security/pam_jwt.conf is installed, root's, mode 644" \
@@ -248,6 +275,11 @@ else
 fi
 
 # --- remove keeps configuration and state; purge leaves nothing
+dpkg_wait dpkg -r "$CPKG" >>"$T/dpkg.log" 2>&1
+check "dpkg -r $CPKG leaves the server's module alone" test -e "$PAMDIR/pam_jwt.so"
+dpkg_wait dpkg --purge "$CPKG" >>"$T/dpkg.log" 2>&1
+check "  ...and removes the client" bash -c "[ ! -e /usr/bin/pam_jwt-login ] &&
+	[ ! -e /usr/bin/pam_jwt-askpass ] && [ ! -e /usr/share/doc/$CPKG ]"
 dpkg_wait dpkg -r "$PKG" >>"$T/dpkg.log" 2>&1
 check "dpkg -r removes the module and the tool" \
 	bash -c "[ ! -e '$PAMDIR/pam_jwt.so' ] && [ ! -e /usr/sbin/pam_jwt-tool ]"

@@ -35,6 +35,9 @@ if [ -x "$B/pam_jwt-askpass" ]; then
 		"[ -x '$T/root/usr/bin/pam_jwt-askpass' ] &&
 		 { ! command -v scdoc >/dev/null || [ -s '$T/root/usr/share/man/man1/pam_jwt-askpass.1' ]; }"
 fi
+check "pam_jwt-login and its manual page land in PREFIX/bin and man1" bash -c \
+	"[ -x '$T/root/usr/bin/pam_jwt-login' ] &&
+	 { ! command -v scdoc >/dev/null || [ -s '$T/root/usr/share/man/man1/pam_jwt-login.1' ]; }"
 echo "# edited" >>"$T/root/etc/security/pam_jwt.conf"
 make -s -C "$ROOT" install DESTDIR="$T/root" PREFIX=/usr >/dev/null 2>&1
 check "a second install keeps an existing configuration" \

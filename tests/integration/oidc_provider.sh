@@ -83,7 +83,9 @@ if [ "$(id -u)" = 0 ]; then
 	mkdir -m 755 "$T/cache"
 	printf '%s\n' "discovery_url = $OIDC_ISSUER/.well-known/openid-configuration" \
 		"ca_file = $OIDC_CA" "cache_dir = $T/cache" "issuer = $OIDC_ISSUER" "audience = ssh://test" \
-		"typ = at+jwt" "algorithms = ES256" "fetch_helper = $FETCH" >"$T/tool.conf"
+		"typ = at+jwt" "algorithms = ES256" "fetch_helper = $FETCH" \
+		"revocation_file = $T/revocations" >"$T/tool.conf"
+	: >"$T/revocations"
 	check "pam_jwt-tool verifies the robot's token through discovery_url" \
 		bash -c "'$TOOL' verify --config '$T/tool.conf' '$at' >/dev/null"
 else

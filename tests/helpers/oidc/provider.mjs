@@ -25,7 +25,9 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import * as querystring from 'node:querystring';
 import * as jose from 'jose';
-import Provider, { errors } from 'oidc-provider';
+
+// Loaded by serve alone: approve and deny need none of it.
+let Provider, errors;
 
 function args(argv) {
 	const out = { _: [] };
@@ -121,6 +123,7 @@ async function makeKey(spec) {
 // ---------------------------------------------------------------- serve
 
 async function serve(opt) {
+	({ default: Provider, errors } = await import('oidc-provider'));
 	const dir = opt.dir || die('serve needs --dir');
 	const cfgFile = opt.config;
 	let cfg = loadConfig(cfgFile);
