@@ -201,21 +201,22 @@ static size_t doc_max(const struct pj_config *cfg, enum pj_doc_kind kind)
 	return kind == PJ_DOC_JWKS ? cfg->jwks_max_size : PJ_FETCH_MAX;
 }
 
-/* The metadata of the copy in fd alone, and whether the call's serve answers
- * for this very file: then its body is never read. */
+/* Whether the call's serve answers for this very file (asked first: it says
+ * no at once to a small one), and then its metadata alone: its body is never
+ * read. */
 static int entry_serve(const struct cache *c, int fd, const struct stat *st,
 		       const struct pj_fetch_call *call, struct entry *en)
 {
 	char head[CACHE_HEAD_MAX + 1];
 	size_t off;
 	pj_err e;
+	if (call->serve(c->path, st, call->serve_ctx) != 1)
+		return 0;
 	ssize_t n = pread(fd, head, sizeof(head) - 1, 0);
 	if (n <= 0)
 		return 0;
 	head[n] = 0;
 	if (entry_parse_head(head, (size_t)n, c->url, en, &off, &e) != 0)
-		return 0;
-	if (call->serve(c->path, st, call->serve_ctx) != 1)
 		return 0;
 	en->have = 1;
 	en->served = 1;
