@@ -80,7 +80,8 @@ static int cache_open(const struct pj_config *cfg, const char *url, struct cache
 	return dir_check(c, e);
 }
 
-int pj_cache_path(const struct pj_config *cfg, const char *url, char *out, size_t n, pj_err *e)
+int pj_fetch_cache_path(const struct pj_config *cfg, const char *url, char *out, size_t n,
+			pj_err *e)
 {
 	struct cache c;
 	if (cache_open(cfg, url, &c, e) != 0)

@@ -36,10 +36,6 @@ struct pj_config;
 /* Where the helper is installed (the Makefile's LIBEXECDIR). */
 #ifndef PJ_FETCH_HELPER
 #define PJ_FETCH_HELPER "/usr/local/libexec/pam_jwt/pam_jwt-fetch"
-/* The cache file of url in cfg's cache_dir (for what is built beside it:
- * its key index).  0, or -1 with e filled. */
-int pj_cache_path(const struct pj_config *cfg, const char *url, char *out, size_t n, pj_err *e);
-
 #endif
 /* What the module gives the helper beyond fetch_timeout to report a timeout
  * itself (its start-up, its last words) before it is killed. */
@@ -51,10 +47,10 @@ struct stat;
 struct pj_fetch_call {
 	long long deadline_ms; /* CLOCK_MONOTONIC; 0 until the first fetch */
 	/* A login's shortcut past a large cached JWKS (src/keys.c): asked,
-	 * before the body of a fresh cached copy is read, whether a form built
-	 * beside that very file (path, st: the file opened) serves instead (1);
-	 * then the document comes back with json NULL and served set.  NULL:
-	 * the body is always read. */
+	 * before the body of a cached copy is read, whether a form built beside
+	 * that very file (path, st: the file opened) serves instead (1); then
+	 * the document comes back with json NULL and served set.  NULL: the
+	 * body is always read. */
 	int (*serve)(const char *path, const struct stat *st, void *ctx);
 	void *serve_ctx;
 };
@@ -115,6 +111,7 @@ int pj_cache_renew(const struct pj_config *cfg, const char *url, enum pj_doc_kin
 
 /* The cache file of url in cfg's cache_dir (for what is built beside it:
  * its key index).  0, or -1 with e filled. */
-int pj_cache_path(const struct pj_config *cfg, const char *url, char *out, size_t n, pj_err *e);
+int pj_fetch_cache_path(const struct pj_config *cfg, const char *url, char *out, size_t n,
+			pj_err *e);
 
 #endif

@@ -86,7 +86,7 @@ static void index_stored(const struct pj_config *cfg, const char *url)
 	char path[PATH_MAX];
 	struct pj_kidx_report rep;
 	pj_err why;
-	if (pj_cache_path(cfg, url, path, sizeof(path), &why) == 0)
+	if (pj_fetch_cache_path(cfg, url, path, sizeof(path), &why) == 0)
 		pj_keyindex_build(cfg, path, 1, 0, &rep, &why);
 }
 

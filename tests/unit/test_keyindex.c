@@ -607,7 +607,7 @@ static void test_cached_url(void **state)
 	size_t at[] = { 42 };
 	char *body = jwks_text(300, at, 1, "");
 	assert_int_equal(pj_cache_store(&c, url, PJ_DOC_JWKS, 600, "", body, strlen(body), &e), 0);
-	assert_int_equal(pj_cache_path(&c, url, cpath, sizeof(cpath), &e), 0);
+	assert_int_equal(pj_fetch_cache_path(&c, url, cpath, sizeof(cpath), &e), 0);
 	struct offered o = { "" };
 	unsigned tried;
 	assert_int_equal(pj_keys_each(&c, PJ_ALG_ES256, "me", collect, &o, &tried, &e), 0);
