@@ -122,8 +122,15 @@ static int jwk_ec(json_t *jwk, int priv, EVP_PKEY **out, pj_err *e)
 	for (size_t i = 0; crv && i < sizeof(curves) / sizeof(curves[0]); i++)
 		if (strcmp(crv, curves[i].jwk_name) == 0)
 			c = &curves[i];
-	if (!c)
-		return pj_fail(e, "EC JWK curve is missing or not P-256, P-384, P-521");
+	if (!crv)
+		return pj_fail(e, "EC JWK has no \"crv\" string");
+	if (!c) {
+		/* secp256k1 (ES256K) and others: well-formed, not ours. */
+		char shown[24];
+		pj_sanitize(shown, sizeof(shown), crv, strlen(crv));
+		pj_fail(e, "EC JWK curve %s is not P-256, P-384 or P-521", shown);
+		return PJ_KEY_UNUSABLE;
+	}
 	unsigned char *x = NULL, *y = NULL, pt[1 + 2 * 66];
 	size_t xn, yn;
 	BIGNUM *d = NULL;
@@ -153,19 +160,31 @@ done:
 	return rc;
 }
 
+/* RFC 8037 2: Ed25519 (32-byte keys) and Ed448 (57); the key agreement curves
+ * X25519 and X448 sign nothing and are no key of ours (PJ_KEY_UNUSABLE). */
 static int jwk_okp(json_t *jwk, int priv, EVP_PKEY **out, pj_err *e)
 {
 	const char *crv = json_string_value(json_object_get(jwk, "crv"));
 	unsigned char *b;
 	size_t n;
-	if (!crv || strcmp(crv, "Ed25519") != 0)
-		return pj_fail(e, "OKP JWK curve is missing or not Ed25519");
-	if (jwk_bytes(jwk, priv ? "d" : "x", 32, &b, &n, e) != 0)
+	int id = !crv			       ? 0
+		 : strcmp(crv, "Ed25519") == 0 ? EVP_PKEY_ED25519
+		 : strcmp(crv, "Ed448") == 0   ? EVP_PKEY_ED448
+					       : 0;
+	if (!crv)
+		return pj_fail(e, "OKP JWK has no \"crv\" string");
+	if (!id) {
+		char shown[24];
+		pj_sanitize(shown, sizeof(shown), crv, strlen(crv));
+		pj_fail(e, "OKP JWK curve %s is not Ed25519 or Ed448", shown);
+		return PJ_KEY_UNUSABLE;
+	}
+	if (jwk_bytes(jwk, priv ? "d" : "x", id == EVP_PKEY_ED448 ? 57 : 32, &b, &n, e) != 0)
 		return -1;
-	*out = priv ? EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, b, n)
-		    : EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, b, n);
+	*out = priv ? EVP_PKEY_new_raw_private_key(id, NULL, b, n)
+		    : EVP_PKEY_new_raw_public_key(id, NULL, b, n);
 	pj_free_secret(b, n);
-	return *out ? 0 : pj_fail(e, "OpenSSL refused the Ed25519 key");
+	return *out ? 0 : pj_fail(e, "OpenSSL refused the %s key", crv);
 }
 
 /* "use" and "key_ops" may restrict a key to other purposes (RFC 7517 4.2, 4.3).
@@ -175,8 +194,14 @@ static int jwk_usable(json_t *jwk, int signing, pj_err *e)
 {
 	const char *want = signing ? "sign" : "verify";
 	json_t *use = json_object_get(jwk, "use");
-	if (use && (!json_is_string(use) || strcmp(json_string_value(use), "sig") != 0))
-		return pj_fail(e, "JWK \"use\" is not \"sig\"");
+	if (use && !json_is_string(use))
+		return pj_fail(e, "JWK \"use\" is not a string");
+	/* A key for encryption (an identity provider's JWKS often lists one
+	 * beside its signing keys) is not broken, only not ours. */
+	if (use && strcmp(json_string_value(use), "sig") != 0) {
+		pj_fail(e, "JWK \"use\" is not \"sig\"");
+		return PJ_KEY_UNUSABLE;
+	}
 	json_t *ops = json_object_get(jwk, "key_ops"), *op;
 	size_t i;
 	if (!ops)
@@ -188,7 +213,8 @@ static int jwk_usable(json_t *jwk, int signing, pj_err *e)
 		if (s && strcmp(s, want) == 0)
 			return 0;
 	}
-	return pj_fail(e, "JWK \"key_ops\" does not allow %s", want);
+	pj_fail(e, "JWK \"key_ops\" does not allow %s", want);
+	return PJ_KEY_UNUSABLE;
 }
 
 static int jwk_kty(json_t *jwk, enum pj_kty *kty, pj_err *e)
@@ -202,18 +228,37 @@ static int jwk_kty(json_t *jwk, enum pj_kty *kty, pj_err *e)
 			*kty = (enum pj_kty)i;
 			return 0;
 		}
-	return pj_fail(e, "JWK kty \"%.20s\" is not supported", s);
+	/* A key type of the future (AKP, ML-DSA) or of another purpose. */
+	char shown[24];
+	pj_sanitize(shown, sizeof(shown), s, strlen(s));
+	pj_fail(e, "JWK kty \"%s\" is not supported", shown);
+	return PJ_KEY_UNUSABLE;
 }
 
-static int jwk_meta(json_t *jwk, struct pj_key *key, const char *source, pj_err *e)
+/* The JWK's own alg, -1 when it has none; looked at before the key is built,
+ * so a key for another algorithm costs nothing. */
+static int jwk_alg(json_t *jwk, int *out, pj_err *e)
 {
-	json_t *alg = json_object_get(jwk, "alg"), *kid = json_object_get(jwk, "kid");
-	key->alg = -1;
-	if (alg) {
-		key->alg = json_is_string(alg) ? pj_alg_from_name(json_string_value(alg)) : -1;
-		if (key->alg < 0)
-			return pj_fail(e, "JWK alg is not a supported JWS algorithm");
-	}
+	json_t *alg = json_object_get(jwk, "alg");
+	*out = -1;
+	if (!alg)
+		return 0;
+	if (!json_is_string(alg))
+		return pj_fail(e, "JWK alg is not a string");
+	*out = pj_alg_from_name(json_string_value(alg));
+	if (*out >= 0)
+		return 0;
+	/* RSA-OAEP-256, ES256K, ...: meant for something else. */
+	char shown[24];
+	pj_sanitize(shown, sizeof(shown), json_string_value(alg), json_string_length(alg));
+	pj_fail(e, "JWK alg %s is not a supported JWS algorithm", shown);
+	return PJ_KEY_UNUSABLE;
+}
+
+static int jwk_meta(json_t *jwk, int alg, struct pj_key *key, const char *source, pj_err *e)
+{
+	json_t *kid = json_object_get(jwk, "kid");
+	key->alg = alg;
 	if (kid && !json_is_string(kid))
 		return pj_fail(e, "JWK kid is not a string");
 	if ((kid && !(key->kid = strdup(json_string_value(kid)))) ||
@@ -226,14 +271,19 @@ int pj_jwk_to_key(json_t *jwk, int allow_private, const char *source, struct pj_
 {
 	enum pj_kty kty = PJ_KTY_OCT;
 	EVP_PKEY *pkey = NULL;
+	int alg = -1;
 	memset(key, 0, sizeof(*key));
 	key->alg = -1;
 	if (!json_is_object(jwk))
 		return pj_fail(e, "JWK is not a JSON object");
-	if (jwk_kty(jwk, &kty, e) != 0 || jwk_usable(jwk, allow_private, e) != 0)
-		return -1;
+	int rc = jwk_kty(jwk, &kty, e);
+	if (rc == 0)
+		rc = jwk_usable(jwk, allow_private, e);
+	if (rc == 0)
+		rc = jwk_alg(jwk, &alg, e);
+	if (rc != 0)
+		return rc;
 	int priv = allow_private && json_object_get(jwk, kty == PJ_KTY_OCT ? "k" : "d");
-	int rc;
 	switch (kty) {
 	case PJ_KTY_OCT:
 		key->kty = PJ_KTY_OCT;
@@ -252,7 +302,7 @@ int pj_jwk_to_key(json_t *jwk, int allow_private, const char *source, struct pj_
 	if (rc == 0 && pkey)
 		rc = pj_key_from_pkey(pkey, key, e);
 	if (rc == 0)
-		rc = jwk_meta(jwk, key, source, e);
+		rc = jwk_meta(jwk, alg, key, source, e);
 	if (rc != 0)
 		pj_key_clear(key);
 	return rc;
@@ -288,7 +338,8 @@ static const char *pkey_type_for(enum pj_alg alg)
 	case PJ_KTY_EC:
 		return "EC";
 	case PJ_KTY_OKP:
-		return "ED25519";
+		/* EdDSA: the common curve first; an Ed448 file still decodes. */
+		return alg == PJ_ALG_ED448 ? "ED448" : "ED25519";
 	default:
 		return NULL;
 	}
@@ -354,19 +405,33 @@ static size_t hmac_min_len(enum pj_alg alg)
 	return alg == PJ_ALG_HS256 ? 32 : alg == PJ_ALG_HS384 ? 48 : 64;
 }
 
+/* A key that is no candidate is not an error: e collects why (the latest
+ * first, as many as fit), to be said if no other key verifies. */
+static void pass_over(pj_err *e, const char *source, const char *why)
+{
+	pj_err was = *e;
+	if (was.msg[0])
+		pj_fail(e, "%s: %s; %s", source, why, was.msg);
+	else
+		pj_fail(e, "%s: %s", source, why);
+}
+
 /* Hands one built key to fn, after the checks that make it a candidate. */
 static int offer(struct pj_key *key, enum pj_alg alg, pj_key_fn fn, void *ctx, unsigned *tried,
 		 pj_err *e)
 {
 	pj_err why;
 	if (pj_key_fits(key, alg, &why) != 0) {
-		/* Not an error, but say why if no other key is found. */
-		pj_fail(e, "%s: %s", key->source, why.msg);
+		pass_over(e, key->source, why.msg);
 		return 0;
 	}
-	if (key->kty == PJ_KTY_OCT && key->secret_len < hmac_min_len(alg))
-		return pj_fail(e, "HMAC key %s is %zu bytes, %s needs at least %zu", key->source,
-			       key->secret_len, pj_alg_name(alg), hmac_min_len(alg));
+	/* A short secret is guessable, whoever else it may serve: never tried. */
+	if (key->kty == PJ_KTY_OCT && key->secret_len < hmac_min_len(alg)) {
+		pj_fail(&why, "HMAC key is %zu bytes, %s needs at least %zu", key->secret_len,
+			pj_alg_name(alg), hmac_min_len(alg));
+		pass_over(e, key->source, why.msg);
+		return 0;
+	}
 	(*tried)++;
 	return fn(key, ctx, e);
 }
@@ -477,9 +542,11 @@ static json_t *jwks_load(int fd, const struct stat *st, const char *path,
 }
 
 /* One candidate JWK of a set (read whole or through its index), labeled
- * LABEL#INDEX, built and offered. */
+ * LABEL#INDEX, built and offered; d: the fetched or cached document it came
+ * from (NULL for a file), whose staleness its keys carry. */
 struct jwks_walk {
 	const char *label;
+	const struct pj_doc *d;
 	enum pj_alg alg;
 	const char *kid;
 	pj_key_fn fn;
@@ -497,19 +564,32 @@ static int jwk_offer(json_t *jwk, size_t i, void *arg, pj_err *e)
 	if (!jwk_matches(jwk, w->alg, w->kid))
 		return 0;
 	snprintf(source, sizeof(source), "%s#%zu", w->label, i);
-	if (pj_jwk_to_key(jwk, 0, source, &key, &why) != 0)
+	int rc = pj_jwk_to_key(jwk, 0, source, &key, &why);
+	if (rc == PJ_KEY_UNUSABLE) {
+		/* An encryption key, a curve of another purpose: the other
+		 * keys are still tried. */
+		pass_over(e, source, why.msg);
+		return 0;
+	}
+	if (rc != 0)
 		return pj_fail(e, "%s: %s", source, why.msg);
-	int rc = offer(&key, w->alg, w->fn, w->ctx, w->tried, e);
+	if (w->d && w->d->origin == PJ_ORIGIN_STALE) {
+		key.stale = 1;
+		key.stale_age = w->d->age;
+		key.stale_why = w->d->note.msg;
+	}
+	rc = offer(&key, w->alg, w->fn, w->ctx, w->tried, e);
 	pj_key_clear(&key);
 	return rc;
 }
 
-/* The candidates of a JWKS read whole (from a file or fetched); *seen (if
- * non-NULL) is set when a key with the token's kid is there at all. */
-static int jwks_keys_each(json_t *keys, const char *label, enum pj_alg alg, const char *kid,
-			  pj_key_fn fn, void *ctx, unsigned *tried, int *seen, pj_err *e)
+/* The candidates of a JWKS read whole (from a file, or fetched: d); *seen
+ * (if non-NULL) is set when a key with the token's kid is there at all. */
+static int jwks_keys_each(json_t *keys, const char *label, const struct pj_doc *d, enum pj_alg alg,
+			  const char *kid, pj_key_fn fn, void *ctx, unsigned *tried, int *seen,
+			  pj_err *e)
 {
-	struct jwks_walk w = { label, alg, kid, fn, ctx, tried };
+	struct jwks_walk w = { label, d, alg, kid, fn, ctx, tried };
 	json_t *jwk;
 	size_t i, count = 0;
 	int rc = 0;
@@ -531,11 +611,11 @@ static int jwks_keys_each(json_t *keys, const char *label, enum pj_alg alg, cons
 }
 
 /* The same through the set's key index: only the candidates are read. */
-static int index_keys_each(const struct pj_keyindex *kx, const char *label, enum pj_alg alg,
-			   const char *kid, pj_key_fn fn, void *ctx, unsigned *tried, int *seen,
-			   pj_err *e)
+static int index_keys_each(const struct pj_keyindex *kx, const char *label, const struct pj_doc *d,
+			   enum pj_alg alg, const char *kid, pj_key_fn fn, void *ctx,
+			   unsigned *tried, int *seen, pj_err *e)
 {
-	struct jwks_walk w = { label, alg, kid, fn, ctx, tried };
+	struct jwks_walk w = { label, d, alg, kid, fn, ctx, tried };
 	if (!kid && over_no_kid_budget(label, pj_keyindex_count(kx, alg), alg, *tried, e))
 		return 0;
 	return pj_keyindex_each(kx, alg, kid, jwk_offer, &w, seen, e);
@@ -558,7 +638,7 @@ static int jwks_file_each(const char *path, const struct pj_config *cfg, int sec
 	if (!secret && (uint64_t)st.st_size <= cfg->jwks_max_size &&
 	    pj_keyindex_open(cfg, path, &st, &kx, NULL) == 0) {
 		close(fd);
-		int rc = index_keys_each(&kx, path, alg, kid, fn, ctx, tried, NULL, e);
+		int rc = index_keys_each(&kx, path, NULL, alg, kid, fn, ctx, tried, NULL, e);
 		pj_keyindex_close(&kx);
 		return rc;
 	}
@@ -566,7 +646,7 @@ static int jwks_file_each(const char *path, const struct pj_config *cfg, int sec
 	close(fd);
 	if (!doc)
 		return -1;
-	int rc = jwks_keys_each(keys, path, alg, kid, fn, ctx, tried, NULL, e);
+	int rc = jwks_keys_each(keys, path, NULL, alg, kid, fn, ctx, tried, NULL, e);
 	json_decref(doc);
 	return rc;
 }
@@ -599,9 +679,9 @@ static int serve_from_index(const char *path, const struct stat *st, void *arg)
 static int doc_keys_each(struct pj_doc *d, struct serve *sv, enum pj_alg alg, const char *kid,
 			 pj_key_fn fn, void *ctx, unsigned *tried, int *seen, pj_err *e)
 {
-	int rc = d->served ? index_keys_each(&sv->kx, d->url, alg, kid, fn, ctx, tried, seen, e)
-			   : jwks_keys_each(json_object_get(d->json, "keys"), d->url, alg, kid, fn,
-					    ctx, tried, seen, e);
+	int rc = d->served ? index_keys_each(&sv->kx, d->url, d, alg, kid, fn, ctx, tried, seen, e)
+			   : jwks_keys_each(json_object_get(d->json, "keys"), d->url, d, alg, kid,
+					    fn, ctx, tried, seen, e);
 	/* Open from an earlier look (a stale copy) even when not served now. */
 	if (sv->open)
 		pj_keyindex_close(&sv->kx);
@@ -696,13 +776,13 @@ static void list_key_file(const char *entry, const struct pj_config *cfg, pj_key
 	pj_err why;
 	if (pj_read_trusted_file(path, PJ_MAX_KEYFILE, cfg->allowed_uid, 0, &pem, &n, NULL, &why) !=
 	    0) {
-		bad(path, why.msg, ctx);
+		bad(path, why.msg, 0, ctx);
 		return;
 	}
 	int rc = pj_pem_to_key(pem, n, 0, path, &key, &why);
 	free(pem);
 	if (rc != 0) {
-		bad(path, why.msg, ctx);
+		bad(path, why.msg, 0, ctx);
 		return;
 	}
 	if (path != entry)
@@ -721,8 +801,9 @@ static void list_jwks_keys(json_t *keys, const char *label, pj_key_fn fn, pj_key
 		char source[600];
 		struct pj_key key;
 		snprintf(source, sizeof(source), "%s#%zu", label, i);
-		if (pj_jwk_to_key(jwk, 0, source, &key, &why) != 0) {
-			bad(source, why.msg, ctx);
+		int rc = pj_jwk_to_key(jwk, 0, source, &key, &why);
+		if (rc != 0) {
+			bad(source, why.msg, rc == PJ_KEY_UNUSABLE, ctx);
 			continue;
 		}
 		fn(&key, ctx, &why);
@@ -741,7 +822,7 @@ static void list_jwks_file(const char *path, const struct pj_config *cfg, pj_key
 	if (fd >= 0)
 		close(fd);
 	if (!doc) {
-		bad(path, why.msg, ctx);
+		bad(path, why.msg, 0, ctx);
 		return;
 	}
 	list_jwks_keys(keys, path, fn, bad, ctx);
@@ -756,7 +837,7 @@ static void list_url(const char *url, int discovery, const struct pj_config *cfg
 	struct pj_doc d;
 	pj_err why;
 	if (pj_fetch_jwks(cfg, &call, url, discovery, PJ_WANT_CACHE_ONLY, &d, NULL, &why) != 0) {
-		bad(discovery ? "discovery_url" : "jwks_url", why.msg, ctx);
+		bad(discovery ? "discovery_url" : "jwks_url", why.msg, 0, ctx);
 		return;
 	}
 	list_jwks_keys(json_object_get(d.json, "keys"), d.url, fn, bad, ctx);
@@ -785,11 +866,12 @@ static int jwk_halves_agree(json_t *jwk, const struct pj_key *key, pj_err *e)
 	if (key->kty == PJ_KTY_OCT)
 		return 0;
 	if (key->kty == PJ_KTY_OKP) {
-		unsigned char pub[32], *x;
+		unsigned char pub[57], *x;
 		size_t publen = sizeof(pub), xn;
 		if (!json_object_get(jwk, "x"))
 			return 0;
-		if (jwk_bytes(jwk, "x", 32, &x, &xn, e) != 0)
+		if (jwk_bytes(jwk, "x", EVP_PKEY_get_base_id(key->pkey) == EVP_PKEY_ED448 ? 57 : 32,
+			      &x, &xn, e) != 0)
 			return -1;
 		int same = EVP_PKEY_get_raw_public_key(key->pkey, pub, &publen) == 1 &&
 			   publen == xn && memcmp(pub, x, xn) == 0;

@@ -68,7 +68,8 @@ int tool_index_one(const struct pj_config *cfg, const char *what, const char *na
 	return -1;
 }
 
-int tool_index_all(const struct pj_config *cfg, int check, int urls)
+/* One provider's sources (or the configuration's, without sections). */
+static int index_sources(const struct pj_config *cfg, int check, int urls)
 {
 	int failed = 0;
 	for (size_t i = 0; i < cfg->jwks_file.n; i++)
@@ -97,6 +98,17 @@ int tool_index_all(const struct pj_config *cfg, int check, int urls)
 	return failed;
 }
 
+int tool_index_all(const struct pj_config *cfg, int check, int urls)
+{
+	int failed = 0;
+	for (size_t p = 0; p < (cfg->nproviders ? cfg->nproviders : 1); p++) {
+		const struct pj_config *c = cfg->nproviders ? &cfg->providers[p] : cfg;
+		if (index_sources(c, check, urls) != 0)
+			failed = 1;
+	}
+	return failed;
+}
+
 int cmd_index(struct tool *t, int argc, char **argv)
 {
 	struct pj_config cfg;
@@ -115,7 +127,12 @@ int cmd_index(struct tool *t, int argc, char **argv)
 	}
 	if (tool_load_config(t, &cfg) != 0)
 		return EXIT_USAGE;
-	if (cfg.jwks_file.n + cfg.jwks_url.n + cfg.discovery_url.n == 0)
+	size_t sources = 0;
+	for (size_t p = 0; p < (cfg.nproviders ? cfg.nproviders : 1); p++) {
+		const struct pj_config *c = cfg.nproviders ? &cfg.providers[p] : &cfg;
+		sources += c->jwks_file.n + c->jwks_url.n + c->discovery_url.n;
+	}
+	if (!sources)
 		printf("no jwks_file, jwks_url or discovery_url configured: nothing to index\n");
 	int failed = tool_index_all(&cfg, check, 1);
 	pj_config_free(&cfg);

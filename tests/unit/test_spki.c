@@ -147,17 +147,14 @@ static void test_types(void **state)
 		 * fits the same algorithms and passes the same checks. */
 		struct pj_key a, b;
 		pj_err e;
-		assert_int_equal(pj_key_from_pkey(ours, &a, &e),
-				 strcmp(types[i][0], "ED448") ? 0 : -1);
-		if (strcmp(types[i][0], "ED448") != 0) {
-			assert_int_equal(EVP_PKEY_up_ref(k), 1);
-			assert_int_equal(pj_key_from_pkey(k, &b, &e), 0);
-			for (int alg = 0; alg < PJ_ALG_COUNT; alg++)
-				assert_int_equal(pj_key_fits(&a, alg, &e),
-						 pj_key_fits(&b, alg, &e));
-			pj_key_clear(&a);
-			pj_key_clear(&b);
-		}
+		if (pj_key_from_pkey(ours, &a, &e) != 0)
+			fail_msg("%s: %s", types[i][0], e.msg);
+		assert_int_equal(EVP_PKEY_up_ref(k), 1);
+		assert_int_equal(pj_key_from_pkey(k, &b, &e), 0);
+		for (int alg = 0; alg < PJ_ALG_COUNT; alg++)
+			assert_int_equal(pj_key_fits(&a, alg, &e), pj_key_fits(&b, alg, &e));
+		pj_key_clear(&a);
+		pj_key_clear(&b);
 		/* Line breaks as Windows writes them, text before the block,
 		 * no line break after it. */
 		char *crlf = armour(der, dn, 64, "\r\n");
