@@ -103,6 +103,9 @@ int tool_index_all(const struct pj_config *cfg, int check, int urls)
 	int failed = 0;
 	for (size_t p = 0; p < (cfg->nproviders ? cfg->nproviders : 1); p++) {
 		const struct pj_config *c = cfg->nproviders ? &cfg->providers[p] : cfg;
+		if (cfg->nproviders &&
+		    c->jwks_file.n + (urls ? c->jwks_url.n + c->discovery_url.n : 0))
+			printf("[provider %s]\n", c->provider);
 		if (index_sources(c, check, urls) != 0)
 			failed = 1;
 	}
