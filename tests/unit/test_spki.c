@@ -359,7 +359,8 @@ static size_t rsa_spki(const unsigned char *n, size_t nn, const unsigned char *e
 	bits[0] = 0;
 	memcpy(bits + 1, seq, s);
 	memcpy(alg, oid, sizeof(oid));
-	memcpy(alg + sizeof(oid), params, pn);
+	if (pn)
+		memcpy(alg + sizeof(oid), params, pn);
 	size_t a = tlv(0x30, alg, sizeof(oid) + pn, all);
 	a += tlv(0x03, bits, s + 1, all + a);
 	return tlv(0x30, all, a, out);
