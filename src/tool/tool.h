@@ -48,6 +48,15 @@ int cmd_index(struct tool *t, int argc, char **argv);
 int tool_index_all(const struct pj_config *cfg, int check, int urls);
 int tool_index_one(const struct pj_config *cfg, const char *what, const char *name,
 		   const char *path, int after_head, int check);
+/* publish: the revocation list as a signed feed. */
+int cmd_publish(struct tool *t, int argc, char **argv);
+/* status-list: build, set and sign Token Status Lists. */
+int cmd_status_list(struct tool *t, int argc, char **argv);
+/* A compact JWS of header and claims signed with key (malloc'ed), or NULL. */
+#include <jansson.h>
+#include "sig.h"
+char *tool_make_token(const struct pj_key *key, enum pj_alg alg, json_t *header, json_t *claims,
+		      pj_err *e);
 /* revoke, unrevoke, list, prune, check, reindex, allow, unallow */
 int cmd_revoke(struct tool *t, const char *cmd, int argc, char **argv);
 

@@ -25,7 +25,10 @@
 #      process's instructions and the wall time
 #   8. a login with three [provider] sections beside one with that provider
 #      alone
-#   9. key sets of 5,000, 10,000 and 100,000 keys (jwks_file, and jwks_url
+#   9. revocation for a fleet: a cached 1,000,000-entry status list, a feed of
+#      100,000 entries (tests/bench/fleet.sh)
+#  10. the simulated fleet with 10,000 hosts (tests/bench/fleet.sh)
+#  11. key sets of 5,000, 10,000 and 100,000 keys (jwks_file, and jwks_url
 #      cached by the helper) beside a 1-key set; a JWKS over 1 MiB; a token
 #      without kid against 5,000 keys
 set -eu
@@ -725,8 +728,11 @@ printf '  of which choosing the provider (pj_provider_select) %s Ir\n' \
 	"$(fmt "$(incl "$T/cg.three.a" pj_provider_select)")"
 echo
 
-# ---- 9. key sets at scale ----
-echo "== 9. key sets: a token with kid against 5,000, 10,000 and 100,000 keys vs a 1-key set"
+"$HERE/fleet.sh" || die "tests/bench/fleet.sh failed"
+echo
+
+# ---- 11. key sets at scale ----
+echo "== 11. key sets: a token with kid against 5,000, 10,000 and 100,000 keys vs a 1-key set"
 echo "pam_sm_authenticate of a pamtester login (Ir); the set's own key sits in the middle, the"
 echo "others are three other P-256 keys in turn.  A large set is read through its key index"
 echo "(pam_jwt-tool index writes a jwks_file's, the fetch helper a cached one's)."
