@@ -54,6 +54,7 @@ int pj_config_init(struct pj_config *c, uid_t allowed_uid)
 	c->jwks_ttl_max = PJ_DEFAULT_JWKS_TTL_MAX;
 	c->jwks_max_stale = PJ_DEFAULT_JWKS_MAX_STALE;
 	c->jwks_refetch_interval = PJ_DEFAULT_JWKS_REFETCH_INTERVAL;
+	c->jwks_max_size = PJ_JWKS_MAX_SIZE;
 	c->status_list = PJ_STATUS_CHECK;
 	c->status_list_ttl_min = PJ_DEFAULT_STATUS_LIST_TTL_MIN;
 	c->status_list_ttl_max = PJ_DEFAULT_STATUS_LIST_TTL_MAX;
@@ -110,6 +111,7 @@ enum opt_kind {
 	OPT_CLAIM_NAMES,
 	OPT_USER_PATH,
 	OPT_CASE,
+	OPT_SIZE,
 	OPT_STATUS_MODE,
 	OPT_URL
 };
@@ -154,6 +156,7 @@ static const struct opt opts[] = {
 	O(jwks_ttl_max, OPT_SECONDS),
 	O(jwks_max_stale, OPT_SECONDS),
 	O(jwks_refetch_interval, OPT_SECONDS),
+	O(jwks_max_size, OPT_SIZE),
 	O(require_claim, OPT_CLAIM_RULE),
 	O(export_claims, OPT_CLAIM_NAMES),
 	O(user_jwks_file, OPT_USER_PATH),
@@ -188,6 +191,25 @@ static int parse_seconds(const char *v, long *out)
 	if (errno || x > PJ_MAX_SECONDS)
 		return -1;
 	*out = x;
+	return 0;
+}
+
+/* Bytes, or KiB and MiB with a K or M right after the number ("16M"). */
+static int parse_size(const char *v, size_t *out)
+{
+	size_t n = strspn(v, "0123456789"), unit = 1;
+	if (n == 0 || n > 9)
+		return -1;
+	if (v[n] == 'K' && !v[n + 1])
+		unit = 1024;
+	else if (v[n] == 'M' && !v[n + 1])
+		unit = 1024 * 1024;
+	else if (v[n])
+		return -1;
+	unsigned long long x = strtoull(v, NULL, 10) * unit;
+	if (x < PJ_JWKS_MAX_SIZE_MIN || x > PJ_JWKS_MAX_SIZE_CAP)
+		return -1;
+	*out = (size_t)x;
 	return 0;
 }
 
@@ -485,6 +507,13 @@ static int set_one(struct pj_config *c, const char *key, const char *value, cons
 		if (parse_bool(value, field) != 0)
 			return pj_fail(e, "%s: %s must be yes or no", origin, o->name);
 		return 0;
+	case OPT_SIZE:
+		if (parse_size(value, field) != 0)
+			return pj_fail(e,
+				       "%s: %s must be a size in bytes, or with K or M (%d to %dM)",
+				       origin, o->name, PJ_JWKS_MAX_SIZE_MIN,
+				       PJ_JWKS_MAX_SIZE_CAP / (1024 * 1024));
+		return 0;
 	case OPT_STATUS_MODE: {
 		static const char *modes[] = { "off", "check", "require" };
 		for (int i = 0; i < 3; i++)
@@ -565,6 +594,7 @@ static int config_copy(struct pj_config *dst, const struct pj_config *src)
 		case OPT_SECONDS:
 		case OPT_BOOL:
 		case OPT_CASE:
+		case OPT_SIZE:
 		case OPT_STATUS_MODE:
 			break;
 		}
@@ -593,6 +623,7 @@ static int config_copy(struct pj_config *dst, const struct pj_config *src)
 		case OPT_SECONDS:
 		case OPT_BOOL:
 		case OPT_CASE:
+		case OPT_SIZE:
 		case OPT_STATUS_MODE:
 			break;
 		}

@@ -81,8 +81,16 @@ void pj_fetched_free(struct pj_fetched *f);
 
 /* One login's (or one tool source's) fetching: every fetch it makes shares a
  * single budget of fetch_timeout seconds, from the first fetch on. */
+struct stat;
 struct pj_fetch_call {
 	long long deadline_ms; /* CLOCK_MONOTONIC; 0 until the first fetch */
+	/* A login's shortcut past a large cached JWKS (src/keys.c): asked,
+	 * before the body of a cached copy is read, whether a form built beside
+	 * that very file (path, st: the file opened) serves instead (1); then
+	 * the document comes back with json NULL and served set.  NULL: the
+	 * body is always read. */
+	int (*serve)(const char *path, const struct stat *st, void *ctx);
+	void *serve_ctx;
 };
 
 enum pj_want {
@@ -109,6 +117,7 @@ struct pj_doc {
 	long max_stale; /* usable until age reaches this */
 	enum pj_origin origin;
 	int stored; /* written to the cache by this call */
+	int served; /* json is NULL: the pj_fetch_call's serve answers for it */
 	char etag[PJ_ETAG_MAX + 1];
 	pj_err note; /* why a stale copy was used, or why nothing was stored */
 };
@@ -138,6 +147,10 @@ int pj_cache_store(const struct pj_config *cfg, const char *url, enum pj_doc_kin
 int pj_cache_renew(const struct pj_config *cfg, const char *url, enum pj_doc_kind kind,
 		   const char *sent_etag, long max_age, const char *etag, pj_err *e);
 
+/* The cache file of url in cfg's cache_dir (for what is built beside it:
+ * its key index).  0, or -1 with e filled. */
+int pj_fetch_cache_path(const struct pj_config *cfg, const char *url, char *out, size_t n,
+			pj_err *e);
 /* ---- the other fetched documents' homes (src/statuslist.c, src/feed.c):
  * the cache directory, the refetch stamp and the helper, without the JSON
  * document cache above. ---- */

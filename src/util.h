@@ -28,6 +28,11 @@ int pj_read_trusted_file(const char *path, size_t max, uid_t allowed_uid, int se
 struct stat;
 int pj_open_trusted(const char *path, uid_t allowed_uid, int secret, struct stat *st, pj_err *e);
 
+/* The rest of fd, a file of st (at most max bytes, refused when it grows
+ * while read), as pj_read_trusted_file; errno EIO on failure. */
+int pj_read_fd(int fd, const struct stat *st, size_t max, const char *path, char **out,
+	       size_t *outn, pj_err *e);
+
 /* Every directory a path passes through, as OpenSSH's StrictModes checks
  * them: owned by root or allowed_uid, not writable by group or others unless
  * owned by root and sticky (/tmp); a symlink (owned by root or allowed_uid)
