@@ -63,40 +63,6 @@ int pj_config_init(struct pj_config *c, uid_t allowed_uid)
 	return strlist_add(&c->require, "exp", 3);
 }
 
-void pj_config_free(struct pj_config *c)
-{
-	strlist_free(&c->issuer);
-	strlist_free(&c->audience);
-	strlist_free(&c->key_file);
-	strlist_free(&c->jwks_file);
-	strlist_free(&c->require);
-	free(c->username_claim);
-	free(c->username_domain);
-	free(c->user_map);
-	free(c->typ);
-	free(c->revocation_file);
-	free(c->allowlist_file);
-	free(c->one_time_file);
-	free(c->prompt);
-	strlist_free(&c->jwks_url);
-	strlist_free(&c->discovery_url);
-	free(c->ca_file);
-	free(c->fetch_helper);
-	free(c->cache_dir);
-	strlist_free(&c->status_list_url);
-	free(c->revocation_feed);
-	free(c->revocation_feed_key);
-	strlist_free(&c->require_claim);
-	strlist_free(&c->export_claims);
-	free(c->user_jwks_file);
-	free(c->path);
-	for (size_t i = 0; i < c->nproviders; i++)
-		pj_config_free(&c->providers[i]);
-	free(c->providers);
-	free(c->provider);
-	memset(c, 0, sizeof(*c));
-}
-
 enum opt_kind {
 	OPT_LIST,
 	OPT_PATHS,
@@ -562,6 +528,52 @@ static int strlist_copy(struct pj_strlist *dst, const struct pj_strlist *src)
 	return 0;
 }
 
+/* What an option's field owns: a list, a string, or nothing (a number). */
+enum holds { HOLDS_NOTHING, HOLDS_LIST, HOLDS_STRING };
+
+static enum holds opt_holds(enum opt_kind k)
+{
+	switch (k) {
+	case OPT_LIST:
+	case OPT_PATHS:
+	case OPT_KEYFILES:
+	case OPT_URLS:
+	case OPT_CLAIM_RULE:
+	case OPT_CLAIM_NAMES:
+		return HOLDS_LIST;
+	case OPT_STRING:
+	case OPT_PATH:
+	case OPT_USER_PATH:
+	case OPT_URL:
+		return HOLDS_STRING;
+	case OPT_ALGS:
+	case OPT_SECONDS:
+	case OPT_BOOL:
+	case OPT_CASE:
+	case OPT_SIZE:
+	case OPT_STATUS_MODE:
+		break;
+	}
+	return HOLDS_NOTHING;
+}
+
+void pj_config_free(struct pj_config *c)
+{
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		void *f = (char *)c + opts[i].off;
+		if (opt_holds(opts[i].kind) == HOLDS_LIST)
+			strlist_free(f);
+		else if (opt_holds(opts[i].kind) == HOLDS_STRING)
+			free(*(char **)f);
+	}
+	free(c->path);
+	for (size_t i = 0; i < c->nproviders; i++)
+		pj_config_free(&c->providers[i]);
+	free(c->providers);
+	free(c->provider);
+	memset(c, 0, sizeof(*c));
+}
+
 /* dst: a copy of src's options, as a section starts from the defaults; no
  * providers, name or path of its own.  On failure dst is still freeable. */
 static int config_copy(struct pj_config *dst, const struct pj_config *src)
@@ -575,58 +587,19 @@ static int config_copy(struct pj_config *dst, const struct pj_config *src)
 	 * only dst's own allocations to free. */
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		void *f = (char *)dst + opts[i].off;
-		switch (opts[i].kind) {
-		case OPT_LIST:
-		case OPT_PATHS:
-		case OPT_KEYFILES:
-		case OPT_URLS:
-		case OPT_CLAIM_RULE:
-		case OPT_CLAIM_NAMES:
+		if (opt_holds(opts[i].kind) == HOLDS_LIST)
 			memset(f, 0, sizeof(struct pj_strlist));
-			break;
-		case OPT_STRING:
-		case OPT_PATH:
-		case OPT_USER_PATH:
-		case OPT_URL:
+		else if (opt_holds(opts[i].kind) == HOLDS_STRING)
 			*(char **)f = NULL;
-			break;
-		case OPT_ALGS:
-		case OPT_SECONDS:
-		case OPT_BOOL:
-		case OPT_CASE:
-		case OPT_SIZE:
-		case OPT_STATUS_MODE:
-			break;
-		}
 	}
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		void *f = (char *)dst + opts[i].off;
 		const void *g = (const char *)src + opts[i].off;
-		switch (opts[i].kind) {
-		case OPT_LIST:
-		case OPT_PATHS:
-		case OPT_KEYFILES:
-		case OPT_URLS:
-		case OPT_CLAIM_RULE:
-		case OPT_CLAIM_NAMES:
-			if (strlist_copy(f, g) != 0)
-				return -1;
-			break;
-		case OPT_STRING:
-		case OPT_PATH:
-		case OPT_USER_PATH:
-		case OPT_URL:
-			if (*(char *const *)g && !(*(char **)f = strdup(*(char *const *)g)))
-				return -1;
-			break;
-		case OPT_ALGS:
-		case OPT_SECONDS:
-		case OPT_BOOL:
-		case OPT_CASE:
-		case OPT_SIZE:
-		case OPT_STATUS_MODE:
-			break;
-		}
+		if (opt_holds(opts[i].kind) == HOLDS_LIST && strlist_copy(f, g) != 0)
+			return -1;
+		if (opt_holds(opts[i].kind) == HOLDS_STRING && *(char *const *)g &&
+		    !(*(char **)f = strdup(*(char *const *)g)))
+			return -1;
 	}
 	return src->path && !(dst->path = strdup(src->path)) ? -1 : 0;
 }
