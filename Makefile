@@ -160,9 +160,10 @@ $(B)/tests/%: tests/unit/%.c $(B)/libpj.a $(wildcard tests/unit/*.h)
 # Test helpers preloaded or loaded by PAM (tests/helpers/NAME.c ->
 # $(B)/tests/NAME.so, with NAME_LIBS): the log capture, an authtok checker
 # and the freed-memory scanner (tests/integration/secrets.sh).
-SHIMS := logshim pam_authtok_is freecheck
+SHIMS := logshim pam_authtok_is freecheck syncorder
 pam_authtok_is_LIBS := -lpam
 freecheck_LIBS := -ldl
+syncorder_LIBS := -ldl
 $(B)/tests/%.so: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(call show,CCLD,$@)
@@ -203,7 +204,15 @@ $(B)/tests/pam_sigchld: tests/helpers/pam_sigchld.c
 	$(call show,CCLD,$@)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -o $@ $< -lpam
 
-unit: $(UNIT_BIN) $(SHIMS:%=$(B)/tests/%.so) $(B)/tests/pam_sigchld $(B)/tests/qr_pbm
+# A PAM application that drives one handle through a sequence of calls
+# (tests/integration/authz.sh: authenticated again, the earlier grant dropped).
+$(B)/tests/pam_handle: tests/helpers/pam_handle.c
+	@mkdir -p $(dir $@)
+	$(call show,CCLD,$@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -o $@ $< -lpam
+
+unit: $(UNIT_BIN) $(SHIMS:%=$(B)/tests/%.so) $(B)/tests/pam_sigchld $(B)/tests/pam_handle \
+      $(B)/tests/qr_pbm
 
 check: deps
 	@echo "check: building the module, the tools, the unit tests and the test helpers"
@@ -224,6 +233,14 @@ demo:
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run.sh
+
+# Mutation testing (not part of check; hours): every mutant of
+# tests/mutate/mutants.txt in a copy of the tree under build/mutate/, against
+# the fast tests, then the rest; prints the score and each survivor.
+# make mutate MUTATE_ARGS="--only ID,ID | --fast | --check | --jobs 1 ...".
+.PHONY: mutate
+mutate: deps
+	@tests/mutate/run.sh $(MUTATE_ARGS)
 
 # Manual pages from the scdoc sources in man/; part of `all` when scdoc is installed.
 .PHONY: man

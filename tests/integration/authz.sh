@@ -131,6 +131,41 @@ else
 	skip "export_claims" "no pam_exec.so"
 fi
 
+# ---- one handle, authenticated again (tests/helpers/pam_handle.c) ----
+# A screen locker authenticates again and again on one handle: whatever an
+# earlier call accepted must not outlive a later refusal.  The account and
+# session lines then have nothing of this module's to go on (PAM_IGNORE: a
+# stack of pam_jwt alone fails), and nothing is exported.
+mkdir -p "$T/pamd"
+printf '%s\n' "auth required $M" "account required $M" "session required $M" >"$T/pamd/again"
+printf '%s\n' "$good" >"$T/good.tok"
+sign --sub alice --ttl 300 --claim iat=$((now - 1000)) --claim exp=$((now - 900)) >"$T/old.tok"
+sign --sub bob >"$T/bob.tok"
+echo "hunter2 is no token" >"$T/password.tok"
+again() { # STEP...: the helper's lines, one per step, joined by spaces
+	LD_PRELOAD=$LOGSHIM PJ_LOG_FILE=$LOG "$B/tests/pam_handle" "$T/pamd" again alice "$@" |
+		tr '\n' ' ' | sed 's/ $//'
+}
+r=$(again "auth:$T/good.tok" acct open env:JWT_SUB close)
+check "one handle: a good token, then account and session ($r)" \
+	test "$r" = "auth rc=0 acct rc=0 open rc=0 env JWT_SUB=alice close rc=0"
+for bad in old bob password -; do
+	f=$T/$bad.tok
+	[ "$bad" = - ] && f=-
+	r=$(again "auth:$T/good.tok" env:JWT_SUB "auth:$f" env:JWT_SUB acct open env:JWT_SUB)
+	set -- $r
+	check "one handle: good token, then $bad: refused, and account, session and JWT_SUB with it ($r)" \
+		test "$1 $2 $3 $4" = "auth rc=0 env JWT_SUB=alice" -a "$6" != rc=0 -a \
+		"$7 $8" = "env JWT_SUB" -a "${9:-}" = unset -a "${11:-}" != rc=0 -a "${13:-}" != rc=0 -a \
+		"${14:-} ${15:-} ${16:-}" = "env JWT_SUB unset"
+done
+r=$(again "auth:$T/good.tok" "auth:$T/good.tok" acct)
+check "one handle: the good token twice: both accepted, account too ($r)" \
+	test "$r" = "auth rc=0 auth rc=0 acct rc=0"
+r=$(again "auth:$T/good.tok" user:bob acct)
+check "one handle: the user changed after authentication: account refused ($r)" \
+	bash -c "[[ '$r' = 'auth rc=0 user rc=0 acct rc='* ]] && [ '${r##*=}' != 0 ]"
+
 # ---- user_jwks_file: keys that authenticate one user ----
 if [ "$(id -u)" != 0 ]; then
 	skip "user_jwks_file" "its files must be owned by root: run as root"

@@ -29,7 +29,8 @@ ca ca && ca otherca && cert good ca "IP:127.0.0.1,DNS:localhost" &&
 	cert badca otherca "IP:127.0.0.1,DNS:localhost" && cert badhost ca "DNS:wrong.example" &&
 	chmod 644 "$T"/*.pem || { notok "make the test CA and certificates"; finish; exit 1; }
 
-gen_key ES256 k1 && gen_key ES256 k2 && gen_key ES256 evil || { notok "keys"; finish; exit 1; }
+gen_key ES256 k1 && gen_key ES256 k2 && gen_key ES256 k3 && gen_key ES256 evil ||
+	{ notok "keys"; finish; exit 1; }
 start idp good
 start idp2 badca
 start idp3 badhost
@@ -161,15 +162,40 @@ check "  ...saying only https:// is fetched" grep -q "only https://" "$T/verify.
 service http "auth required $MODULE conf=$T/idp.conf jwks_url=http://127.0.0.1:$P/jwks"
 pam_run http alice "$t2"
 check "  ...and the module refuses every login" test $? != 0
+# Real keys over plain http: k3, served only by a plain http server, at the
+# http:// URL that /redirect-http and /disco-http point to.  Were either
+# followed, a token signed with k3 would log in, and that server would see
+# the request.
+start_plain plain
+$PY "$SRV" jwks k3="$T/k3.pub" >"$T/plain/jwks.json"
+echo "http://127.0.0.1:$port_plain/jwks" >"$T/idp/http-url"
+t3=$(sign k3 k3)
+curl -sf "http://127.0.0.1:$port_plain/jwks" >"$T/plain.out"
+check "the plain http server serves k3, and logs the request (the bait is live)" \
+	bash -c "grep -q '\"kid\": \"k3\"' '$T/plain.out' && [ \$(grep -c '^/jwks 200' '$T/plain/requests.log') = 1 ]"
 conf redir "jwks_url = https://127.0.0.1:$P/redirect-http"
-verify redir "$t2"
-check "a redirect to http:// is not followed: refused" test $? = 1
+service redir "auth required $MODULE conf=$T/redir.conf"
+verify redir "$t3"
+check "a redirect to http:// serving the token's key is not followed: refused (exit 1)" \
+	test $? = 1
+unstamp "$(cfile "https://127.0.0.1:$P/redirect-http")"
+pam_run redir alice "$t3"
+check "  ...and the login is refused" test $? != 0
+check "  ...the redirect was served, the http:// server never asked" \
+	test "$(hits idp /redirect-http)" = 2 -a "$(hits plain /jwks)" = 1
 check "  ...the reason says the protocol is refused ($(tr -d '\n' <"$T/verify.err"))" \
 	grep -qi "protocol" "$T/verify.err"
 conf dischttp "discovery_url = https://127.0.0.1:$P/disco-http"
-verify dischttp "$t2"
-check "a discovery document whose jwks_uri is http:// is refused" test $? = 1
+service dischttp "auth required $MODULE conf=$T/dischttp.conf"
+verify dischttp "$t3"
+check "a discovery document whose jwks_uri is http://, serving the token's key: refused" \
+	test $? = 1
 check "  ...saying so" grep -q "jwks_uri: only https://" "$T/verify.err"
+unstamp "$(cfile "https://127.0.0.1:$P/disco-http")"
+pam_run dischttp alice "$t3"
+check "  ...and the login is refused" test $? != 0
+check "  ...the document was fetched twice, the http:// jwks_uri never" \
+	test "$(hits idp /disco-http)" = 2 -a "$(hits plain /jwks)" = 1
 conf disco "discovery_url = https://127.0.0.1:$P/.well-known/openid-configuration"
 service disco "auth required $MODULE conf=$T/disco.conf"
 pam_run disco alice "$t2"
@@ -340,13 +366,55 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups \
 check "not root, fresh cache: accepted from the cache, no request" \
 	test $? = 0 -a "$(hits idp /jwks)" = "$before"
 
-# ---- the token's jku is never followed ----
-evil=$("$TOOL" sign --key "$T/evil.key" --alg ES256 --kid evil --iss https://idp.test \
-	--sub alice --header "jku=https://127.0.0.1:$P/evil")
-unstamp "$CACHE"
-pam_run idp alice "$evil"
-check "a token naming its own jku is refused" test $? != 0
-check "  ...and its jku is never fetched" bash -c "! grep -q '^/evil' '$T/idp/requests.log'"
+# ---- the token's jku and x5u are never followed ----
+# The server (trusted CA, the configured host) serves the token's own key at
+# the URL the token names: following it would log the token in.  Only the
+# request log tells "never fetched" from "fetched and failed".
+$PY "$SRV" jwks evil="$T/evil.pub" >"$T/idp/evil.json"
+curl -sf --cacert "$T/ca.pem" "https://127.0.0.1:$P/evil" >"$T/evil.out"
+check "the server serves the evil key at /evil (the bait is live)" \
+	bash -c "grep -q '\"kid\": \"evil\"' '$T/evil.out' && grep -q '^/evil 200' '$T/idp/requests.log'"
+before=$(grep -c '^/evil\|^/x5u' "$T/idp/requests.log")
+for h in "jku=https://127.0.0.1:$P/evil" "x5u=https://127.0.0.1:$P/x5u"; do
+	evil=$("$TOOL" sign --key "$T/evil.key" --alg ES256 --kid evil --iss https://idp.test \
+		--sub alice --header "$h")
+	unstamp "$CACHE"
+	pam_run idp alice "$evil"
+	check "a token naming its own ${h%%=*} is refused" test $? != 0
+	check "  ...because no configured key has its kid" log_has "no configured key has kid 'evil'"
+	check "  ...and its ${h%%=*} is never fetched" \
+		test "$(grep -c '^/evil\|^/x5u' "$T/idp/requests.log")" = "$before"
+done
+
+# ---- the cache is written atomically: synced before the rename ----
+# tests/helpers/syncorder.c records the helper's writes, syncs and renames.
+mkdir -m 755 "$T/synccache"
+rm -f "$T/sync.log"
+LD_PRELOAD=$B/tests/syncorder.so PJ_SYNC_LOG=$T/sync.log PJ_SYNC_DIR=$T/synccache \
+	"$FETCH" --kind jwks --url "$URL" --timeout-ms 3000 --ca-file "$T/ca.pem" \
+	--cache-dir "$T/synccache" >/dev/null
+SC=$T/synccache/$(printf '%s' "$URL" | sha256sum | cut -d' ' -f1)
+$PY - "$T/sync.log" "$SC" >"$T/sync.out" <<'PY'
+import sys
+lines = [l.split() for l in open(sys.argv[1])]
+final = sys.argv[2]
+ren = [i for i, l in enumerate(lines) if l[0] == "rename" and l[2] == final]
+ok = any(l[0] == "loaded" for l in lines) and len(ren) == 1
+if ok:
+    r = ren[0]
+    tmp = lines[r][1]
+    w = [i for i, l in enumerate(lines) if l[0] == "write" and l[2] == tmp and i < r]
+    s = [i for i, l in enumerate(lines) if l[0] == "fsync" and l[2] == tmp and i < r]
+    d = [i for i, l in enumerate(lines) if l[0] == "fsync" and l[2] == final.rsplit("/", 1)[0]
+         and i > r]
+    ok = bool(w and s and s[-1] > w[-1] and d)
+for l in lines:
+    print("# " + " ".join(l))
+sys.exit(0 if ok else 1)
+PY
+rc=$?
+check "the helper writes the cache beside it, fsyncs, renames, fsyncs the directory" test $rc = 0
+[ $rc = 0 ] || cat "$T/sync.out"
 
 # ---- root without capabilities: pam_jwt-fetch.service's CapabilityBoundingSet= ----
 before=$(hits idp /jwks)

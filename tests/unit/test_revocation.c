@@ -1320,6 +1320,74 @@ static void test_onetime(void **state)
 	assert_true(is_store_file(path));
 }
 
+/* The compaction a one-time login runs when it finds the journal full (its
+ * own call, not one of the tests'): it drops only records whose token can no
+ * longer be accepted, a day past their `until`, and keeps every other one,
+ * so no recorded token is accepted twice. */
+static void test_onetime_full_journal(void **state)
+{
+	(void)state;
+	char path[PATH_MAX], name[1100], first[1100] = "";
+	pj_err e;
+	struct stat st0, st;
+	const time_t now = 1800000000;
+	setpath(path, sizeof(path), "used-full");
+	/* An empty store: its size is where the journal starts. */
+	assert_int_equal(pj_list_compact(path, getuid(), -1, 1000, 0, &e), 0);
+	assert_int_equal(stat(path, &st0), 0);
+	const long long base_end = (long long)st0.st_size;
+	assert_int_equal(pj_onetime_use(path, getuid(), "live", now + 300, 1, now, &e), 0);
+	assert_int_equal(pj_onetime_use(path, getuid(), "hour-ago", now - 3600, 1, now, &e), 0);
+	assert_int_equal(pj_onetime_use(path, getuid(), "days-ago", now - 2 * 86400, 1, now, &e),
+			 0);
+	assert_int_equal(pj_onetime_use(path, getuid(), "no-exp", -1, 1, now, &e), 0);
+	/* Filler records (jti NAME TIME: the name and 27 bytes) up to a few
+	 * bytes below the threshold, so that no append compacts on its own. */
+	long long left = PJ_JOURNAL_COMPACT - 5;
+	assert_int_equal(stat(path, &st), 0);
+	left -= (long long)st.st_size - base_end;
+	for (int i = 0; left > 0; i++) {
+		long long len = left > 1000 + 27 + 40 ? 1000
+				: left > 27 + 40      ? left - 27 - 40
+						      : left - 27;
+		assert_true(len >= 8);
+		memset(name, 'f', (size_t)len);
+		snprintf(name, sizeof(name), "%07d", i);
+		name[7] = 'f';
+		name[len] = 0;
+		if (!first[0])
+			memcpy(first, name, (size_t)len + 1);
+		struct pj_change c = { .kind = PJ_REV_JTI, .text = name, .time = now + 1000 };
+		assert_int_equal(pj_list_append(path, getuid(), &c, 1, 1000, &e), 0);
+		left -= len + 27;
+	}
+	assert_int_equal(left, 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_ino == st0.st_ino); /* not compacted yet */
+	assert_int_equal((long long)st.st_size - base_end, PJ_JOURNAL_COMPACT - 5);
+	/* This use passes the threshold: the login compacts. */
+	assert_int_equal(pj_onetime_use(path, getuid(), "trigger", now + 300, 1, now, &e), 0);
+	assert_int_equal(stat(path, &st), 0);
+	if (st.st_ino == st0.st_ino)
+		fail_msg("the one-time use past the threshold did not compact the journal");
+	assert_true((long long)st.st_size < base_end + PJ_JOURNAL_COMPACT);
+	/* Every token that could still be accepted is still used up. */
+	assert_fails_with(pj_onetime_use(path, getuid(), "live", now + 300, 1, now, &e), e,
+			  "already used");
+	assert_fails_with(pj_onetime_use(path, getuid(), "hour-ago", now - 3600, 0, now, &e), e,
+			  "already used");
+	assert_fails_with(pj_onetime_use(path, getuid(), "no-exp", -1, 0, now, &e), e,
+			  "already used");
+	assert_fails_with(pj_onetime_use(path, getuid(), "trigger", now + 300, 0, now, &e), e,
+			  "already used");
+	/* (Its name is too long for the reason to end in "already used".) */
+	assert_int_equal(pj_onetime_use(path, getuid(), first, now + 1000, 0, now, &e), -1);
+	assert_contains(e.msg, "one-time token 0000000fff");
+	/* The one two days past its `until` is gone. */
+	assert_int_equal(pj_onetime_use(path, getuid(), "days-ago", now - 2 * 86400, 0, now, &e),
+			 0);
+}
+
 /* Writers at once: appenders lose nothing while compactions run, and of
  * many uses of one token exactly one wins, none refused for the lock. */
 static void test_concurrent_writers(void **state)
@@ -1454,6 +1522,7 @@ int main(void)
 		cmocka_unit_test(test_normalize_sort),
 		cmocka_unit_test(test_allowlist),
 		cmocka_unit_test(test_onetime),
+		cmocka_unit_test(test_onetime_full_journal),
 		cmocka_unit_test(test_concurrent_writers),
 		cmocka_unit_test(test_hostile_host),
 	};
