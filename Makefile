@@ -330,6 +330,14 @@ $(B)/fuzz/fuzz_client: tests/fuzz/fuzz_client.c tests/fuzz/fuzz.h $(FUZZ_OBJ) $(
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_CLIENT_OBJ) \
 	  $(FUZZ_OBJ) $(CLIENT_LIBS)
 
+# fuzz_cache includes the fetch helper's HTTPS code (src/fetchhelper/http.c)
+# for its header parser, which links libcurl.
+$(B)/fuzz/fuzz_cache: tests/fuzz/fuzz_cache.c tests/fuzz/fuzz.h src/fetchhelper/http.c \
+  $(wildcard src/fetchhelper/*.h) $(FUZZ_OBJ)
+	$(call show,CCLD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(CURL_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< \
+	  $(FUZZ_OBJ) $(CURL_LIBS) $(PKG_LIBS)
+
 # Named here so make keeps the objects between builds (not intermediate).
 fuzz-build: $(FUZZ_OBJ) $(FUZZ_CLIENT_OBJ) $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 
