@@ -205,15 +205,17 @@ PJ_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const
 	/* The length of what was typed says something about a password: only a
 	 * JWT's (or the start of one) is logged. */
 	if (cfg.debug && r.stage != PJ_STAGE_NOT_TOKEN)
-		pam_syslog(
-			pamh, LOG_DEBUG,
-			"debug: configuration %s, %zu key_file, %zu jwks_file, input %zu bytes%s",
-			cfg.path ? cfg.path : "(none)", cfg.key_file.n, cfg.jwks_file.n, len,
-			nparts ? " in parts" : "");
+		pam_syslog(pamh, LOG_DEBUG,
+			   "debug: configuration %s, %zu providers, %zu key_file, %zu jwks_file, "
+			   "input %zu bytes%s",
+			   cfg.path ? cfg.path : "(none)", cfg.nproviders ? cfg.nproviders : 1,
+			   cfg.key_file.n, cfg.jwks_file.n, len, nparts ? " in parts" : "");
 	else if (cfg.debug)
 		pam_syslog(pamh, LOG_DEBUG,
-			   "debug: configuration %s, %zu key_file, %zu jwks_file, input not a JWT",
-			   cfg.path ? cfg.path : "(none)", cfg.key_file.n, cfg.jwks_file.n);
+			   "debug: configuration %s, %zu providers, %zu key_file, %zu jwks_file, "
+			   "input not a JWT",
+			   cfg.path ? cfg.path : "(none)", cfg.nproviders ? cfg.nproviders : 1,
+			   cfg.key_file.n, cfg.jwks_file.n);
 	pj_log_decision(line, sizeof(line), user, len, nparts, &r);
 	pam_syslog(pamh, r.stage == PJ_STAGE_OK ? LOG_INFO : LOG_NOTICE, "%s", line);
 	rc = keep_grant(pamh, &cfg, tok, len, user, &r);

@@ -148,10 +148,90 @@ static int check_typ(const struct pj_config *cfg, json_t *header, pj_err *e)
 	return 0;
 }
 
-static int check_user(const struct pj_config *cfg, json_t *claims, const char *user, pj_err *e)
+/* ---- claim paths ---- */
+
+int pj_claim_path_ok(const char *path, size_t n)
+{
+	size_t seg = 0;
+	if (n == 0 || n > PJ_CLAIM_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)path[i];
+		if (c <= 0x20 || c >= 0x7f || c == '=')
+			return 0;
+		if (c == '\\') {
+			if (i + 1 >= n || (path[i + 1] != '.' && path[i + 1] != '\\'))
+				return 0;
+			i++;
+			seg++;
+		} else if (c == '.') {
+			if (seg == 0)
+				return 0;
+			seg = 0;
+		} else {
+			seg++;
+		}
+	}
+	return seg > 0;
+}
+
+/* The next name of a path into out (escapes undone); *p moves past it and
+ * its dot.  0, or -1 when it does not fit. */
+static int next_name(const char **p, char *out, size_t outn)
+{
+	size_t o = 0;
+	const char *s = *p;
+	for (; *s && *s != '.'; s++) {
+		if (*s == '\\' && s[1])
+			s++;
+		if (o + 1 >= outn)
+			return -1;
+		out[o++] = *s;
+	}
+	out[o] = 0;
+	*p = *s == '.' ? s + 1 : s;
+	return 0;
+}
+
+json_t *pj_claim_get(json_t *claims, const char *path)
+{
+	char name[PJ_CLAIM_NAME_MAX + 1];
+	json_t *v = claims;
+	const char *p = path;
+	/* Fast path: a plain name, as most are. */
+	if (!strpbrk(path, ".\\"))
+		return json_object_get(claims, path);
+	while (*p) {
+		if (!json_is_object(v) || next_name(&p, name, sizeof(name)) != 0)
+			return NULL;
+		v = json_object_get(v, name);
+		if (!v)
+			return NULL;
+	}
+	return v;
+}
+
+/* ---- the username rule ---- */
+
+/* The claim email (Google, Okta, ...): a present email_verified must be
+ * true, as the provider's own word that the address is its holder's. */
+static int email_ok(const char *name, json_t *claims, pj_err *e)
+{
+	if (strcmp(name, "email") != 0)
+		return 0;
+	json_t *ev = json_object_get(claims, "email_verified");
+	if (ev && !json_is_true(ev))
+		return pj_fail(e, "email_verified is not true: an unverified email names nobody");
+	return 0;
+}
+
+int pj_claims_username(const struct pj_config *cfg, json_t *claims, char *out, size_t outn,
+		       pj_err *e)
 {
 	const char *name = cfg->username_claim ? cfg->username_claim : "sub";
-	json_t *v = json_object_get(claims, name);
+	if (cfg->username_off)
+		return 1;
+	json_t *v = pj_claim_get(claims, name);
 	if (!v)
 		return pj_fail(e, "token has no %s claim to match the user", name);
 	if (!json_is_string(v))
@@ -159,8 +239,49 @@ static int check_user(const struct pj_config *cfg, json_t *claims, const char *u
 	const char *s = plain_string(v);
 	if (!s)
 		return pj_fail(e, "claim %s has a NUL byte", name);
-	if (strcmp(s, user) != 0)
-		return pj_fail(e, "token is for another user (%s does not match)", name);
+	if (email_ok(name, claims, e) != 0)
+		return -1;
+	size_t len = strlen(s);
+	if (cfg->username_domain) {
+		/* One domain, stripped: alice@corp.example is alice, and
+		 * alice@other.example (another identity) is nobody.  The local
+		 * part must hold no '@' of its own (a quoted one). */
+		const char *at = strrchr(s, '@');
+		if (!at || at == s || memchr(s, '@', (size_t)(at - s)) ||
+		    pj_ascii_ncasecmp(at + 1, cfg->username_domain, SIZE_MAX) != 0)
+			return pj_fail(e, "claim %s is not a name in %s (username_domain)", name,
+				       cfg->username_domain);
+		len = (size_t)(at - s);
+	}
+	if (len == 0 || len >= outn)
+		return pj_fail(e, "claim %s is %s for a user name", name,
+			       len ? "too long" : "empty");
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		/* Lowering ASCII only: Unicode case folding (the Kelvin sign
+		 * folds to k) would let another name reach the account. */
+		if (cfg->username_case == PJ_CASE_LOWER && (unsigned char)c >= 0x80)
+			return pj_fail(e, "claim %s is not ASCII (username_case lower)", name);
+		if (cfg->username_case == PJ_CASE_LOWER && c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		out[i] = c;
+	}
+	out[len] = 0;
+	return 0;
+}
+
+static int check_user(const struct pj_config *cfg, json_t *claims, const char *user, pj_err *e)
+{
+	char name[PJ_LOGIN_NAME_MAX + 1];
+	int rc = pj_claims_username(cfg, claims, name, sizeof(name), e);
+	if (rc > 0)
+		return pj_fail(e, "username_claim is none: only user_map gives this provider's "
+				  "tokens an account");
+	if (rc < 0)
+		return -1;
+	if (strcmp(name, user) != 0)
+		return pj_fail(e, "token is for another user (%s does not match)",
+			       cfg->username_claim ? cfg->username_claim : "sub");
 	return 0;
 }
 
@@ -197,9 +318,7 @@ static int has_word(const char *s, const char *value)
 	return 0;
 }
 
-/* The claim equals value, is an array with a member equal to it, or is a
- * space-separated string holding it as a word. */
-static int claim_holds(json_t *v, const char *value)
+int pj_claim_holds(json_t *v, const char *value)
 {
 	if (json_is_array(v)) {
 		size_t i;
@@ -220,7 +339,7 @@ static int claim_holds(json_t *v, const char *value)
  * (a web application) is not a token for another (root's sudo).  Only the
  * identity provider's word counts: whoever holds a per-user key signs any
  * groups they like. */
-static int check_claim_rules(const struct pj_config *cfg, json_t *claims, int user_key, pj_err *e)
+int pj_claims_rules(const struct pj_config *cfg, json_t *claims, int user_key, pj_err *e)
 {
 	if (cfg->require_claim.n && user_key)
 		return pj_fail(e,
@@ -235,26 +354,34 @@ static int check_claim_rules(const struct pj_config *cfg, json_t *claims, int us
 			return pj_fail(e, "require_claim \"%.40s\" is malformed", rule);
 		memcpy(name, rule, n);
 		name[n] = 0;
-		json_t *v = json_object_get(claims, name);
+		json_t *v = pj_claim_get(claims, name);
 		pj_sanitize(shown, sizeof(shown), eq + 1, strlen(eq + 1));
 		if (!v)
 			return pj_fail(e, "token has no %s claim, require_claim %s=%s", name, name,
 				       shown);
-		if (!claim_holds(v, eq + 1))
+		if (!pj_claim_holds(v, eq + 1))
 			return pj_fail(e, "claim %s does not hold \"%s\" (require_claim)", name,
 				       shown);
 	}
 	return 0;
 }
 
-int pj_claims_check(const struct pj_config *cfg, json_t *header, json_t *claims, const char *user,
-		    int user_key, time_t now, pj_err *e)
+int pj_claims_basic(const struct pj_config *cfg, json_t *header, json_t *claims, time_t now,
+		    pj_err *e)
 {
 	if (check_required(cfg, claims, e) != 0 || check_times(cfg, claims, now, e) != 0 ||
 	    check_issuer(cfg, claims, e) != 0 || check_audience(cfg, claims, e) != 0 ||
 	    check_typ(cfg, header, e) != 0)
 		return -1;
+	return 0;
+}
+
+int pj_claims_check(const struct pj_config *cfg, json_t *header, json_t *claims, const char *user,
+		    int user_key, time_t now, pj_err *e)
+{
+	if (pj_claims_basic(cfg, header, claims, now, e) != 0)
+		return -1;
 	if (user && check_user(cfg, claims, user, e) != 0)
 		return -1;
-	return check_claim_rules(cfg, claims, user_key, e);
+	return pj_claims_rules(cfg, claims, user_key, e);
 }

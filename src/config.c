@@ -9,8 +9,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "claims.h"
 #include "document.h"
 #include "fetch.h"
+#include "provider.h"
 #include "sig.h"
 #include "util.h"
 
@@ -61,6 +63,8 @@ void pj_config_free(struct pj_config *c)
 	strlist_free(&c->jwks_file);
 	strlist_free(&c->require);
 	free(c->username_claim);
+	free(c->username_domain);
+	free(c->user_map);
 	free(c->typ);
 	free(c->revocation_file);
 	free(c->allowlist_file);
@@ -75,6 +79,10 @@ void pj_config_free(struct pj_config *c)
 	strlist_free(&c->export_claims);
 	free(c->user_jwks_file);
 	free(c->path);
+	for (size_t i = 0; i < c->nproviders; i++)
+		pj_config_free(&c->providers[i]);
+	free(c->providers);
+	free(c->provider);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -90,7 +98,8 @@ enum opt_kind {
 	OPT_URLS,
 	OPT_CLAIM_RULE,
 	OPT_CLAIM_NAMES,
-	OPT_USER_PATH
+	OPT_USER_PATH,
+	OPT_CASE
 };
 
 struct opt {
@@ -109,6 +118,9 @@ static const struct opt opts[] = {
 	O(jwks_file, OPT_PATHS),
 	O(algorithms, OPT_ALGS),
 	O(username_claim, OPT_STRING),
+	O(username_domain, OPT_STRING),
+	O(username_case, OPT_CASE),
+	O(user_map, OPT_PATH),
 	O(leeway, OPT_SECONDS),
 	O(require, OPT_LIST),
 	O(max_age, OPT_SECONDS),
@@ -289,8 +301,10 @@ static int set_string(char **dst, const char *v, const struct opt *o, const char
 static int add_claim_rule(struct pj_strlist *l, const char *v, const char *origin, pj_err *e)
 {
 	const char *eq = strchr(v, '=');
-	if (!eq || !claim_name_ok(v, (size_t)(eq - v)) || !eq[1])
-		return pj_fail(e, "%s: require_claim must be NAME=VALUE (a claim name, a value)",
+	if (!eq || !pj_claim_path_ok(v, (size_t)(eq - v)) || !eq[1])
+		return pj_fail(e,
+			       "%s: require_claim must be NAME=VALUE (a claim name, nested ones "
+			       "with '.', a '.' of a name written \\., a value)",
 			       origin);
 	for (const char *p = eq + 1; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -321,8 +335,73 @@ static int check_user_path(const char *v, const char *origin, pj_err *e)
 	return 0;
 }
 
+/* username_claim: a claim path, or "none" (no name from a claim: only
+ * user_map gives this provider's tokens an account). */
+static int set_username_claim(struct pj_config *c, const char *v, const char *origin, pj_err *e)
+{
+	if (!*v)
+		return pj_fail(e, "%s: username_claim needs a value (none: no claim)", origin);
+	if (strcmp(v, "none") == 0) {
+		free(c->username_claim);
+		c->username_claim = NULL;
+		c->username_off = 1;
+		return 0;
+	}
+	if (!pj_claim_path_ok(v, strlen(v)))
+		return pj_fail(e,
+			       "%s: username_claim must be a claim name (nested ones with '.', a "
+			       "'.' of a name written \\.)",
+			       origin);
+	char *s = strdup(v);
+	if (!s)
+		return pj_fail(e, "out of memory");
+	free(c->username_claim);
+	c->username_claim = s;
+	c->username_off = 0;
+	return 0;
+}
+
+/* username_domain: a DNS name (letters, digits, '-', '.'); empty: none. */
+static int set_username_domain(struct pj_config *c, const char *v, const char *origin, pj_err *e)
+{
+	size_t n = strlen(v);
+	for (size_t i = 0; i < n; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+		      (v[i] >= '0' && v[i] <= '9') || v[i] == '-' || v[i] == '.'))
+			return pj_fail(e,
+				       "%s: username_domain must be a domain name such as "
+				       "corp.example (without '@')",
+				       origin);
+	if (n > 253 || (n && (v[0] == '.' || v[n - 1] == '.')))
+		return pj_fail(e, "%s: username_domain must be a domain name such as corp.example",
+			       origin);
+	char *s = n ? strdup(v) : NULL;
+	if (n && !s)
+		return pj_fail(e, "out of memory");
+	free(c->username_domain);
+	c->username_domain = s;
+	return 0;
+}
+
+static int set_one(struct pj_config *c, const char *key, const char *value, const char *origin,
+		   pj_err *e);
+
 int pj_config_set(struct pj_config *c, const char *key, const char *value, const char *origin,
 		  pj_err *e)
+{
+	if (set_one(c, key, value, origin, e) != 0)
+		return -1;
+	/* The PAM line and --set win over the file for every provider. */
+	for (size_t i = 0; i < c->nproviders; i++) {
+		c->providers[i].layer = c->layer;
+		if (set_one(&c->providers[i], key, value, origin, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int set_one(struct pj_config *c, const char *key, const char *value, const char *origin,
+		   pj_err *e)
 {
 	const struct opt *o = find_opt(key);
 	if (!o)
@@ -362,9 +441,19 @@ int pj_config_set(struct pj_config *c, const char *key, const char *value, const
 		}
 		return each_word(c, o, value, add_alg, origin, e);
 	case OPT_STRING:
-		if (strcmp(o->name, "username_claim") == 0 && !*value)
-			return pj_fail(e, "%s: username_claim needs a value", origin);
+		if (strcmp(o->name, "username_claim") == 0)
+			return set_username_claim(c, value, origin, e);
+		if (strcmp(o->name, "username_domain") == 0)
+			return set_username_domain(c, value, origin, e);
 		return set_string(field, value, o, origin, e);
+	case OPT_CASE:
+		if (strcmp(value, "exact") == 0)
+			c->username_case = PJ_CASE_EXACT;
+		else if (strcmp(value, "lower") == 0)
+			c->username_case = PJ_CASE_LOWER;
+		else
+			return pj_fail(e, "%s: %s must be exact or lower", origin, o->name);
+		return 0;
 	case OPT_PATH:
 		return set_string(field, value, o, origin, e);
 	case OPT_SECONDS:
@@ -390,11 +479,120 @@ static char *trim(char *s)
 	return s;
 }
 
-static int parse_line(struct pj_config *c, char *line, const char *origin, pj_err *e)
+/* ---- [provider NAME] sections ---- */
+
+#define PJ_MAX_PROVIDERS 64
+
+static int strlist_copy(struct pj_strlist *dst, const struct pj_strlist *src)
 {
+	memset(dst, 0, sizeof(*dst));
+	dst->layer = src->layer;
+	for (size_t i = 0; i < src->n; i++)
+		if (strlist_add(dst, src->v[i], strlen(src->v[i])) != 0)
+			return -1;
+	return 0;
+}
+
+/* dst: a copy of src's options, as a section starts from the defaults; no
+ * providers, name or path of its own.  On failure dst is still freeable. */
+static int config_copy(struct pj_config *dst, const struct pj_config *src)
+{
+	*dst = *src;
+	dst->providers = NULL;
+	dst->nproviders = 0;
+	dst->provider = NULL;
+	dst->path = NULL;
+	/* First nothing shared, then each copied: a failure halfway leaves
+	 * only dst's own allocations to free. */
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		void *f = (char *)dst + opts[i].off;
+		switch (opts[i].kind) {
+		case OPT_LIST:
+		case OPT_PATHS:
+		case OPT_KEYFILES:
+		case OPT_URLS:
+		case OPT_CLAIM_RULE:
+		case OPT_CLAIM_NAMES:
+			memset(f, 0, sizeof(struct pj_strlist));
+			break;
+		case OPT_STRING:
+		case OPT_PATH:
+		case OPT_USER_PATH:
+			*(char **)f = NULL;
+			break;
+		case OPT_ALGS:
+		case OPT_SECONDS:
+		case OPT_BOOL:
+		case OPT_CASE:
+			break;
+		}
+	}
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		void *f = (char *)dst + opts[i].off;
+		const void *g = (const char *)src + opts[i].off;
+		switch (opts[i].kind) {
+		case OPT_LIST:
+		case OPT_PATHS:
+		case OPT_KEYFILES:
+		case OPT_URLS:
+		case OPT_CLAIM_RULE:
+		case OPT_CLAIM_NAMES:
+			if (strlist_copy(f, g) != 0)
+				return -1;
+			break;
+		case OPT_STRING:
+		case OPT_PATH:
+		case OPT_USER_PATH:
+			if (*(char *const *)g && !(*(char **)f = strdup(*(char *const *)g)))
+				return -1;
+			break;
+		case OPT_ALGS:
+		case OPT_SECONDS:
+		case OPT_BOOL:
+		case OPT_CASE:
+			break;
+		}
+	}
+	return src->path && !(dst->path = strdup(src->path)) ? -1 : 0;
+}
+
+/* A "[provider NAME]" line: a new provider, a copy of the defaults so far,
+ * which takes the lines that follow. */
+static int section_begin(struct pj_config *top, const char *line, const char *origin,
+			 struct pj_config **cur, pj_err *e)
+{
+	char name[PJ_PROVIDER_NAME_MAX + 1];
+	if (pj_provider_header(line, name, sizeof(name), origin, e) != 0)
+		return -1;
+	for (size_t i = 0; i < top->nproviders; i++)
+		if (strcmp(top->providers[i].provider, name) == 0)
+			return pj_fail(e, "%s: [provider %s] appears twice", origin, name);
+	if (top->nproviders >= PJ_MAX_PROVIDERS)
+		return pj_fail(e, "%s: more than %d providers", origin, PJ_MAX_PROVIDERS);
+	struct pj_config *v = realloc(top->providers, (top->nproviders + 1) * sizeof(*v));
+	if (!v)
+		return pj_fail(e, "out of memory");
+	top->providers = v;
+	struct pj_config *p = &v[top->nproviders];
+	if (config_copy(p, top) != 0 || !(p->provider = strdup(name))) {
+		pj_config_free(p);
+		return pj_fail(e, "out of memory");
+	}
+	p->layer = PJ_LAYER_SECTION;
+	top->nproviders++;
+	*cur = p;
+	return 0;
+}
+
+static int parse_line(struct pj_config *top, struct pj_config **cur, char *line, const char *origin,
+		      pj_err *e)
+{
+	struct pj_config *c = *cur;
 	char *s = trim(line);
 	if (!*s || *s == '#')
 		return 0;
+	if (*s == '[')
+		return section_begin(top, s, origin, cur, e);
 	char *eq = strchr(s, '=');
 	if (!eq)
 		return pj_fail(e, "%s: expected \"key = value\"", origin);
@@ -418,6 +616,13 @@ static int parse_line(struct pj_config *c, char *line, const char *origin, pj_er
 			       "to it)",
 			       origin, key);
 	}
+	/* Everything after a section header is the section's: a global option
+	 * there is one written too late. */
+	if (c != top && pj_provider_global_only(key))
+		return pj_fail(e,
+			       "%s: %s holds for every provider: write it before the first "
+			       "[provider] section",
+			       origin, key);
 	return pj_config_set(c, key, value, origin, e);
 }
 
@@ -440,11 +645,14 @@ int pj_config_parse(struct pj_config *c, char *text, size_t n, const char *path,
 {
 	if (memchr(text, 0, n))
 		return pj_fail(e, "configuration: %s has a NUL byte", path);
+	if (c->nproviders)
+		return pj_fail(e, "configuration: %s: sections were read already", path);
 	free(c->path);
 	c->path = strdup(path);
 	int saved = c->layer, rc = 0;
 	c->layer = PJ_LAYER_FILE;
 	unsigned lineno = 0;
+	struct pj_config *cur = c;
 	for (char *line = text, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -452,13 +660,20 @@ int pj_config_parse(struct pj_config *c, char *text, size_t n, const char *path,
 		lineno++;
 		char origin[600];
 		snprintf(origin, sizeof(origin), "%s:%u", path, lineno);
-		if (parse_line(c, line, origin, e) != 0) {
+		if (parse_line(c, &cur, line, origin, e) != 0) {
 			rc = -1;
 			break;
 		}
 	}
 	c->layer = saved;
+	if (rc == 0)
+		rc = pj_providers_check(c, e);
 	return rc;
+}
+
+int pj_config_finish(const struct pj_config *c, pj_err *e)
+{
+	return pj_providers_check(c, e);
 }
 
 static int is_pam_flag(const char *a)
@@ -488,7 +703,8 @@ int pj_config_from_args(struct pj_config *c, int argc, const char **argv, pj_err
 		if (strncmp(a, "conf=", 5) == 0 || is_pam_flag(a))
 			continue;
 		if (strcmp(a, "debug") == 0) {
-			c->debug = 1;
+			if (pj_config_set(c, "debug", "yes", "module argument", e) != 0)
+				return -1;
 			continue;
 		}
 		const char *eq = strchr(a, '=');
@@ -503,5 +719,6 @@ int pj_config_from_args(struct pj_config *c, int argc, const char **argv, pj_err
 		if (pj_config_set(c, key, eq + 1, "module argument", e) != 0)
 			return -1;
 	}
-	return 0;
+	/* An issuer on the PAM line, say, would now be every provider's. */
+	return pj_providers_check(c, e);
 }

@@ -15,7 +15,7 @@
 #define PJ_DEFAULT_PROMPT	   "JWT: "
 #define PJ_DEFAULT_LEEWAY	   60
 #define PJ_MAX_TOKEN		   16384
-#define PJ_CLAIM_NAME_MAX	   64 /* export_claims and require_claim names */
+#define PJ_CLAIM_NAME_MAX	   128 /* export_claims and require_claim names */
 
 struct pj_strlist {
 	char **v;
@@ -30,7 +30,10 @@ struct pj_config {
 	struct pj_strlist jwks_file;
 	struct pj_strlist require; /* claim names; default "exp" */
 	unsigned algorithms;	   /* PJ_ALG_BIT mask */
-	char *username_claim;
+	char *username_claim;	   /* a claim path (src/claims.h); NULL: sub */
+	int username_off;	   /* username_claim = none: only user_map gives accounts */
+	char *username_domain;	   /* the domain a username claim must be in, stripped */
+	int username_case;	   /* PJ_CASE_*: how the claim's name becomes a login name */
 	long leeway;
 	long max_age;	   /* 0: off */
 	long max_lifetime; /* 0: off */
@@ -42,6 +45,7 @@ struct pj_config {
 	struct pj_strlist require_claim; /* "NAME=VALUE" each; every one must hold */
 	struct pj_strlist export_claims; /* claim names put into the PAM environment */
 	char *user_jwks_file;		 /* a path with %u: keys for that user only */
+	char *user_map; /* LOCAL_USER provider=NAME CLAIM=VALUE... (src/usermap.h) */
 	char *prompt;
 	int debug;
 	/* Keys from the identity provider (src/fetch.c). */
@@ -63,7 +67,18 @@ struct pj_config {
 	int algorithms_layer;
 	/* The tool's verify checks one-time tokens without using them up. */
 	int no_record;
+	/* [provider NAME] sections (src/provider.h): at the top level, one whole
+	 * configuration per section (nproviders 0: the top level is the only
+	 * provider); in a section's copy, provider is its name. */
+	char *provider;
+	struct pj_config *providers;
+	size_t nproviders;
 };
+
+/* username_case: the claim's name as it is, or ASCII letters lowered (for
+ * providers whose names ignore case: Entra ID, Google, Okta). */
+#define PJ_CASE_EXACT 0
+#define PJ_CASE_LOWER 1
 
 /* Sets the defaults; -1 only when out of memory. */
 int pj_config_init(struct pj_config *c, uid_t allowed_uid);
@@ -71,9 +86,14 @@ void pj_config_free(struct pj_config *c);
 
 /* Applies one setting; origin names it in errors ("FILE:LINE" or "argument").
  * Settings made with c->layer = PJ_LAYER_ARGS override the file's: a list
- * option given there replaces the file's values instead of adding to them. */
-#define PJ_LAYER_FILE 1
-#define PJ_LAYER_ARGS 2
+ * option given there replaces the file's values instead of adding to them.
+ * A section's options (PJ_LAYER_SECTION) replace the defaults' the same way.
+ * At the top level of a configuration with sections, an PJ_LAYER_ARGS
+ * setting is made in every provider too: the PAM line wins over the file
+ * for all of them. */
+#define PJ_LAYER_FILE	 1
+#define PJ_LAYER_SECTION 2
+#define PJ_LAYER_ARGS	 3
 int pj_config_set(struct pj_config *c, const char *key, const char *value, const char *origin,
 		  pj_err *e);
 
@@ -83,12 +103,18 @@ int pj_config_load_file(struct pj_config *c, const char *path, int must_exist, p
 
 /* The text of a configuration file (n bytes, NUL-terminated at n, changed in
  * place); path names it in errors.  pj_config_load_file's parser, exposed so
- * the fuzzer drives exactly it. */
+ * the fuzzer drives exactly it.  Options before the first "[provider NAME]"
+ * line are the defaults; each section holds every line after its header up
+ * to the next one, so the global options must come first. */
 int pj_config_parse(struct pj_config *c, char *text, size_t n, const char *path, pj_err *e);
 
 /* The module's way: argv may hold conf=FILE, PAM's own flags (use_first_pass,
  * try_first_pass, use_authtok, debug) and key=value overrides applied after
  * the file. */
 int pj_config_from_args(struct pj_config *c, int argc, const char **argv, pj_err *e);
+
+/* After settings made at PJ_LAYER_ARGS outside pj_config_from_args (the
+ * tool's --set): the providers still hang together (pj_providers_check). */
+int pj_config_finish(const struct pj_config *c, pj_err *e);
 
 #endif

@@ -64,6 +64,21 @@ int pj_jwks_has_secret(json_t *keys)
 	return pj_jwks_private_member(keys, &at) != NULL;
 }
 
+int pj_discovery_issuer_check(json_t *disco, const char *const *issuers, size_t n, pj_err *e)
+{
+	json_t *v = json_object_get(disco, "issuer");
+	const char *iss = json_string_value(v);
+	char shown[100];
+	if (!iss)
+		return pj_fail(e, "the discovery document has no \"issuer\" string");
+	for (size_t i = 0; i < n; i++)
+		if (strlen(iss) == json_string_length(v) && strcmp(iss, issuers[i]) == 0)
+			return 0;
+	pj_sanitize(shown, sizeof(shown), iss, json_string_length(v));
+	return pj_fail(e, "the discovery document's issuer \"%s\" is not the configured issuer",
+		       shown);
+}
+
 /* So that a broken response never replaces a good copy, and a cached copy
  * that no longer passes is not used. */
 json_t *pj_document_check(const char *body, size_t n, enum pj_doc_kind kind, pj_err *e)

@@ -30,6 +30,10 @@ int pj_url_check(const char *url, pj_err *e);
  * or NULL with e filled. */
 json_t *pj_document_check(const char *body, size_t n, enum pj_doc_kind kind, pj_err *e);
 
+/* Is the discovery document's "issuer" one of the n issuers?  0, or -1 with
+ * e naming what it says instead. */
+int pj_discovery_issuer_check(json_t *disco, const char *const *issuers, size_t n, pj_err *e);
+
 /* Does a JWKS "keys" array hold a secret (an oct key) or private key
  * material (d, p, q, dp, dq, qi, oth of any key)?  Such a document must not
  * be readable by others, nor come over the network. */

@@ -29,6 +29,7 @@ struct cache {
 	int dir_missing; /* no cache_dir (yet): nothing cached, nothing recorded */
 	char path[PATH_MAX];
 	char stamp[PATH_MAX];
+	char error[PATH_MAX]; /* FILE.error: the last failed fetch, for the logs */
 };
 
 static int sha256_hex(const char *s, char out[65])
@@ -75,7 +76,8 @@ static int cache_open(const struct pj_config *cfg, const char *url, struct cache
 	if (sha256_hex(url, hex) != 0)
 		return pj_fail(e, "cannot hash the URL");
 	if (snprintf(c->path, sizeof(c->path), "%s/%s", c->dir, hex) >= (int)sizeof(c->path) ||
-	    snprintf(c->stamp, sizeof(c->stamp), "%s.stamp", c->path) >= (int)sizeof(c->stamp))
+	    snprintf(c->stamp, sizeof(c->stamp), "%s.stamp", c->path) >= (int)sizeof(c->stamp) ||
+	    snprintf(c->error, sizeof(c->error), "%s.error", c->path) >= (int)sizeof(c->error))
 		return pj_fail(e, "cache_dir path too long");
 	return dir_check(c, e);
 }
@@ -380,6 +382,61 @@ static enum stamp stamp_claim(const struct cache *c, long *since)
 	return rc;
 }
 
+/* ---- the last failure: FILE.error ---- */
+
+/* A login served from a stale copy says why the copy is stale, also when it
+ * did not fetch itself (another login tried within jwks_refetch_interval),
+ * and so does pam_jwt-tool keys: the failure is kept beside the copy as
+ * "SECONDS-SINCE-EPOCH REASON", written by whoever may write the cache
+ * (root), removed by the next fetch that succeeds.  Only a message: nothing
+ * is decided on it. */
+#define ERROR_MAX 512
+
+static void error_record(const struct cache *c, const char *fail)
+{
+	char line[ERROR_MAX + 32];
+	struct stat st;
+	pj_err why;
+	if (c->dir_missing)
+		return;
+	int n = snprintf(line, sizeof(line), "%lld %.*s\n", (long long)time(NULL), ERROR_MAX, fail);
+	if (n > 0)
+		pj_write_atomic(c->error, line,
+				(size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1, &st, &why);
+}
+
+static void error_clear(const struct cache *c)
+{
+	if (!c->dir_missing)
+		unlink(c->error);
+}
+
+/* "N s ago: REASON" of the last failure, or "" when none is recorded. */
+static void error_load(const struct cache *c, time_t now, char *out, size_t outn)
+{
+	char *text, *end;
+	size_t n;
+	struct stat st;
+	pj_err why;
+	out[0] = 0;
+	if (c->dir_missing || (lstat(c->error, &st) != 0 && errno == ENOENT))
+		return;
+	if (pj_read_trusted_file(c->error, ERROR_MAX + 32, c->cfg->allowed_uid, 0, &text, &n, NULL,
+				 &why) != 0)
+		return;
+	errno = 0;
+	long long t = strtoll(text, &end, 10);
+	if (!errno && end != text && *end == ' ' && t >= 0) {
+		text[strcspn(text, "\n")] = 0;
+		for (char *p = end + 1; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+				*p = '?';
+		snprintf(out, outn, "%lld s ago: %.*s", now > t ? (long long)now - t : 0LL,
+			 ERROR_MAX, end + 1);
+	}
+	free(text);
+}
+
 /* ---- a GET, by the fetch helper ---- */
 
 /* The helper's answer; f.body points into raw. */
@@ -516,6 +573,21 @@ static int use_stale(const struct cache *c, struct entry *old, const pj_err *cac
 	return 0;
 }
 
+/* Not fetched (a login tried moments ago): what that try met, if recorded. */
+static void not_fetched(const struct cache *c, long since, time_t now, char *fail, size_t n)
+{
+	char last[ERROR_MAX + 64];
+	error_load(c, now, last, sizeof(last));
+	if (last[0])
+		snprintf(fail, n,
+			 "last fetch %.400s (not tried again within jwks_refetch_interval %ld s)",
+			 last, c->cfg->jwks_refetch_interval);
+	else
+		snprintf(fail, n,
+			 "not fetched: a login tried %ld s ago (jwks_refetch_interval %ld s)",
+			 since, c->cfg->jwks_refetch_interval);
+}
+
 static int fetch_doc(const struct pj_config *cfg, struct pj_fetch_call *call, const char *url,
 		     enum pj_doc_kind kind, enum pj_want want, struct pj_doc *d, pj_err *e)
 {
@@ -538,6 +610,12 @@ static int fetch_doc(const struct pj_config *cfg, struct pj_fetch_call *call, co
 					fresh(cfg, &old, now) ? PJ_ORIGIN_CACHE
 							      : PJ_ORIGIN_STALE)) != 0)
 			pj_fail(e, "out of memory");
+		if (rc == 0) {
+			char last[ERROR_MAX + 64];
+			error_load(&c, now, last, sizeof(last));
+			if (last[0])
+				pj_fail(&d->note, "last fetch failed %.200s", last);
+		}
 		goto done;
 	}
 	if (want == PJ_WANT_CACHED && fresh(cfg, &old, now)) {
@@ -553,16 +631,14 @@ static int fetch_doc(const struct pj_config *cfg, struct pj_fetch_call *call, co
 				"(jwks_refetch_interval %ld s)",
 				url, since, cfg->jwks_refetch_interval);
 		} else {
-			snprintf(fail, sizeof(fail),
-				 "not fetched: a login tried %ld s ago "
-				 "(jwks_refetch_interval %ld s)",
-				 since, cfg->jwks_refetch_interval);
+			not_fetched(&c, since, now, fail, sizeof(fail));
 			rc = use_stale(&c, &old, &cache_why, fail, now, d, e);
 		}
 		goto done;
 	}
 	if (helper_get(&c, call, kind, old.have ? old.etag : NULL, &r, &why) != 0) {
 		snprintf(fail, sizeof(fail), "fetch failed: %s", why.msg);
+		error_record(&c, fail);
 	} else if (r.f.status == 304) {
 		/* Revalidated: the same document, fresh again from now (the
 		 * helper renewed the cached copy where it could). */
@@ -580,6 +656,7 @@ static int fetch_doc(const struct pj_config *cfg, struct pj_fetch_call *call, co
 		if ((rc = doc_fill(d, &c, &old, old.fetched, PJ_ORIGIN_NOT_MODIFIED)) != 0)
 			pj_fail(e, "out of memory");
 		stored_from(d, &r);
+		error_clear(&c);
 		goto done;
 	} else if ((got.json = pj_document_check(r.f.body, r.f.body_n, kind, &why))) {
 		/* Checked here whoever checked it before: the pipe is not the
@@ -591,11 +668,13 @@ static int fetch_doc(const struct pj_config *cfg, struct pj_fetch_call *call, co
 		if ((rc = doc_fill(d, &c, &got, got.fetched, PJ_ORIGIN_FETCHED)) != 0)
 			pj_fail(e, "out of memory");
 		stored_from(d, &r);
+		error_clear(&c);
 		goto done;
 	} else {
 		/* A broken document never replaces the cached one (the helper
 		 * did not store it either). */
 		snprintf(fail, sizeof(fail), "bad document: %s", why.msg);
+		error_record(&c, fail);
 	}
 	if (want == PJ_WANT_NEWER) {
 		pj_fail(e, "%s: kid not in its JWKS; %s", url, fail);
@@ -627,6 +706,15 @@ int pj_fetch_jwks(const struct pj_config *cfg, struct pj_fetch_call *call, const
 	 * document: that names where the keys are, which rarely moves. */
 	int rc = fetch_doc(cfg, call, url, PJ_DOC_DISCOVERY,
 			   want == PJ_WANT_NEWER ? PJ_WANT_CACHED : want, disco, e);
+	/* OpenID Connect Discovery 1.0 4.3: the document speaks for the issuer
+	 * it names, which must be the configured one, or its keys are another
+	 * issuer's (RFC 8725 3.8).  Checked on every use, cached copies too,
+	 * before its jwks_uri is fetched. */
+	pj_err why;
+	if (rc == 0 && cfg->issuer.n &&
+	    pj_discovery_issuer_check(disco->json, (const char *const *)cfg->issuer.v,
+				      cfg->issuer.n, &why) != 0)
+		rc = pj_fail(e, "%s: %s", url, why.msg);
 	if (rc == 0) {
 		const char *uri = json_string_value(json_object_get(disco->json, "jwks_uri"));
 		rc = fetch_doc(cfg, call, uri, PJ_DOC_JWKS, want, jwks, e);

@@ -119,8 +119,15 @@ static int jwk_ec(json_t *jwk, int priv, EVP_PKEY **out, pj_err *e)
 	for (size_t i = 0; crv && i < sizeof(curves) / sizeof(curves[0]); i++)
 		if (strcmp(crv, curves[i].jwk_name) == 0)
 			c = &curves[i];
-	if (!c)
-		return pj_fail(e, "EC JWK curve is missing or not P-256, P-384, P-521");
+	if (!crv)
+		return pj_fail(e, "EC JWK has no \"crv\" string");
+	if (!c) {
+		/* secp256k1 (ES256K) and others: well-formed, not ours. */
+		char shown[24];
+		pj_sanitize(shown, sizeof(shown), crv, strlen(crv));
+		pj_fail(e, "EC JWK curve %s is not P-256, P-384 or P-521", shown);
+		return PJ_KEY_UNUSABLE;
+	}
 	unsigned char *x = NULL, *y = NULL, pt[1 + 2 * 66];
 	size_t xn, yn;
 	BIGNUM *d = NULL;
@@ -150,19 +157,31 @@ done:
 	return rc;
 }
 
+/* RFC 8037 2: Ed25519 (32-byte keys) and Ed448 (57); the key agreement curves
+ * X25519 and X448 sign nothing and are no key of ours (PJ_KEY_UNUSABLE). */
 static int jwk_okp(json_t *jwk, int priv, EVP_PKEY **out, pj_err *e)
 {
 	const char *crv = json_string_value(json_object_get(jwk, "crv"));
 	unsigned char *b;
 	size_t n;
-	if (!crv || strcmp(crv, "Ed25519") != 0)
-		return pj_fail(e, "OKP JWK curve is missing or not Ed25519");
-	if (jwk_bytes(jwk, priv ? "d" : "x", 32, &b, &n, e) != 0)
+	int id = !crv			       ? 0
+		 : strcmp(crv, "Ed25519") == 0 ? EVP_PKEY_ED25519
+		 : strcmp(crv, "Ed448") == 0   ? EVP_PKEY_ED448
+					       : 0;
+	if (!crv)
+		return pj_fail(e, "OKP JWK has no \"crv\" string");
+	if (!id) {
+		char shown[24];
+		pj_sanitize(shown, sizeof(shown), crv, strlen(crv));
+		pj_fail(e, "OKP JWK curve %s is not Ed25519 or Ed448", shown);
+		return PJ_KEY_UNUSABLE;
+	}
+	if (jwk_bytes(jwk, priv ? "d" : "x", id == EVP_PKEY_ED448 ? 57 : 32, &b, &n, e) != 0)
 		return -1;
-	*out = priv ? EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, b, n)
-		    : EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, b, n);
+	*out = priv ? EVP_PKEY_new_raw_private_key(id, NULL, b, n)
+		    : EVP_PKEY_new_raw_public_key(id, NULL, b, n);
 	pj_free_secret(b, n);
-	return *out ? 0 : pj_fail(e, "OpenSSL refused the Ed25519 key");
+	return *out ? 0 : pj_fail(e, "OpenSSL refused the %s key", crv);
 }
 
 /* "use" and "key_ops" may restrict a key to other purposes (RFC 7517 4.2, 4.3).
@@ -172,8 +191,14 @@ static int jwk_usable(json_t *jwk, int signing, pj_err *e)
 {
 	const char *want = signing ? "sign" : "verify";
 	json_t *use = json_object_get(jwk, "use");
-	if (use && (!json_is_string(use) || strcmp(json_string_value(use), "sig") != 0))
-		return pj_fail(e, "JWK \"use\" is not \"sig\"");
+	if (use && !json_is_string(use))
+		return pj_fail(e, "JWK \"use\" is not a string");
+	/* A key for encryption (an identity provider's JWKS often lists one
+	 * beside its signing keys) is not broken, only not ours. */
+	if (use && strcmp(json_string_value(use), "sig") != 0) {
+		pj_fail(e, "JWK \"use\" is not \"sig\"");
+		return PJ_KEY_UNUSABLE;
+	}
 	json_t *ops = json_object_get(jwk, "key_ops"), *op;
 	size_t i;
 	if (!ops)
@@ -185,7 +210,8 @@ static int jwk_usable(json_t *jwk, int signing, pj_err *e)
 		if (s && strcmp(s, want) == 0)
 			return 0;
 	}
-	return pj_fail(e, "JWK \"key_ops\" does not allow %s", want);
+	pj_fail(e, "JWK \"key_ops\" does not allow %s", want);
+	return PJ_KEY_UNUSABLE;
 }
 
 static int jwk_kty(json_t *jwk, enum pj_kty *kty, pj_err *e)
@@ -199,18 +225,37 @@ static int jwk_kty(json_t *jwk, enum pj_kty *kty, pj_err *e)
 			*kty = (enum pj_kty)i;
 			return 0;
 		}
-	return pj_fail(e, "JWK kty \"%.20s\" is not supported", s);
+	/* A key type of the future (AKP, ML-DSA) or of another purpose. */
+	char shown[24];
+	pj_sanitize(shown, sizeof(shown), s, strlen(s));
+	pj_fail(e, "JWK kty \"%s\" is not supported", shown);
+	return PJ_KEY_UNUSABLE;
 }
 
-static int jwk_meta(json_t *jwk, struct pj_key *key, const char *source, pj_err *e)
+/* The JWK's own alg, -1 when it has none; looked at before the key is built,
+ * so a key for another algorithm costs nothing. */
+static int jwk_alg(json_t *jwk, int *out, pj_err *e)
 {
-	json_t *alg = json_object_get(jwk, "alg"), *kid = json_object_get(jwk, "kid");
-	key->alg = -1;
-	if (alg) {
-		key->alg = json_is_string(alg) ? pj_alg_from_name(json_string_value(alg)) : -1;
-		if (key->alg < 0)
-			return pj_fail(e, "JWK alg is not a supported JWS algorithm");
-	}
+	json_t *alg = json_object_get(jwk, "alg");
+	*out = -1;
+	if (!alg)
+		return 0;
+	if (!json_is_string(alg))
+		return pj_fail(e, "JWK alg is not a string");
+	*out = pj_alg_from_name(json_string_value(alg));
+	if (*out >= 0)
+		return 0;
+	/* RSA-OAEP-256, ES256K, ...: meant for something else. */
+	char shown[24];
+	pj_sanitize(shown, sizeof(shown), json_string_value(alg), json_string_length(alg));
+	pj_fail(e, "JWK alg %s is not a supported JWS algorithm", shown);
+	return PJ_KEY_UNUSABLE;
+}
+
+static int jwk_meta(json_t *jwk, int alg, struct pj_key *key, const char *source, pj_err *e)
+{
+	json_t *kid = json_object_get(jwk, "kid");
+	key->alg = alg;
 	if (kid && !json_is_string(kid))
 		return pj_fail(e, "JWK kid is not a string");
 	if ((kid && !(key->kid = strdup(json_string_value(kid)))) ||
@@ -223,14 +268,19 @@ int pj_jwk_to_key(json_t *jwk, int allow_private, const char *source, struct pj_
 {
 	enum pj_kty kty = PJ_KTY_OCT;
 	EVP_PKEY *pkey = NULL;
+	int alg = -1;
 	memset(key, 0, sizeof(*key));
 	key->alg = -1;
 	if (!json_is_object(jwk))
 		return pj_fail(e, "JWK is not a JSON object");
-	if (jwk_kty(jwk, &kty, e) != 0 || jwk_usable(jwk, allow_private, e) != 0)
-		return -1;
+	int rc = jwk_kty(jwk, &kty, e);
+	if (rc == 0)
+		rc = jwk_usable(jwk, allow_private, e);
+	if (rc == 0)
+		rc = jwk_alg(jwk, &alg, e);
+	if (rc != 0)
+		return rc;
 	int priv = allow_private && json_object_get(jwk, kty == PJ_KTY_OCT ? "k" : "d");
-	int rc;
 	switch (kty) {
 	case PJ_KTY_OCT:
 		key->kty = PJ_KTY_OCT;
@@ -249,7 +299,7 @@ int pj_jwk_to_key(json_t *jwk, int allow_private, const char *source, struct pj_
 	if (rc == 0 && pkey)
 		rc = pj_key_from_pkey(pkey, key, e);
 	if (rc == 0)
-		rc = jwk_meta(jwk, key, source, e);
+		rc = jwk_meta(jwk, alg, key, source, e);
 	if (rc != 0)
 		pj_key_clear(key);
 	return rc;
@@ -285,7 +335,8 @@ static const char *pkey_type_for(enum pj_alg alg)
 	case PJ_KTY_EC:
 		return "EC";
 	case PJ_KTY_OKP:
-		return "ED25519";
+		/* EdDSA: the common curve first; an Ed448 file still decodes. */
+		return alg == PJ_ALG_ED448 ? "ED448" : "ED25519";
 	default:
 		return NULL;
 	}
@@ -346,19 +397,33 @@ static size_t hmac_min_len(enum pj_alg alg)
 	return alg == PJ_ALG_HS256 ? 32 : alg == PJ_ALG_HS384 ? 48 : 64;
 }
 
+/* A key that is no candidate is not an error: e collects why (the latest
+ * first, as many as fit), to be said if no other key verifies. */
+static void pass_over(pj_err *e, const char *source, const char *why)
+{
+	pj_err was = *e;
+	if (was.msg[0])
+		pj_fail(e, "%s: %s; %s", source, why, was.msg);
+	else
+		pj_fail(e, "%s: %s", source, why);
+}
+
 /* Hands one built key to fn, after the checks that make it a candidate. */
 static int offer(struct pj_key *key, enum pj_alg alg, pj_key_fn fn, void *ctx, unsigned *tried,
 		 pj_err *e)
 {
 	pj_err why;
 	if (pj_key_fits(key, alg, &why) != 0) {
-		/* Not an error, but say why if no other key is found. */
-		pj_fail(e, "%s: %s", key->source, why.msg);
+		pass_over(e, key->source, why.msg);
 		return 0;
 	}
-	if (key->kty == PJ_KTY_OCT && key->secret_len < hmac_min_len(alg))
-		return pj_fail(e, "HMAC key %s is %zu bytes, %s needs at least %zu", key->source,
-			       key->secret_len, pj_alg_name(alg), hmac_min_len(alg));
+	/* A short secret is guessable, whoever else it may serve: never tried. */
+	if (key->kty == PJ_KTY_OCT && key->secret_len < hmac_min_len(alg)) {
+		pj_fail(&why, "HMAC key is %zu bytes, %s needs at least %zu", key->secret_len,
+			pj_alg_name(alg), hmac_min_len(alg));
+		pass_over(e, key->source, why.msg);
+		return 0;
+	}
 	(*tried)++;
 	return fn(key, ctx, e);
 }
@@ -446,10 +511,11 @@ static json_t *jwks_load(const char *path, uid_t allowed_uid, int secret, json_t
 	return doc;
 }
 
-/* The candidates of a JWKS (from a file or fetched), labeled LABEL#INDEX;
+/* The candidates of a JWKS (from a file, or fetched: d), labeled LABEL#INDEX;
  * *seen (if non-NULL) is set when a key with the token's kid is there at all. */
-static int jwks_keys_each(json_t *keys, const char *label, enum pj_alg alg, const char *kid,
-			  pj_key_fn fn, void *ctx, unsigned *tried, int *seen, pj_err *e)
+static int jwks_keys_each(json_t *keys, const char *label, const struct pj_doc *d, enum pj_alg alg,
+			  const char *kid, pj_key_fn fn, void *ctx, unsigned *tried, int *seen,
+			  pj_err *e)
 {
 	json_t *jwk;
 	size_t i;
@@ -463,9 +529,22 @@ static int jwks_keys_each(json_t *keys, const char *label, enum pj_alg alg, cons
 		if (seen)
 			*seen = 1;
 		snprintf(source, sizeof(source), "%s#%zu", label, i);
-		if (pj_jwk_to_key(jwk, 0, source, &key, &why) != 0) {
+		rc = pj_jwk_to_key(jwk, 0, source, &key, &why);
+		if (rc == PJ_KEY_UNUSABLE) {
+			/* An encryption key, a curve of another purpose: the
+			 * other keys are still tried. */
+			pass_over(e, source, why.msg);
+			rc = 0;
+			continue;
+		}
+		if (rc != 0) {
 			rc = pj_fail(e, "%s: %s", source, why.msg);
 			break;
+		}
+		if (d && d->origin == PJ_ORIGIN_STALE) {
+			key.stale = 1;
+			key.stale_age = d->age;
+			key.stale_why = d->note.msg;
 		}
 		rc = offer(&key, alg, fn, ctx, tried, e);
 		pj_key_clear(&key);
@@ -483,7 +562,7 @@ static int jwks_file_each(const char *path, const struct pj_config *cfg, int sec
 	json_t *doc = jwks_load(path, cfg->allowed_uid, secret, &keys, e);
 	if (!doc)
 		return -1;
-	int rc = jwks_keys_each(keys, path, alg, kid, fn, ctx, tried, NULL, e);
+	int rc = jwks_keys_each(keys, path, NULL, alg, kid, fn, ctx, tried, NULL, e);
 	json_decref(doc);
 	return rc;
 }
@@ -503,8 +582,8 @@ static int url_each(const char *url, int discovery, const struct pj_config *cfg,
 		*failed = why;
 		return 0;
 	}
-	rc = jwks_keys_each(json_object_get(d.json, "keys"), d.url, alg, kid, fn, ctx, tried, &seen,
-			    e);
+	rc = jwks_keys_each(json_object_get(d.json, "keys"), d.url, &d, alg, kid, fn, ctx, tried,
+			    &seen, e);
 	int just_fetched = d.origin == PJ_ORIGIN_FETCHED || d.origin == PJ_ORIGIN_NOT_MODIFIED;
 	pj_doc_free(&d);
 	if (rc != 0 || !kid || seen || just_fetched)
@@ -516,8 +595,8 @@ static int url_each(const char *url, int discovery, const struct pj_config *cfg,
 		pj_fail(e, "%s", why.msg); /* why the kid stays unknown */
 	if (rc != 0)
 		return 0;
-	rc = jwks_keys_each(json_object_get(d.json, "keys"), d.url, alg, kid, fn, ctx, tried, NULL,
-			    e);
+	rc = jwks_keys_each(json_object_get(d.json, "keys"), d.url, &d, alg, kid, fn, ctx, tried,
+			    NULL, e);
 	pj_doc_free(&d);
 	return rc;
 }
@@ -565,13 +644,13 @@ static void list_key_file(const char *entry, const struct pj_config *cfg, pj_key
 	pj_err why;
 	if (pj_read_trusted_file(path, PJ_MAX_KEYFILE, cfg->allowed_uid, 0, &pem, &n, NULL, &why) !=
 	    0) {
-		bad(path, why.msg, ctx);
+		bad(path, why.msg, 0, ctx);
 		return;
 	}
 	int rc = pj_pem_to_key(pem, n, 0, path, &key, &why);
 	free(pem);
 	if (rc != 0) {
-		bad(path, why.msg, ctx);
+		bad(path, why.msg, 0, ctx);
 		return;
 	}
 	if (path != entry)
@@ -590,8 +669,9 @@ static void list_jwks_keys(json_t *keys, const char *label, pj_key_fn fn, pj_key
 		char source[600];
 		struct pj_key key;
 		snprintf(source, sizeof(source), "%s#%zu", label, i);
-		if (pj_jwk_to_key(jwk, 0, source, &key, &why) != 0) {
-			bad(source, why.msg, ctx);
+		int rc = pj_jwk_to_key(jwk, 0, source, &key, &why);
+		if (rc != 0) {
+			bad(source, why.msg, rc == PJ_KEY_UNUSABLE, ctx);
 			continue;
 		}
 		fn(&key, ctx, &why);
@@ -606,7 +686,7 @@ static void list_jwks_file(const char *path, const struct pj_config *cfg, pj_key
 	pj_err why;
 	json_t *doc = jwks_load(path, cfg->allowed_uid, 0, &keys, &why);
 	if (!doc) {
-		bad(path, why.msg, ctx);
+		bad(path, why.msg, 0, ctx);
 		return;
 	}
 	list_jwks_keys(keys, path, fn, bad, ctx);
@@ -621,7 +701,7 @@ static void list_url(const char *url, int discovery, const struct pj_config *cfg
 	struct pj_doc d;
 	pj_err why;
 	if (pj_fetch_jwks(cfg, &call, url, discovery, PJ_WANT_CACHE_ONLY, &d, NULL, &why) != 0) {
-		bad(discovery ? "discovery_url" : "jwks_url", why.msg, ctx);
+		bad(discovery ? "discovery_url" : "jwks_url", why.msg, 0, ctx);
 		return;
 	}
 	list_jwks_keys(json_object_get(d.json, "keys"), d.url, fn, bad, ctx);
@@ -661,11 +741,12 @@ static int jwk_halves_agree(json_t *jwk, const struct pj_key *key, pj_err *e)
 	if (key->kty == PJ_KTY_OCT)
 		return 0;
 	if (key->kty == PJ_KTY_OKP) {
-		unsigned char pub[32], *x;
+		unsigned char pub[57], *x;
 		size_t publen = sizeof(pub), xn;
 		if (!json_object_get(jwk, "x"))
 			return 0;
-		if (jwk_bytes(jwk, "x", 32, &x, &xn, e) != 0)
+		if (jwk_bytes(jwk, "x", EVP_PKEY_get_base_id(key->pkey) == EVP_PKEY_ED448 ? 57 : 32,
+			      &x, &xn, e) != 0)
 			return -1;
 		int same = EVP_PKEY_get_raw_public_key(key->pkey, pub, &publen) == 1 &&
 			   publen == xn && memcmp(pub, x, xn) == 0;

@@ -13,7 +13,12 @@
 struct pj_config;
 
 /* One JWK (RFC 7517) to a key.  Public members only unless allow_private.
- * source is copied into key->source. */
+ * source is copied into key->source.  0, -1 for a malformed or degenerate key,
+ * or PJ_KEY_UNUSABLE for a well-formed key this module does not use: "use"
+ * other than "sig", "key_ops" without the operation, an unsupported kty, curve
+ * or alg (an encryption key, X25519, secp256k1, ...); e says why either way.
+ * A key set's unusable keys are passed over, its malformed ones refuse. */
+#define PJ_KEY_UNUSABLE 1
 int pj_jwk_to_key(json_t *jwk, int allow_private, const char *source, struct pj_key *key,
 		  pj_err *e);
 
@@ -37,9 +42,10 @@ int pj_keys_each(const struct pj_config *cfg, enum pj_alg alg, const char *kid, 
 		 void *ctx, unsigned *tried, pj_err *e);
 
 /* Every configured key, for `pam_jwt-tool keys`: fn gets each key (alg is
- * ignored).  Keys that fail to load are reported through bad.  URL sources
+ * ignored).  Keys that fail to load are reported through bad (unusable: a
+ * JWKS key passed over, PJ_KEY_UNUSABLE, not a broken one).  URL sources
  * list what is cached, without fetching. */
-typedef void (*pj_key_bad_fn)(const char *source, const char *why, void *ctx);
+typedef void (*pj_key_bad_fn)(const char *source, const char *why, int unusable, void *ctx);
 int pj_keys_list(const struct pj_config *cfg, pj_key_fn fn, pj_key_bad_fn bad, void *ctx,
 		 pj_err *e);
 

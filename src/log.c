@@ -59,6 +59,22 @@ void pj_log_decision(char *buf, size_t bufn, const char *user, size_t len, unsig
 					      r->verified ? "valid" : "unverified",
 					      r->signer == PJ_SIGNER_USER ? " key=user" : "");
 	}
+	/* Which provider judged it, and which user_map line gave the account:
+	 * a name of the configuration, safe as it is. */
+	if (r->provider[0] && o < bufn)
+		o += (size_t)snprintf(buf + o, bufn - o, " provider=%s", r->provider);
+	if (r->map_line && o < bufn)
+		o += (size_t)snprintf(buf + o, bufn - o, " user_map=%u", r->map_line);
+	/* Keys from a stale copy: the login depended on the provider's outage
+	 * being short, which whoever reads the log must be able to tell. */
+	if (r->keys.msg[0] && o < bufn) {
+		char keys[PJ_ERR_MAX + 8];
+		snprintf(keys, sizeof(keys), "%s", r->keys.msg);
+		for (char *p = keys; *p; p++)
+			if (*p == '"' || (unsigned char)*p < 0x20)
+				*p = '\'';
+		o += (size_t)snprintf(buf + o, bufn - o, " keys=\"%s\"", keys);
+	}
 	/* Parts have exact lengths: a cut one is refused as such. */
 	if (parts && o < bufn)
 		o += (size_t)snprintf(buf + o, bufn - o, " parts=%u", parts);

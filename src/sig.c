@@ -25,8 +25,9 @@ struct alg_info {
 	size_t hash_len;   /* HMAC tag length and PSS salt length */
 	int rsa_pad;	   /* RSA_PKCS1_PADDING or RSA_PKCS1_PSS_PADDING; 0 otherwise */
 	int curve_nid;	   /* ES*: the one curve RFC 7518 allows */
-	const char *curve; /* ES*: its JOSE name, for messages */
+	const char *curve; /* ES*, Ed25519, Ed448: its JOSE name, for messages */
 	size_t ec_len;	   /* ES*: bytes of r and of s (the order's length) */
+	int okp_id;	   /* Ed25519, Ed448: the one EVP_PKEY type; 0 for EdDSA (either) */
 };
 
 static const struct alg_info algs[PJ_ALG_COUNT] = {
@@ -48,7 +49,11 @@ static const struct alg_info algs[PJ_ALG_COUNT] = {
 	[PJ_ALG_ES256] = { "ES256", PJ_KTY_EC, "SHA256", 32, 0, NID_X9_62_prime256v1, "P-256", 32 },
 	[PJ_ALG_ES384] = { "ES384", PJ_KTY_EC, "SHA384", 48, 0, NID_secp384r1, "P-384", 48 },
 	[PJ_ALG_ES512] = { "ES512", PJ_KTY_EC, "SHA512", 64, 0, NID_secp521r1, "P-521", 66 },
-	[PJ_ALG_EDDSA] = { "EdDSA", PJ_KTY_OKP, NULL, 0, 0, NID_undef, NULL, 0 },
+	[PJ_ALG_EDDSA] = { "EdDSA", PJ_KTY_OKP, NULL, 0, 0, NID_undef, NULL, 0, 0 },
+	/* RFC 9864 4.1.1: the curve is the algorithm's, not the key's choice. */
+	[PJ_ALG_ED25519] = { "Ed25519", PJ_KTY_OKP, NULL, 0, 0, NID_undef, "Ed25519", 0,
+			     EVP_PKEY_ED25519 },
+	[PJ_ALG_ED448] = { "Ed448", PJ_KTY_OKP, NULL, 0, 0, NID_undef, "Ed448", 0, EVP_PKEY_ED448 },
 };
 
 /* Stands in for a NULL message of length 0, so OpenSSL never sees NULL data. */
@@ -101,18 +106,19 @@ const char *pj_kty_name(enum pj_kty kty)
 	return "(unknown kty)";
 }
 
-/* The EVP_PKEY type each kty must hold.  OKP means Ed25519 only. */
-static int kty_pkey_id(enum pj_kty kty)
+/* Does the EVP_PKEY type fit the kty?  OKP means Ed25519 or Ed448 (never the
+ * key agreement curves X25519, X448). */
+static int kty_holds(enum pj_kty kty, int id)
 {
 	switch (kty) {
 	case PJ_KTY_RSA:
-		return EVP_PKEY_RSA;
+		return id == EVP_PKEY_RSA;
 	case PJ_KTY_EC:
-		return EVP_PKEY_EC;
+		return id == EVP_PKEY_EC;
 	case PJ_KTY_OKP:
-		return EVP_PKEY_ED25519;
+		return id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448;
 	default:
-		return NID_undef;
+		return 0;
 	}
 }
 
@@ -132,7 +138,7 @@ static int key_material_ok(const struct pj_key *key, pj_err *e)
 	if (!key->pkey)
 		return pj_fail(e, "%s key has no key material", pj_kty_name(key->kty));
 	int id = EVP_PKEY_get_base_id(key->pkey);
-	if (id != kty_pkey_id(key->kty)) {
+	if (!kty_holds(key->kty, id)) {
 		const char *tn = EVP_PKEY_get0_type_name(key->pkey);
 		return pj_fail(e, "%s key holds a %s key", pj_kty_name(key->kty),
 			       tn ? tn : "different");
@@ -185,6 +191,21 @@ static int ec_curve_ok(EVP_PKEY *pkey, const struct alg_info *ai, pj_err *e)
 	return 0;
 }
 
+static const char *okp_curve(int id)
+{
+	return id == EVP_PKEY_ED25519 ? "Ed25519" : id == EVP_PKEY_ED448 ? "Ed448" : "(unknown)";
+}
+
+/* Ed25519 and Ed448 name their curve (RFC 9864), EdDSA takes the key's. */
+static int okp_curve_ok(EVP_PKEY *pkey, const struct alg_info *ai, pj_err *e)
+{
+	int id = EVP_PKEY_get_base_id(pkey);
+	if (ai->okp_id && id != ai->okp_id)
+		return pj_fail(e, "OKP key on curve %s does not fit alg %s (needs %s)",
+			       okp_curve(id), ai->name, ai->curve);
+	return 0;
+}
+
 int pj_key_fits(const struct pj_key *key, enum pj_alg alg, pj_err *e)
 {
 	const struct alg_info *ai = alg_info(alg);
@@ -211,6 +232,8 @@ int pj_key_fits(const struct pj_key *key, enum pj_alg alg, pj_err *e)
 		rc = rsa_size_ok(key->pkey, e);
 	else if (ai->kty == PJ_KTY_EC)
 		rc = ec_curve_ok(key->pkey, ai, e);
+	else if (ai->kty == PJ_KTY_OKP)
+		rc = okp_curve_ok(key->pkey, ai, e);
 	ERR_pop_to_mark();
 	return rc;
 }
@@ -407,8 +430,12 @@ static int ec_verify(const struct pj_key *key, const struct alg_info *ai, const 
 static int ed_verify(const struct pj_key *key, const struct alg_info *ai, const unsigned char *msg,
 		     size_t msglen, const unsigned char *sig, size_t siglen, pj_err *e)
 {
-	if (siglen != 64)
-		return pj_fail(e, "Ed25519 signature must be 64 bytes, got %zu", siglen);
+	/* RFC 8032 5.1.6 and 5.2.6: R and S, 32 + 32 or 57 + 57 bytes. */
+	int ed448 = EVP_PKEY_get_base_id(key->pkey) == EVP_PKEY_ED448;
+	size_t want = ed448 ? 114 : 64;
+	if (siglen != want)
+		return pj_fail(e, "%s signature must be %zu bytes, got %zu",
+			       ed448 ? "Ed448" : "Ed25519", want, siglen);
 	return evp_verify(key->pkey, ai, msg, msglen, sig, siglen, e);
 }
 
@@ -567,6 +594,7 @@ static int pkey_kty(EVP_PKEY *pkey, pj_err *e)
 	case EVP_PKEY_EC:
 		return PJ_KTY_EC;
 	case EVP_PKEY_ED25519:
+	case EVP_PKEY_ED448:
 		return PJ_KTY_OKP;
 	case EVP_PKEY_RSA_PSS:
 		/* id-RSASSA-PSS keys carry their own PSS restrictions, which
@@ -676,6 +704,44 @@ static int ed25519_ok(EVP_PKEY *pkey, pj_err *e)
 	return 0;
 }
 
+/* Ed448 (RFC 8032 5.2.3): 57 bytes, y little-endian in the first 56, the
+ * sign of x in the top bit of the last, whose other bits are 0.  y must be
+ * below p = 2^448 - 2^224 - 1.  The curve's cofactor is 4: the points of
+ * small order are the identity (0, 1), (0, -1) of order 2 and (+-1, 0) of
+ * order 4, so y = 1, p - 1 or 0; with one as key A, R = identity and S = 0
+ * (or S = 0 and R a small-order point) verify for many messages. */
+static int ed448_ok(EVP_PKEY *pkey, pj_err *e)
+{
+	unsigned char a[57];
+	size_t n = sizeof(a);
+	if (EVP_PKEY_get_raw_public_key(pkey, a, &n) != 1 || n != 57)
+		return pj_fail(e, "Ed448 key has no 57-byte public key");
+	if (a[56] & 0x7f)
+		return pj_fail(e, "Ed448 public key is not canonically encoded (bits set in its "
+				  "last byte)");
+	/* p in little-endian: 28 bytes 0xff, byte 28 0xfe, 27 bytes 0xff. */
+	int cmp = 0;
+	for (int i = 55; i >= 0 && !cmp; i--) {
+		unsigned char pi = i == 28 ? 0xfe : 0xff;
+		cmp = a[i] < pi ? -1 : a[i] > pi ? 1 : 0;
+	}
+	if (cmp >= 0)
+		return pj_fail(e, "Ed448 public key is not canonically encoded (y is not below "
+				  "2^448 - 2^224 - 1)");
+	unsigned char rest = 0;
+	for (int i = 1; i < 56; i++)
+		rest |= a[i];
+	/* p - 1: as p, but 0xfe in byte 0. */
+	int minus_one = a[0] == 0xfe && a[28] == 0xfe;
+	for (int i = 1; i < 56; i++)
+		if (i != 28 && a[i] != 0xff)
+			minus_one = 0;
+	if ((!rest && (a[0] == 0 || a[0] == 1)) || minus_one)
+		return pj_fail(e, "Ed448 public key is a point of small order (it would verify "
+				  "forged signatures)");
+	return 0;
+}
+
 /* Keys that no honest signer has and that verify forgeries. */
 static int pkey_sane(EVP_PKEY *pkey, enum pj_kty kty, pj_err *e)
 {
@@ -685,7 +751,8 @@ static int pkey_sane(EVP_PKEY *pkey, enum pj_kty kty, pj_err *e)
 	case PJ_KTY_EC:
 		return ec_point_ok(pkey, e);
 	case PJ_KTY_OKP:
-		return ed25519_ok(pkey, e);
+		return EVP_PKEY_get_base_id(pkey) == EVP_PKEY_ED448 ? ed448_ok(pkey, e)
+								    : ed25519_ok(pkey, e);
 	default:
 		return 0;
 	}

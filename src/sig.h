@@ -21,7 +21,9 @@ enum pj_alg {
 	PJ_ALG_ES256,
 	PJ_ALG_ES384,
 	PJ_ALG_ES512,
-	PJ_ALG_EDDSA,
+	PJ_ALG_EDDSA,	/* RFC 8037: Ed25519 or Ed448, as the key's curve says */
+	PJ_ALG_ED25519, /* RFC 9864: the fully-specified names, one curve each */
+	PJ_ALG_ED448,
 	PJ_ALG_COUNT
 };
 
@@ -45,6 +47,12 @@ struct pj_key {
 	int alg;
 	char *kid;    /* NULL when the key has none */
 	char *source; /* file (and position) it came from, for messages */
+	/* A fetched key from a cached copy used while the identity provider
+	 * cannot be reached: how old the copy is and the last fetch's failure
+	 * (valid while the key is offered), for the decision line. */
+	int stale;
+	long stale_age;
+	const char *stale_why;
 };
 
 /* Exact, case-sensitive name lookup; -1 for anything else ("none" included). */
@@ -53,7 +61,8 @@ const char *pj_alg_name(enum pj_alg alg);
 enum pj_kty pj_alg_kty(enum pj_alg alg);
 const char *pj_kty_name(enum pj_kty kty);
 
-/* Can this key verify alg?  Type, curve, the key's own alg, RSA size. */
+/* Can this key verify alg?  Type, curve (ES*, Ed25519, Ed448), the key's own
+ * alg (which must be alg itself), RSA size. */
 int pj_key_fits(const struct pj_key *key, enum pj_alg alg, pj_err *e);
 
 /* Verifies sig over msg.  For ES*, sig is the raw R||S of the curve's exact

@@ -10,14 +10,17 @@
 #include "claims.h"
 #include "config.h"
 #include "keys.h"
+#include "provider.h"
 #include "revocation.h"
 #include "store.h"
 #include "token.h"
+#include "usermap.h"
 #include "util.h"
 
 struct sig_ctx {
 	const struct pj_token *t;
-	pj_err last; /* why the last candidate key did not verify */
+	pj_err last;  /* why the last candidate key did not verify */
+	pj_err *keys; /* the verifying key came from a stale copy: says so */
 };
 
 static int try_key(const struct pj_key *key, void *arg, pj_err *e)
@@ -25,15 +28,18 @@ static int try_key(const struct pj_key *key, void *arg, pj_err *e)
 	struct sig_ctx *c = arg;
 	(void)e;
 	if (pj_sig_verify(c->t->alg, key, (const unsigned char *)c->t->signing_input,
-			  c->t->signing_input_len, c->t->sig, c->t->sig_len, &c->last) == 0)
-		return 1;
-	return 0;
+			  c->t->signing_input_len, c->t->sig, c->t->sig_len, &c->last) != 0)
+		return 0;
+	if (key->stale)
+		pj_fail(c->keys, "from a copy %ld s old; %s", key->stale_age,
+			key->stale_why ? key->stale_why : "the identity provider is unreachable");
+	return 1;
 }
 
 static int check_signature(const struct pj_config *cfg, const struct pj_token *t, const char *user,
-			   enum pj_signer *signer, pj_err *e)
+			   enum pj_signer *signer, pj_err *keys, pj_err *e)
 {
-	struct sig_ctx c = { .t = t };
+	struct sig_ctx c = { .t = t, .keys = keys };
 	unsigned tried = 0;
 	int rc = pj_keys_each(cfg, t->alg, t->kid, try_key, &c, &tried, e);
 	*signer = PJ_SIGNER_ISSUER;
@@ -62,12 +68,55 @@ static int check_signature(const struct pj_config *cfg, const struct pj_token *t
 		       end);
 }
 
-static const char *login_name(const struct pj_config *cfg, json_t *claims, const char *user)
+/* The login a token is for: the PAM user, or (the tool without --user) the
+ * name the username rule gives, for revocation's user lines. */
+static const char *login_name(const struct pj_config *cfg, json_t *claims, const char *user,
+			      char *buf, size_t n)
 {
+	pj_err e;
 	if (user)
 		return user;
-	return json_string_value(
-		json_object_get(claims, cfg->username_claim ? cfg->username_claim : "sub"));
+	return pj_claims_username(cfg, claims, buf, n, &e) == 0 ? buf : NULL;
+}
+
+/* Who may log in with the token: the one the provider's username rule names
+ * (username_claim, username_domain, username_case), or whom a user_map line
+ * gives it (*map_line: that line).  The map is read whenever it is set, so
+ * that a malformed line refuses every login, as it says it will.  A token of
+ * the user's own key (user_jwks_file) is the user's word: the map never
+ * rests on it. */
+static int bind_user(const struct pj_config *top, const struct pj_config *p, json_t *claims,
+		     const char *user, int user_key, unsigned *map_line, pj_err *e)
+{
+	char name[PJ_LOGIN_NAME_MAX + 1];
+	const char *claim = p->username_claim ? p->username_claim : "sub";
+	struct pj_usermap *m = NULL;
+	pj_err why;
+	*map_line = 0;
+	/* The map names providers: it is read against the whole configuration. */
+	if (top->user_map && pj_usermap_load(top, &m, e) != 0)
+		return -1;
+	int rc = pj_claims_username(p, claims, name, sizeof(name), &why);
+	if (rc == 0 && strcmp(name, user) == 0) {
+		pj_usermap_free(m);
+		return 0;
+	}
+	if (rc == 0)
+		pj_fail(&why, "token is for another user (%s does not match)", claim);
+	else if (rc > 0)
+		pj_fail(&why, "username_claim is none");
+	if (m && !user_key)
+		*map_line = pj_usermap_grants(m, pj_provider_name(p), user, claims);
+	pj_usermap_free(m);
+	if (*map_line)
+		return 0;
+	if (!p->user_map)
+		return pj_fail(e, "%s%s", why.msg,
+			       rc > 0 ? ": only user_map gives this provider's tokens an account"
+				      : "");
+	if (user_key)
+		return pj_fail(e, "%s (user_map never applies to the user's own key)", why.msg);
+	return pj_fail(e, "%s and no user_map line gives this token the account", why.msg);
 }
 
 /* Anyone holding an ECDSA token can turn s into n - s and get another valid
@@ -166,8 +215,9 @@ static int check_lists(const struct pj_config *cfg, const struct pj_token *t, co
 {
 	char name[PJ_NAME_MAX + 1], alt[PJ_NAME_MAX + 1];
 	json_t *claims = t->claims, *iat = json_object_get(claims, "iat");
+	char buf[PJ_LOGIN_NAME_MAX + 1];
 	struct pj_revquery q = { .name = name,
-				 .user = login_name(cfg, claims, user),
+				 .user = login_name(cfg, claims, user, buf, sizeof(buf)),
 				 .has_iat = json_is_number(iat),
 				 .iat = json_number_value(iat) };
 	if (token_names(t, token, n, name, alt, sizeof(name), e) != 0)
@@ -185,15 +235,20 @@ static int check_lists(const struct pj_config *cfg, const struct pj_token *t, co
 			      now, e);
 }
 
-/* The checks after parsing, in order; the first refusal decides. */
-static enum pj_stage judge(const struct pj_config *cfg, const struct pj_token *t, const char *token,
-			   size_t n, const char *user, time_t now, struct pj_result *r)
+/* The checks after parsing, in order; the first refusal decides.  cfg is the
+ * provider that judges (top: the whole configuration, for the user map). */
+static enum pj_stage judge(const struct pj_config *top, const struct pj_config *cfg,
+			   const struct pj_token *t, const char *token, size_t n, const char *user,
+			   time_t now, struct pj_result *r)
 {
-	if (check_signature(cfg, t, user, &r->signer, &r->reason) != 0)
+	if (check_signature(cfg, t, user, &r->signer, &r->keys, &r->reason) != 0)
 		return PJ_STAGE_SIGNATURE;
 	r->verified = 1;
-	if (pj_claims_check(cfg, r->header, r->claims, user, r->signer == PJ_SIGNER_USER, now,
-			    &r->reason) != 0)
+	int user_key = r->signer == PJ_SIGNER_USER;
+	if (pj_claims_basic(cfg, r->header, r->claims, now, &r->reason) != 0 ||
+	    (user &&
+	     bind_user(top, cfg, r->claims, user, user_key, &r->map_line, &r->reason) != 0) ||
+	    pj_claims_rules(cfg, r->claims, user_key, &r->reason) != 0)
 		return PJ_STAGE_CLAIMS;
 	if (check_lists(cfg, t, token, n, user, r->signer, now, &r->seen, &r->reason) != 0)
 		return PJ_STAGE_REVOKED;
@@ -267,14 +322,28 @@ int pj_verify(const struct pj_config *cfg, const char *token, size_t n, const ch
 		return refuse(r, PJ_STAGE_NOT_TOKEN);
 	}
 	struct pj_token t;
-	int rc = pj_token_parse(token, n, cfg->algorithms, &t, &r->reason);
+	int rc = pj_token_parse(token, n, pj_provider_algorithms(cfg), &t, &r->reason);
 	r->header = json_incref(t.header);
 	r->claims = json_incref(t.claims);
 	if (rc != 0) {
 		pj_token_free(&t);
 		return refuse(r, PJ_STAGE_PARSE);
 	}
-	r->stage = judge(cfg, &t, token, n, user, now, r);
+	/* From here on one provider judges, with its keys and rules only: the
+	 * one its (yet unverified) iss names.  Without sections, cfg itself. */
+	const struct pj_config *p = pj_provider_select(cfg, t.claims, &r->reason);
+	if (!p) {
+		pj_token_free(&t);
+		return refuse(r, PJ_STAGE_SIGNATURE);
+	}
+	snprintf(r->provider, sizeof(r->provider), "%s", pj_provider_label(p));
+	if (!(p->algorithms & PJ_ALG_BIT(t.alg))) {
+		pj_fail(&r->reason, "algorithm %s is not allowed by configuration",
+			pj_alg_name(t.alg));
+		pj_token_free(&t);
+		return refuse(r, PJ_STAGE_PARSE);
+	}
+	r->stage = judge(cfg, p, &t, token, n, user, now, r);
 	pj_token_free(&t);
 	return r->stage == PJ_STAGE_OK ? 0 : -1;
 }
@@ -312,6 +381,7 @@ struct pj_grant *pj_grant_new(const char *token, size_t n, const char *user,
 		g->exp = json_number_value(exp);
 		g->claims = json_incref(r->claims);
 		g->signer = r->signer;
+		snprintf(g->provider, sizeof(g->provider), "%s", r->provider);
 		g->user = strdup(user);
 		g->name = strdup(name);
 		g->alt_name = alt[0] ? strdup(alt) : NULL;
@@ -330,6 +400,13 @@ int pj_grant_check(const struct pj_config *cfg, const struct pj_grant *g, const 
 {
 	if (!user || strcmp(user, g->user) != 0)
 		return pj_fail(e, "the user changed after authentication");
+	/* Judged again by the provider that accepted it (its leeway). */
+	const struct pj_config *p = pj_provider_find(cfg, g->provider);
+	if (!p)
+		return pj_fail(e, "the login's provider %s%s%s is not configured for this service",
+			       g->provider[0] ? "\"" : "", g->provider[0] ? g->provider : "(none)",
+			       g->provider[0] ? "\"" : "");
+	cfg = p;
 	if (g->has_exp && (double)now >= g->exp + (double)cfg->leeway)
 		return pj_fail(e, "token expired %.0f s ago, after authentication",
 			       (double)now - g->exp);

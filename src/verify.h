@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "provider.h"
 #include "store.h"
 
 struct pj_config;
@@ -45,6 +46,15 @@ struct pj_result {
 	int verified;	       /* the signature checked out */
 	enum pj_signer signer; /* and which kind of key checked it */
 	struct pj_seen seen;   /* the lists as the login read them */
+	/* Set when the key that verified it came from a cached copy used while
+	 * the identity provider could not be reached: the copy's age and the
+	 * last fetch's failure, for the decision line. */
+	pj_err keys;
+	/* The provider that judged it ([provider NAME]; "" without sections or
+	 * before one was chosen), and the user_map line that gave the account
+	 * (0: the username rule did, or none). */
+	char provider[PJ_PROVIDER_NAME_MAX + 1];
+	unsigned map_line;
 };
 
 /* 0 and stage PJ_STAGE_OK only for a fully verified token for user (user NULL:
@@ -69,16 +79,18 @@ struct pj_grant {
 	char *alt_name; /* its ECDSA twin's name, or NULL */
 	int has_iat, has_exp;
 	double iat, exp;
-	json_t *claims;	       /* the verified claims */
-	enum pj_signer signer; /* PJ_SIGNER_USER: claims authorize nothing */
-	struct pj_seen seen;   /* the lists as the login read them */
+	json_t *claims;				 /* the verified claims */
+	enum pj_signer signer;			 /* PJ_SIGNER_USER: claims authorize nothing */
+	struct pj_seen seen;			 /* the lists as the login read them */
+	char provider[PJ_PROVIDER_NAME_MAX + 1]; /* who judged it: account management asks it */
 };
 
 /* For a token pj_verify accepted for user (r from that call): a grant, or
  * NULL (not accepted, out of memory).  Free with pj_grant_free. */
 struct pj_grant *pj_grant_new(const char *token, size_t n, const char *user,
 			      const struct pj_result *r);
-/* 0 while the grant still holds: the same user, exp (with leeway) not passed,
+/* 0 while the grant still holds: the same user, the same provider still
+ * configured (its leeway counts), exp (with leeway) not passed,
  * not revoked since and still allowlisted (when allowlist_file is set; a
  * grant of a user's own key never is).  A list whose file is as the login
  * saw it is not read again.

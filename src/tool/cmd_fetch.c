@@ -54,8 +54,10 @@ static void print_keys(const char *indent, const struct pj_doc *d)
 		struct pj_key key;
 		pj_err why;
 		snprintf(source, sizeof(source), "%s#%zu", d->url, i);
-		if (pj_jwk_to_key(jwk, 0, source, &key, &why) != 0) {
-			printf("%s  key #%zu: cannot be used: %s\n", indent, i, why.msg);
+		int rc = pj_jwk_to_key(jwk, 0, source, &key, &why);
+		if (rc != 0) {
+			printf("%s  key #%zu: %s: %s\n", indent, i,
+			       rc == PJ_KEY_UNUSABLE ? "passed over" : "cannot be used", why.msg);
 			continue;
 		}
 		tool_key_type(&key, type, sizeof(type));
@@ -141,16 +143,24 @@ int cmd_fetch(struct tool *t, int argc, char **argv)
 	}
 	if (tool_load_config(t, &cfg) != 0)
 		return EXIT_USAGE;
-	size_t nurl = cfg.jwks_url.n, total = nurl + cfg.discovery_url.n;
-	int failed = 0;
-	if (total == 0)
-		printf("no jwks_url or discovery_url configured: nothing to fetch\n");
-	for (size_t i = 0; i < total; i++) {
-		int disco = i >= nurl;
-		const char *url = disco ? cfg.discovery_url.v[i - nurl] : cfg.jwks_url.v[i];
-		if (fetch_one(&cfg, url, disco, ahead) != 0)
-			failed = 1;
+	int failed = 0, any = 0;
+	/* Each provider's sources with its own settings (ca_file, issuer for
+	 * discovery, ttl): as its logins fetch them. */
+	for (size_t p = 0; p < (cfg.nproviders ? cfg.nproviders : 1); p++) {
+		const struct pj_config *c = cfg.nproviders ? &cfg.providers[p] : &cfg;
+		size_t nurl = c->jwks_url.n, total = nurl + c->discovery_url.n;
+		if (cfg.nproviders && total)
+			printf("[provider %s]\n", c->provider);
+		any |= total != 0;
+		for (size_t i = 0; i < total; i++) {
+			int disco = i >= nurl;
+			const char *url = disco ? c->discovery_url.v[i - nurl] : c->jwks_url.v[i];
+			if (fetch_one(c, url, disco, ahead) != 0)
+				failed = 1;
+		}
 	}
+	if (!any)
+		printf("no jwks_url or discovery_url configured: nothing to fetch\n");
 	pj_config_free(&cfg);
 	return failed ? EXIT_REJECTED : 0;
 }

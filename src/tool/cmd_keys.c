@@ -10,7 +10,8 @@
 #include "tool.h"
 
 static const char help[] = "usage: pam_jwt-tool [--config FILE] keys\n"
-			   "Lists the configured keys: kid, type, alg, source.\n"
+			   "Lists the configured keys: kid, type, alg, source (per\n"
+			   "[provider NAME] section, under its name and issuer).\n"
 			   "Keys of jwks_url and discovery_url sources are those cached\n"
 			   "(pam_jwt-tool fetch refreshes them); their age is listed after.\n"
 			   "Exit 1 when a configured key cannot be loaded.\n";
@@ -34,7 +35,8 @@ void tool_key_type(const struct pj_key *k, char *buf, size_t n)
 		snprintf(buf, n, "EC/%s", group);
 		break;
 	case PJ_KTY_OKP:
-		snprintf(buf, n, "OKP/Ed25519");
+		snprintf(buf, n, "OKP/%s",
+			 EVP_PKEY_get_base_id(k->pkey) == EVP_PKEY_ED448 ? "Ed448" : "Ed25519");
 		break;
 	}
 }
@@ -49,9 +51,15 @@ static int show(const struct pj_key *k, void *arg, pj_err *e)
 	return 0;
 }
 
-static void bad(const char *source, const char *why, void *arg)
+static void bad(const char *source, const char *why, int unusable, void *arg)
 {
 	struct list_ctx *c = arg;
+	/* An encryption key in the provider's JWKS is no fault: logins pass
+	 * it over as this says. */
+	if (unusable) {
+		printf("%-24s %-16s %-6s %s (passed over: %s)\n", "-", "-", "-", source, why);
+		return;
+	}
 	c->bad++;
 	fprintf(stderr, "pam_jwt-tool: %s: cannot load: %s\n", source, why);
 }
@@ -97,9 +105,19 @@ int cmd_keys(struct tool *t, int argc, char **argv)
 	}
 	if (tool_load_config(t, &cfg) != 0)
 		return EXIT_USAGE;
-	printf("%-24s %-16s %-6s %s\n", "KID", "TYPE", "ALG", "SOURCE");
-	pj_keys_list(&cfg, show, bad, &c, &e);
-	show_cache(&cfg);
+	/* Each provider's keys apart: they verify its tokens and no others. */
+	for (size_t i = 0; i < (cfg.nproviders ? cfg.nproviders : 1); i++) {
+		const struct pj_config *p = cfg.nproviders ? &cfg.providers[i] : &cfg;
+		if (cfg.nproviders) {
+			printf("%s[provider %s] issuer", i ? "\n" : "", p->provider);
+			for (size_t k = 0; k < p->issuer.n; k++)
+				printf(" %s", p->issuer.v[k]);
+			printf("\n");
+		}
+		printf("%-24s %-16s %-6s %s\n", "KID", "TYPE", "ALG", "SOURCE");
+		pj_keys_list(p, show, bad, &c, &e);
+		show_cache(p);
+	}
 	pj_config_free(&cfg);
 	return c.bad ? EXIT_REJECTED : 0;
 }

@@ -42,6 +42,14 @@ static int print_accepted(const struct pj_result *r)
 	/* "user": only that user's own key vouches for these claims. */
 	json_t *out = json_pack("{s:O,s:O,s:s}", "header", r->header, "claims", r->claims, "signer",
 				r->signer == PJ_SIGNER_USER ? "user" : "issuer");
+	/* Keys from a copy kept while the identity provider is unreachable. */
+	if (out && r->keys.msg[0])
+		json_object_set_new(out, "keys", json_string(r->keys.msg));
+	/* Which [provider] judged it, which user_map line gave the account. */
+	if (out && r->provider[0])
+		json_object_set_new(out, "provider", json_string(r->provider));
+	if (out && r->map_line)
+		json_object_set_new(out, "user_map", json_integer(r->map_line));
 	char *s = out ? json_dumps(out, JSON_COMPACT) : NULL;
 	json_decref(out);
 	if (!s) {
@@ -104,11 +112,18 @@ int cmd_verify(struct tool *t, int argc, char **argv)
 	} else {
 		n = strlen(token);
 	}
+	/* --set may have made the providers inconsistent (an issuer for all). */
+	pj_err e;
+	if (pj_config_finish(&cfg, &e) != 0) {
+		fprintf(stderr, "pam_jwt-tool: %s\n", e.msg);
+		goto done;
+	}
 	struct pj_result r;
 	if (pj_verify(&cfg, token, n, user, (time_t)now, &r) == 0) {
 		rc = print_accepted(&r);
 	} else {
-		fprintf(stderr, "rejected: %s\n", r.reason.msg);
+		fprintf(stderr, "rejected: %s%s%s%s\n", r.reason.msg,
+			r.provider[0] ? " (provider " : "", r.provider, r.provider[0] ? ")" : "");
 		rc = EXIT_REJECTED;
 	}
 	pj_result_free(&r);

@@ -20,6 +20,8 @@
 #   7. a login that fetches its keys (jwks_url, through the fetch helper, from
 #      a local HTTPS server) beside one served from the cache: the host
 #      process's instructions and the wall time
+#   8. a login with three [provider] sections beside one with that provider
+#      alone
 set -eu
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -559,7 +561,7 @@ mkdir -p "$T/idp" && mkdir -m 755 "$T/jcache"
 "$PY" "$ROOT/tests/helpers/jwks_server.py" serve --cert "$T/srv.pem" --key "$T/srv.key" \
 	--dir "$T/idp" &
 SRV_PID=$!
-trap 'kill $SRV_PID 2>/dev/null; rm -rf --one-file-system "$T"' EXIT
+trap 'kill $SRV_PID 2>/dev/null || :; rm -rf --one-file-system "$T"' EXIT
 for _ in $(seq 100); do [ -s "$T/idp/port" ] && break; sleep 0.05; done
 JURL=https://127.0.0.1:$(cat "$T/idp/port")/jwks
 printf 'jwks_url = %s\nca_file = %s\ncache_dir = %s\nfetch_helper = %s\nalgorithms = ES256\n' \
@@ -603,6 +605,50 @@ printf '  wall time, key fetched               %8.1f ms (best of 10: helper star
 printf '  wall time, key cached                %8.1f ms (best of 10)\n' "$(awk -v n="$WC" 'BEGIN { print n / 1000 }')"
 printf '  a fetching login takes               %8.1f ms more\n' "$(awk -v a="$WF" -v b="$WC" 'BEGIN { print (a - b) / 1000 }')"
 kill $SRV_PID 2>/dev/null
+echo
+
+# ---- 8. several providers ----
+echo "== 8. an ES256 login with three [provider] sections configured vs the same provider alone"
+echo "The token's provider is the last of the three (its iss compared with every issuer"
+echo "before it); each section with its own keys, audience, username and claim rules."
+sect() { # NAME ISSUER KEY
+	printf '[provider %s]\nissuer = %s\nkey_file = %s\naudience = ssh\n' "$1" "$2" "$3"
+	printf 'username_claim = preferred_username\nusername_domain = corp.example\n'
+	printf 'username_case = lower\nrequire_claim = groups=ssh\n'
+}
+{
+	printf 'require = exp iat\nmax_lifetime = 86400\n'
+	sect entra https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0 \
+		"$T/rsa.pub"
+	sect keycloak https://sso.corp.example/realms/ops "$T/rsa.pub"
+	sect google https://accounts.google.com "$T/p256.pub"
+} >"$T/three.conf"
+{
+	printf 'require = exp iat\nmax_lifetime = 86400\n'
+	sect google https://accounts.google.com "$T/p256.pub"
+} >"$T/one.conf"
+"$B/pam_jwt-tool" sign --key "$T/p256.key" --alg ES256 --iss https://accounts.google.com \
+	--aud ssh --claim preferred_username="$USER_NAME@corp.example" --claim 'groups=["ssh"]' \
+	--ttl 3600 >"$T/tok.prov" || die "sign failed"
+echo "auth required $B/pam_jwt.so conf=$T/three.conf" >"$T/svc/three"
+echo "auth required $B/pam_jwt.so conf=$T/one.conf" >"$T/svc/one"
+TOK=$T/tok.prov login "$T/cg.three" three
+TOK=$T/tok.prov login "$T/cg.one" one
+TOK=$T/tok.prov login "$T/cg.three.a" three --toggle-collect=pam_sm_authenticate
+TOK=$T/tok.prov login "$T/cg.one.a" one --toggle-collect=pam_sm_authenticate
+P3=$(cgt "$T/cg.three" total) P1=$(cgt "$T/cg.one" total)
+A3=$(cgt "$T/cg.three.a" total) A1=$(cgt "$T/cg.one.a" total)
+printf '  whole pamtester login, one provider     %14s Ir\n' "$(fmt "$P1")"
+printf '  whole pamtester login, three providers  %14s Ir\n' "$(fmt "$P3")"
+printf '  ratio                                   %14sx    goal <= 1.05\n' "$(ratio3 "$P3" "$P1")"
+printf '  pam_sm_authenticate, one provider       %14s Ir\n' "$(fmt "$A1")"
+printf '  pam_sm_authenticate, three providers    %14s Ir\n' "$(fmt "$A3")"
+printf '  ratio                                   %14sx\n' "$(ratio3 "$A3" "$A1")"
+printf '  of which the configuration (load, copies, free) %6s Ir vs %s Ir\n' \
+	"$(fmt $(($(incl "$T/cg.three.a" pj_config_from_args) + $(incl "$T/cg.three.a" pj_config_free))))" \
+	"$(fmt $(($(incl "$T/cg.one.a" pj_config_from_args) + $(incl "$T/cg.one.a" pj_config_free))))"
+printf '  of which choosing the provider (pj_provider_select) %s Ir\n' \
+	"$(fmt "$(incl "$T/cg.three.a" pj_provider_select)")"
 echo
 
 echo "bench: done in $((SECONDS - START)) s"

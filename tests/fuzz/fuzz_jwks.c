@@ -44,7 +44,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
  * exercises the per-family length and range checks with odd keys. */
 static int try_key(const struct pj_key *key, void *ctx, pj_err *e)
 {
-	static const size_t lens[] = { 0, 32, 48, 64, 96, 132, 256, 512 };
+	static const size_t lens[] = { 0, 32, 48, 64, 96, 114, 132, 256, 512 };
 	(void)ctx;
 	for (int a = 0; a < PJ_ALG_COUNT; a++) {
 		if (pj_key_fits(key, (enum pj_alg)a, e) != 0)
@@ -75,9 +75,9 @@ static int fits(const struct pj_key *key, void *ctx, pj_err *e)
 	return 0;
 }
 
-static void bad(const char *source, const char *why, void *ctx)
+static void bad(const char *source, const char *why, int unusable, void *ctx)
 {
-	(void)source, (void)why, (void)ctx;
+	(void)source, (void)why, (void)unusable, (void)ctx;
 }
 
 static void one_jwk(json_t *jwk)

@@ -6,7 +6,11 @@ For every algorithm pam_jwt supports: tokens signed by PyJWT and by jwcrypto
 must verify with `pam_jwt-tool verify` (key as PEM and as a JWKS), tokens
 signed by `pam_jwt-tool sign` must verify under PyJWT and jwcrypto, and the
 negative controls (a changed payload, a different key) must be refused, so a
-verifier that accepted everything could not pass.  Keys are generated per run
+verifier that accepted everything could not pass.  EdDSA runs with Ed25519 and
+with Ed448 keys (RFC 8037); RFC 9864's Ed25519 and Ed448, which Debian's PyJWT
+and jwcrypto do not name yet, are signed and verified by PyJWT's own EdDSA code
+registered under the new names (the signature is the same, only the header's
+alg differs), and jwcrypto checks pam_jwt-tool's signatures by their bytes.  Keys are generated per run
 into a private temporary directory.  Prints TAP.
 """
 import base64
@@ -47,7 +51,8 @@ def finish():
 try:
     import jwt  # PyJWT
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+    from jwt.algorithms import OKPAlgorithm
     from jwcrypto import jwk as jwc_jwk
     from jwcrypto import jwt as jwc_jwt
 except ImportError as exc:  # the Debian packages python3-jwt, python3-jwcrypto
@@ -61,7 +66,13 @@ if not os.access(TOOL, os.X_OK):
 HMAC_LEN = {"HS256": 32, "HS384": 48, "HS512": 64}
 RSA_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"]
 EC_CURVES = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1, "ES512": ec.SECP521R1}
-ALGS = list(HMAC_LEN) + RSA_ALGS + list(EC_CURVES) + ["EdDSA"]
+# "EdDSA-Ed448" is EdDSA (the header's alg) with an Ed448 key.
+OKP_ALGS = ["EdDSA", "EdDSA-Ed448", "Ed25519", "Ed448"]
+ALGS = list(HMAC_LEN) + RSA_ALGS + list(EC_CURVES) + OKP_ALGS
+# PyJWT with RFC 9864's names: its EdDSA code, which takes the key's curve.
+for _name in ("Ed25519", "Ed448"):
+    jwt.register_algorithm(_name, OKPAlgorithm())
+PYJWT = jwt
 
 NOW = int(time.time())
 
@@ -91,7 +102,7 @@ class KeyPair:
     """One algorithm's signing material in every form the checks need."""
 
     def __init__(self, alg, tmp, tag):
-        self.alg = alg
+        self.alg = "EdDSA" if alg == "EdDSA-Ed448" else alg  # the header's alg
         self.kid = "%s-%s" % (alg.lower(), tag)
         base = os.path.join(tmp, "%s-%s" % (alg, tag))
         if alg in HMAC_LEN:
@@ -107,6 +118,8 @@ class KeyPair:
                 self.priv = rsa_key(tag)
             elif alg in EC_CURVES:
                 self.priv = ec.generate_private_key(EC_CURVES[alg]())
+            elif alg in ("EdDSA-Ed448", "Ed448"):
+                self.priv = ed448.Ed448PrivateKey.generate()
             else:
                 self.priv = ed25519.Ed25519PrivateKey.generate()
             self.pub = self.priv.public_key()
@@ -125,7 +138,7 @@ class KeyPair:
         pub = json.loads(self.jwk_pub_json)
         secret_mode = 0o600 if alg in HMAC_LEN else 0o644
         self.jwks = write(base + ".jwks", json.dumps({"keys": [pub]}), secret_mode)
-        pub_kid = dict(pub, kid=self.kid, alg=alg)
+        pub_kid = dict(pub, kid=self.kid, alg=self.alg)
         self.jwks_kid = write(base + ".kid.jwks", json.dumps({"keys": [pub_kid]}), secret_mode)
         self.jwk_priv = write(base + ".key.jwk", self.jwk_priv_json, 0o600)
 
@@ -219,6 +232,20 @@ def pyjwt_key(kp, private):
     return kp.priv if private else kp.pub
 
 
+def pyjwt_encode(kp, claims, private=True):
+    key = pyjwt_key(kp, private)
+    return PYJWT.encode(claims, key, algorithm=kp.alg)
+
+
+def pyjwt_decode(kp, token, key=None, **kw):
+    return PYJWT.decode(token, key if key is not None else pyjwt_key(kp, False),
+                        algorithms=[kp.alg], **kw)
+
+
+def fully_specified(alg):
+    return alg in ("Ed25519", "Ed448")
+
+
 def jwcrypto_sign(kp, claims, kid=None):
     header = {"alg": kp.alg, "typ": "JWT"}
     if kid:
@@ -229,6 +256,14 @@ def jwcrypto_sign(kp, claims, kid=None):
 
 
 def jwcrypto_verify(kp, token):
+    if fully_specified(kp.alg):
+        # jwcrypto 1.1 knows EdDSA only: its EdDSA checks the signature over
+        # the token's own signing input (the bytes are EdDSA's either way).
+        from jwcrypto.jwa import JWA
+        h, p, sig = token.split(".")
+        JWA.signing_alg("EdDSA").verify(kp.jwc_pub, ("%s.%s" % (h, p)).encode(),
+                                        b64url_decode(sig))
+        return json.loads(b64url_decode(p))
     t = jwc_jwt.JWT(jwt=token, key=kp.jwc_pub, algs=[kp.alg])
     return json.loads(t.claims)
 
@@ -245,39 +280,43 @@ def run_alg(alg, tmp, conf):
         sources.insert(0, ("PEM", ["key_file=" + kp.pub_pem]))
 
     # (a) PyJWT signs, pam_jwt verifies.
-    tok_py = jwt.encode(claims, pyjwt_key(kp, True), algorithm=alg)
+    tok_py = pyjwt_encode(kp, claims)
     for name, opts in sources:
-        check_accept("%s: PyJWT token verifies, key as %s" % (alg, name), conf, alg, opts,
+        check_accept("%s: PyJWT token verifies, key as %s" % (alg, name), conf, kp.alg, opts,
                      tok_py, claims)
 
     # (b) jwcrypto signs, pam_jwt verifies; once more with a kid that must
     # select the key (KID=PATH for PEM, "kid" member in the JWKS).
-    tok_jc = jwcrypto_sign(kp, claims)
+    signer = jwcrypto_sign
+    if fully_specified(alg):
+        signer = lambda kp, claims, kid=None: PYJWT.encode(  # noqa: E731
+            claims, pyjwt_key(kp, True), algorithm=kp.alg, headers={"kid": kid} if kid else None)
+    tok_jc = signer(kp, claims)
+    lib = "PyJWT" if fully_specified(alg) else "jwcrypto"
     for name, opts in sources:
-        check_accept("%s: jwcrypto token verifies, key as %s" % (alg, name), conf, alg, opts,
-                     tok_jc, claims)
-    tok_jc_kid = jwcrypto_sign(kp, claims, kid=kp.kid)
+        check_accept("%s: %s token verifies, key as %s" % (alg, lib, name), conf, kp.alg,
+                     opts, tok_jc, claims)
+    tok_jc_kid = signer(kp, claims, kid=kp.kid)
     kid_sources = [("JWKS with kid", ["jwks_file=" + kp.jwks_kid])]
     if not hmac:
         kid_sources.insert(0, ("KID=PEM", ["key_file=%s=%s" % (kp.kid, kp.pub_pem)]))
     for name, opts in kid_sources:
-        check_accept("%s: jwcrypto token with kid verifies, key as %s" % (alg, name), conf,
-                     alg, opts, tok_jc_kid, claims)
+        check_accept("%s: %s token with kid verifies, key as %s" % (alg, lib, name), conf,
+                     kp.alg, opts, tok_jc_kid, claims)
 
     # (c) pam_jwt-tool signs (private key as PEM and as a JWK), the others verify.
     sign_keys = [("private JWK", kp.jwk_priv)]
     if not hmac:
         sign_keys.insert(0, ("private PEM", kp.priv_pem))
     for name, path in sign_keys:
-        rc, out, err = run_tool(["sign", "--key", path, "--alg", alg, "--sub", "alice",
+        rc, out, err = run_tool(["sign", "--key", path, "--alg", kp.alg, "--sub", "alice",
                                  "--iss", "crosscheck", "--claim", "name=\u00c5ngstr\u00f6m"])
         tok = out.strip()
         if not tap(rc == 0 and tok.count(".") == 2,
                    "%s: pam_jwt-tool signs with %s" % (alg, name), "exit %d: %s" % (rc, err)):
             continue
         try:
-            got = jwt.decode(tok, pyjwt_key(kp, False), algorithms=[alg],
-                             options={"require": ["exp", "iat", "sub"]})
+            got = pyjwt_decode(kp, tok, options={"require": ["exp", "iat", "sub"]})
             tap(got.get("sub") == "alice" and got.get("name") == "\u00c5ngstr\u00f6m",
                 "%s: PyJWT verifies pam_jwt-tool's token (%s)" % (alg, name), repr(got))
         except Exception as exc:  # any refusal is a failure of the cross-check
@@ -293,7 +332,7 @@ def run_alg(alg, tmp, conf):
         # The signature must not verify under a different key either: PyJWT
         # accepting it would mean this check proves nothing.
         try:
-            jwt.decode(tok, pyjwt_key(other, False), algorithms=[alg])
+            pyjwt_decode(kp, tok, key=pyjwt_key(other, False))
             tap(False, "%s: PyJWT refuses pam_jwt-tool's token under another key (%s)"
                 % (alg, name))
         except jwt.InvalidSignatureError:
@@ -307,7 +346,7 @@ def run_alg(alg, tmp, conf):
         for name, opts in sources:
             check_reject("%s: changed payload refused, key as %s" % (alg, name), conf, alg,
                          opts, bad, "signature")
-    tok_other = jwt.encode(claims, pyjwt_key(other, True), algorithm=alg)
+    tok_other = pyjwt_encode(other, claims)
     for name, opts in sources:
         check_reject("%s: token from another key refused, key as %s" % (alg, name), conf,
                      alg, opts, tok_other, "signature")
@@ -321,6 +360,14 @@ def run_alg(alg, tmp, conf):
     # The user binding sees the signed sub.
     rc, out, err = run_tool(verify_args(conf, alg, sources[0][1], user="bob"), tok_py)
     tap(rc == 1, "%s: token for alice refused for bob" % alg, "exit %d: %s" % (rc, err.strip()))
+    if kp.alg in ("Ed25519", "Ed448"):
+        # RFC 9864: the name is bound to its curve, whatever the key fits.
+        wrong = "Ed448" if kp.alg == "Ed25519" else "Ed25519"
+        relabeled = PYJWT.encode(claims, pyjwt_key(kp, True), algorithm=wrong)
+        for name, opts in sources:
+            check_reject("%s: a %s key signing as %s refused, key as %s"
+                         % (alg, kp.alg, wrong, name), conf, wrong, opts, relabeled,
+                         "does not fit alg " + wrong)
 
 
 def main():

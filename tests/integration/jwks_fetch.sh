@@ -103,6 +103,21 @@ s=$(ms)
 pam_run idp alice "$t1"
 rc=$? el=$(($(ms) - s))
 check "server stopped, stale cache (2 h, within jwks_max_stale): accepted (${el} ms)" test $rc = 0
+check "  ...and the decision line says the keys came from a stale copy, and why" \
+	bash -c "last_log() { tail -n 1 '$LOG'; }; last_log | grep -q 'outcome=accepted' &&
+		 last_log | grep -qE 'keys=\"from a copy 72[0-9]{2} s old; fetch failed: '"
+check "  ...the failure is kept beside the copy (root's, 0644)" \
+	bash -c "[ \"\$(stat -c %U:%a '$CACHE.error')\" = root:644 ] && grep -q 'fetch failed' '$CACHE.error'"
+pam_run idp alice "$t1"
+check "  ...a login moments later (no fetch: jwks_refetch_interval) names that failure too" \
+	log_has 'keys="from a copy 72'
+check "    ...as the last fetch's" log_has "s ago: fetch failed: "
+"$TOOL" keys --config "$T/idp.conf" >"$T/keys.out" 2>&1
+check "pam_jwt-tool keys shows the copy stale, with the last fetch's failure" \
+	bash -c "grep -q 'stale, used while the server is unreachable' '$T/keys.out' &&
+		 grep -q 'note: last fetch failed [0-9]* s ago: fetch failed' '$T/keys.out'"
+"$TOOL" verify --config "$T/idp.conf" "$t1" >"$T/verify.out" 2>&1
+check "pam_jwt-tool verify prints the same as \"keys\"" grep -q '"keys":"from a copy 72' "$T/verify.out"
 age "$CACHE" $((8 * 86400)) && unstamp "$CACHE"
 pam_run idp alice "$t1"
 check "server stopped, cache 8 days old (over jwks_max_stale 7 d): refused" test $? != 0
@@ -120,6 +135,8 @@ t2=$(sign k2 k2)
 pam_run idp alice "$t2"
 check "a rotated key (new kid k2, not in the fresh cache) is accepted" test $? = 0
 check "  ...after one refetch" test "$(($(hits idp /jwks) - before))" = 1
+check "  ...which clears the recorded failure; the line has no keys= note" \
+	bash -c "[ ! -e '$CACHE.error' ] && ! tail -n 1 '$LOG' | grep -q 'keys='"
 pam_run idp alice "$t2"
 check "  ...and then from the cache without another" test "$(($(hits idp /jwks) - before))" = 1
 pam_run idp alice "$t1"
@@ -196,7 +213,17 @@ pam_run dischttp alice "$t3"
 check "  ...and the login is refused" test $? != 0
 check "  ...the document was fetched twice, the http:// jwks_uri never" \
 	test "$(hits idp /disco-http)" = 2 -a "$(hits plain /jwks)" = 1
-conf disco "discovery_url = https://127.0.0.1:$P/.well-known/openid-configuration"
+# The document names its issuer https://127.0.0.1:PORT: it must be configured.
+conf discoiss "discovery_url = https://127.0.0.1:$P/.well-known/openid-configuration"
+before=$(hits idp /jwks)
+verify discoiss "$t2"
+check "a discovery document naming another issuer than the configured one is refused" test $? = 1
+check "  ...saying so ($(tr -d '\n' <"$T/verify.err"))" \
+	grep -q "the discovery document's issuer \"https://127.0.0.1:$P\" is not the configured issuer" \
+	"$T/verify.err"
+check "  ...before its jwks_uri is fetched" test "$(hits idp /jwks)" = "$before"
+conf disco "discovery_url = https://127.0.0.1:$P/.well-known/openid-configuration" \
+	"issuer = https://127.0.0.1:$P"
 service disco "auth required $MODULE conf=$T/disco.conf"
 pam_run disco alice "$t2"
 check "discovery_url: a login with a key from its jwks_uri is accepted" test $? = 0
@@ -247,7 +274,7 @@ check "  ...the reason says so" grep -q "no answer within" "$T/verify.err"
 mode idp slow
 echo 1500 >"$T/idp/delay"
 conf slowd "discovery_url = https://127.0.0.1:$P/.well-known/openid-configuration" \
-	"fetch_timeout = 2" "cache_dir = $T/hangcache"
+	"issuer = https://127.0.0.1:$P" "fetch_timeout = 2" "cache_dir = $T/hangcache"
 s=$(ms)
 verify slowd "$t2"
 rc=$? el=$(($(ms) - s))

@@ -1270,6 +1270,42 @@ static void test_ed25519_small_order_key(void **state)
 	REFUSED(f, with_sig(f, in, sig, sizeof(sig)), "alice", SIGNATURE, "point of small order");
 }
 
+/* Ed448 keys of small order (cofactor 4: y = 1, 0 or p - 1) and encodings
+ * that are not canonical (y >= p, or bits besides the sign in the last byte,
+ * which could stand for the same points).  With A the identity, R = identity
+ * and S = 0 satisfy [S]B = R + [k]A for every message (RFC 8032 5.2.7). */
+static void test_ed448_degenerate_keys(void **state)
+{
+	struct fx *f = *state;
+	unsigned char keys[7][57], sig[114] = { 1 };
+	const char *why[7] = { "point of small order",	  "point of small order",
+			       "point of small order",	  "point of small order",
+			       "not canonically encoded", "not canonically encoded",
+			       "not canonically encoded" };
+	memset(keys, 0, sizeof(keys));
+	keys[0][0] = 1;	    /* the identity (0, 1) */
+	keys[1][56] = 0x80; /* y = 0, x = -1: order 4 */
+	/* keys[2]: y = 0, x = 1, order 4 */
+	memset(keys[3], 0xff, 56); /* y = p - 1: (0, -1), order 2 */
+	keys[3][0] = 0xfe;
+	keys[3][28] = 0xfe;
+	memset(keys[4] + 28, 0xff, 28); /* y = p + 1 = 2^448 - 2^224: the identity again */
+	memset(keys[5], 0xff, 56);	/* y = 2^448 - 1 */
+	keys[6][0] = 1;			/* the identity with a stray bit in the last byte */
+	keys[6][56] = 0x01;
+	char *in = input(f, "{\"alg\":\"Ed448\"}", claims(f, ""));
+	for (size_t i = 0; i < 7; i++) {
+		char *name = fmt(f, "ed448-%zu.jwks", i);
+		write_text(f, name,
+			   fmt(f, "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed448\",\"x\":\"%s\"}]}",
+			       b64(f, keys[i], 57)),
+			   0600);
+		cfg_reset(f);
+		cfg_set(f, "jwks_file", path(f, name));
+		REFUSED(f, with_sig(f, in, sig, sizeof(sig)), "alice", SIGNATURE, why[i]);
+	}
+}
+
 /* A PEM public key at the point at infinity (its one-byte encoding 00):
  * OpenSSL decodes it, and ECDSA then accepts (r, s) = (x([e]G) mod n, 1),
  * since u1 G + u2 Q = [e]G. */
@@ -1524,6 +1560,7 @@ int main(void)
 		T(test_secret_jwks_readable_by_group),
 		T(test_rsa_exponent_one),
 		T(test_ed25519_small_order_key),
+		T(test_ed448_degenerate_keys),
 		T(test_ec_point_at_infinity),
 		T(test_ec_point_off_curve),
 		T(test_token_over_16k),

@@ -365,6 +365,123 @@ static void test_discovery_cached(void **state)
 	pj_config_free(&c);
 }
 
+struct pj_key_note {
+	int stale;
+	long age;
+	char why[256];
+};
+
+static int note_key(const struct pj_key *key, void *ctx, pj_err *e)
+{
+	struct pj_key_note *n = ctx;
+	(void)e;
+	n->stale = key->stale;
+	n->age = key->stale_age;
+	snprintf(n->why, sizeof(n->why), "%s", key->stale_why ? key->stale_why : "");
+	return 0;
+}
+
+static int count_key_any(const struct pj_key *key, void *ctx, pj_err *e)
+{
+	(void)e, (void)key;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* The discovery document must name the configured issuer (OpenID Connect
+ * Discovery 4.3): a mismatch refuses its keys, before its jwks_uri. */
+static void test_discovery_issuer(void **state)
+{
+	struct pj_config c;
+	struct pj_fetch_call call = { 0 };
+	struct pj_doc d, dd;
+	pj_err e;
+	(void)state;
+	config(&c);
+	assert_int_equal(pj_config_set(&c, "issuer", "https://idp.test", "test", &e), 0);
+	put_cache(DISCO, 0, "-", "{\"issuer\":\"https://idp.test\",\"jwks_uri\":\"" URL "\"}");
+	put_cache(URL, 0, "600", jwks_ec);
+	assert_int_equal(pj_fetch_jwks(&c, &call, DISCO, 1, PJ_WANT_CACHED, &d, &dd, &e), 0);
+	pj_doc_free(&d);
+	pj_doc_free(&dd);
+	put_cache(DISCO, 0, "-", "{\"issuer\":\"https://evil.test\",\"jwks_uri\":\"" URL "\"}");
+	assert_fails_with(pj_fetch_jwks(&c, &call, DISCO, 1, PJ_WANT_CACHED, &d, NULL, &e), e,
+			  "the discovery document's issuer \"https://evil.test\" is not the "
+			  "configured issuer");
+	/* A prefix, a trailing slash or another case is another issuer. */
+	put_cache(DISCO, 0, "-", "{\"issuer\":\"https://idp.test/\",\"jwks_uri\":\"" URL "\"}");
+	assert_fails_with(pj_fetch_jwks(&c, &call, DISCO, 1, PJ_WANT_CACHE_ONLY, &d, NULL, &e), e,
+			  "is not the configured issuer");
+	put_cache(DISCO, 0, "-", "{\"jwks_uri\":\"" URL "\"}");
+	assert_fails_with(pj_fetch_jwks(&c, &call, DISCO, 1, PJ_WANT_CACHE_ONLY, &d, NULL, &e), e,
+			  "has no \"issuer\" string");
+	/* Through pj_keys_each: the reason of the refusal. */
+	pj_config_free(&c);
+	config(&c);
+	/* discovery_url alone (config() names a jwks_url). */
+	free(c.jwks_url.v[0]);
+	c.jwks_url.n = 0;
+	assert_int_equal(pj_config_set(&c, "discovery_url", DISCO, "test", &e), 0);
+	assert_int_equal(pj_config_set(&c, "issuer", "https://idp.test", "test", &e), 0);
+	unsigned tried;
+	int seen = 0;
+	assert_int_equal(pj_keys_each(&c, PJ_ALG_ES256, "k1", count_key_any, &seen, &tried, &e), 0);
+	assert_int_equal(tried, 0);
+	assert_non_null(strstr(e.msg, "has no \"issuer\" string"));
+	/* Without a configured issuer nothing is compared (one source, as
+	 * before providers). */
+	pj_config_free(&c);
+	config(&c);
+	assert_int_equal(pj_fetch_jwks(&c, &call, DISCO, 1, PJ_WANT_CACHE_ONLY, &d, NULL, &e), 0);
+	pj_doc_free(&d);
+	pj_config_free(&c);
+}
+
+/* A stale copy says why it is stale: the last fetch's failure, kept in
+ * FILE.error, also when this login did not fetch (a login tried moments
+ * ago); pam_jwt-tool keys (want CACHE_ONLY) shows it too. */
+static void test_last_failure(void **state)
+{
+	struct pj_config c;
+	struct pj_fetch_call call = { 0 };
+	struct pj_doc d;
+	char path[512], text[256];
+	pj_err e;
+	(void)state;
+	config(&c);
+	put_cache(URL, 7200, "-", jwks_ec);
+	stamp_now(URL);
+	cache_path(URL, ".error", path, sizeof(path));
+	snprintf(text, sizeof(text), "%lld fetch failed: connection refused\n",
+		 (long long)time(NULL) - 30);
+	write_file(path, text, 0644);
+	assert_int_equal(pj_fetch_jwks(&c, &call, URL, 0, PJ_WANT_CACHED, &d, NULL, &e), 0);
+	assert_int_equal(d.origin, PJ_ORIGIN_STALE);
+	if (!strstr(d.note.msg, "last fetch 3") ||
+	    !strstr(d.note.msg, "s ago: fetch failed: connection refused"))
+		fail_msg("note: %s", d.note.msg);
+	pj_doc_free(&d);
+	assert_int_equal(pj_fetch_jwks(&c, &call, URL, 0, PJ_WANT_CACHE_ONLY, &d, NULL, &e), 0);
+	assert_non_null(strstr(d.note.msg, "last fetch failed 3"));
+	pj_doc_free(&d);
+	/* An error file others could have written says nothing. */
+	chmod(path, 0666);
+	assert_int_equal(pj_fetch_jwks(&c, &call, URL, 0, PJ_WANT_CACHED, &d, NULL, &e), 0);
+	assert_non_null(strstr(d.note.msg, "not fetched: a login tried"));
+	pj_doc_free(&d);
+	/* The key offered from the stale copy carries its age and the note. */
+	unlink(path);
+	write_file(path, text, 0644);
+	unsigned tried;
+	struct pj_key_note kn = { 0 };
+	assert_int_equal(pj_keys_each(&c, PJ_ALG_ES256, "k1", note_key, &kn, &tried, &e), 0);
+	assert_int_equal(kn.stale, 1);
+	assert_in_range(kn.age, 7200, 7202);
+	assert_non_null(strstr(kn.why, "connection refused"));
+	unlink(path);
+	pj_config_free(&c);
+}
+
 /* ---- pj_keys_each over a cached jwks_url ---------------------------------- */
 
 static int count_key(const struct pj_key *key, void *ctx, pj_err *e)
@@ -421,6 +538,8 @@ int main(void)
 		cmocka_unit_test(test_cache_dir_trust),
 		cmocka_unit_test(test_stale_within_interval),
 		cmocka_unit_test(test_discovery_cached),
+		cmocka_unit_test(test_discovery_issuer),
+		cmocka_unit_test(test_last_failure),
 		cmocka_unit_test(test_keys_each),
 		cmocka_unit_test(test_no_libcurl_loaded),
 	};

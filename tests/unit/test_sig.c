@@ -188,7 +188,10 @@ static EVP_PKEY *fx_key_for(const struct fx *f, enum pj_alg alg)
 	case PJ_ALG_ES512:
 		return f->p521;
 	case PJ_ALG_EDDSA:
+	case PJ_ALG_ED25519:
 		return f->ed;
+	case PJ_ALG_ED448:
+		return f->ed448;
 	default:
 		return f->rsa;
 	}
@@ -203,18 +206,20 @@ static const unsigned char SECRET32[33] = "0123456789abcdef0123456789abcdef";
 static void test_alg_names(void **state)
 {
 	(void)state;
-	static const char *const names[PJ_ALG_COUNT] = { "HS256", "HS384", "HS512", "RS256",
-							 "RS384", "RS512", "PS256", "PS384",
-							 "PS512", "ES256", "ES384", "ES512",
-							 "EdDSA" };
+	static const char *const names[PJ_ALG_COUNT] = { "HS256", "HS384",   "HS512", "RS256",
+							 "RS384", "RS512",   "PS256", "PS384",
+							 "PS512", "ES256",   "ES384", "ES512",
+							 "EdDSA", "Ed25519", "Ed448" };
 	for (int a = 0; a < PJ_ALG_COUNT; a++) {
 		assert_string_equal(pj_alg_name((enum pj_alg)a), names[a]);
 		assert_int_equal(pj_alg_from_name(names[a]), a);
 	}
-	static const char *const bad[] = { "none",    "None",	 "NONE",    "nOnE",   "",
-					   "hs256",   "Hs256",	 "HS256 ",  " HS256", "HS255",
-					   "HS2560",  "RS1",	 "ES256K",  "EDDSA",  "eddsa",
-					   "Ed25519", "PS256\n", "HS256\t", "ES256 " };
+	static const char *const bad[] = { "none",    "None",	   "NONE",     "nOnE",	  "",
+					   "hs256",   "Hs256",	   "HS256 ",   " HS256",  "HS255",
+					   "HS2560",  "RS1",	   "ES256K",   "EDDSA",	  "eddsa",
+					   "ED25519", "ed25519",   "Ed25519 ", "ED448",	  "ed448",
+					   "Ed448ph", "Ed25519ph", "X25519",   "PS256\n", "HS256\t",
+					   "ES256 " };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (pj_alg_from_name(bad[i]) != -1)
 			fail_msg("alg name \"%s\" was accepted", bad[i]);
@@ -231,6 +236,8 @@ static void test_alg_names(void **state)
 	assert_int_equal(pj_alg_kty(PJ_ALG_PS256), PJ_KTY_RSA);
 	assert_int_equal(pj_alg_kty(PJ_ALG_ES512), PJ_KTY_EC);
 	assert_int_equal(pj_alg_kty(PJ_ALG_EDDSA), PJ_KTY_OKP);
+	assert_int_equal(pj_alg_kty(PJ_ALG_ED25519), PJ_KTY_OKP);
+	assert_int_equal(pj_alg_kty(PJ_ALG_ED448), PJ_KTY_OKP);
 	assert_string_equal(pj_kty_name(PJ_KTY_OCT), "oct");
 	assert_string_equal(pj_kty_name(PJ_KTY_RSA), "RSA");
 	assert_string_equal(pj_kty_name(PJ_KTY_EC), "EC");
@@ -242,9 +249,9 @@ static void test_alg_names(void **state)
 static void test_key_fits_matrix(void **state)
 {
 	const struct fx *f = *state;
-	struct pj_key keys[9];
+	struct pj_key keys[10];
 	/* Each key with the set of algs it may serve; 0 = none at all. */
-	const unsigned fits[9] = {
+	const unsigned fits[10] = {
 		PJ_ALGS_HMAC,
 		PJ_ALG_BIT(PJ_ALG_RS256) | PJ_ALG_BIT(PJ_ALG_RS384) | PJ_ALG_BIT(PJ_ALG_RS512) |
 			PJ_ALG_BIT(PJ_ALG_PS256) | PJ_ALG_BIT(PJ_ALG_PS384) |
@@ -252,10 +259,12 @@ static void test_key_fits_matrix(void **state)
 		PJ_ALG_BIT(PJ_ALG_ES256),
 		PJ_ALG_BIT(PJ_ALG_ES384),
 		PJ_ALG_BIT(PJ_ALG_ES512),
-		PJ_ALG_BIT(PJ_ALG_EDDSA),
+		/* RFC 9864: EdDSA takes the key's curve, Ed25519 and Ed448 name it. */
+		PJ_ALG_BIT(PJ_ALG_EDDSA) | PJ_ALG_BIT(PJ_ALG_ED25519),
 		0, /* RSA 1024 */
 		0, /* secp256k1: not ES256's curve */
 		0, /* RSA public key as an "HMAC secret" is not an oct key: see below */
+		PJ_ALG_BIT(PJ_ALG_EDDSA) | PJ_ALG_BIT(PJ_ALG_ED448),
 	};
 	key_oct(&keys[0], SECRET32, SECRET32_LEN);
 	key_from(&keys[1], f->rsa);
@@ -267,7 +276,8 @@ static void test_key_fits_matrix(void **state)
 	key_from(&keys[7], f->k256);
 	key_from(&keys[8], f->rsa);
 	keys[8].alg = PJ_ALG_HS256; /* an RSA key claiming to be for HS256 */
-	for (int k = 0; k < 9; k++) {
+	key_from(&keys[9], f->ed448);
+	for (int k = 0; k < 10; k++) {
 		for (int a = 0; a < PJ_ALG_COUNT; a++) {
 			pj_err e = { "" };
 			int want = (fits[k] & PJ_ALG_BIT(a)) ? 0 : -1;
@@ -293,7 +303,18 @@ static void test_key_fits_matrix(void **state)
 		for (int b = 0; b < PJ_ALG_COUNT; b++)
 			assert_int_equal(pj_key_fits(&keys[1], (enum pj_alg)b, NULL), -1);
 	}
-	for (int k = 0; k < 9; k++)
+	/* An Ed25519 key with alg EdDSA serves EdDSA only, with alg Ed25519
+	 * Ed25519 only: the key's alg is compared as it is written. */
+	keys[5].alg = PJ_ALG_EDDSA;
+	assert_int_equal(pj_key_fits(&keys[5], PJ_ALG_EDDSA, NULL), 0);
+	assert_int_equal(pj_key_fits(&keys[5], PJ_ALG_ED25519, NULL), -1);
+	keys[5].alg = PJ_ALG_ED25519;
+	assert_int_equal(pj_key_fits(&keys[5], PJ_ALG_EDDSA, NULL), -1);
+	assert_int_equal(pj_key_fits(&keys[5], PJ_ALG_ED25519, NULL), 0);
+	keys[9].alg = PJ_ALG_ED25519; /* an Ed448 key that says Ed25519 */
+	for (int b = 0; b < PJ_ALG_COUNT; b++)
+		assert_int_equal(pj_key_fits(&keys[9], (enum pj_alg)b, NULL), -1);
+	for (int k = 0; k < 10; k++)
 		pj_key_clear(&keys[k]);
 }
 
@@ -358,8 +379,14 @@ static void test_key_fits_reasons(void **state)
 	bad.kty = PJ_KTY_OKP;
 	bad.pkey = f->x25519; /* OKP but X25519 (key agreement) */
 	assert_refused(pj_key_fits(&bad, PJ_ALG_EDDSA, &e), &e, NULL);
-	bad.pkey = f->ed448;
-	assert_refused(pj_key_fits(&bad, PJ_ALG_EDDSA, &e), &e, NULL);
+	bad.pkey = f->ed448; /* Ed448 is OKP, but not Ed25519's curve */
+	assert_int_equal(pj_key_fits(&bad, PJ_ALG_EDDSA, &e), 0);
+	assert_int_equal(pj_key_fits(&bad, PJ_ALG_ED448, &e), 0);
+	assert_refused(pj_key_fits(&bad, PJ_ALG_ED25519, &e), &e,
+		       "OKP key on curve Ed448 does not fit alg Ed25519 (needs Ed25519)");
+	bad.pkey = f->ed;
+	assert_refused(pj_key_fits(&bad, PJ_ALG_ED448, &e), &e,
+		       "OKP key on curve Ed25519 does not fit alg Ed448 (needs Ed448)");
 	bad.pkey = NULL;
 	assert_refused(pj_key_fits(&bad, PJ_ALG_EDDSA, &e), &e, NULL);
 	bad.kty = PJ_KTY_RSA;
@@ -411,9 +438,9 @@ static void test_key_from_pkey(void **state)
 	const struct fx *f = *state;
 	struct pj_key k;
 	pj_err e;
-	EVP_PKEY *const good[] = { f->rsa, f->p256, f->p521, f->ed };
-	const enum pj_kty kty[] = { PJ_KTY_RSA, PJ_KTY_EC, PJ_KTY_EC, PJ_KTY_OKP };
-	for (size_t i = 0; i < 4; i++) {
+	EVP_PKEY *const good[] = { f->rsa, f->p256, f->p521, f->ed, f->ed448 };
+	const enum pj_kty kty[] = { PJ_KTY_RSA, PJ_KTY_EC, PJ_KTY_EC, PJ_KTY_OKP, PJ_KTY_OKP };
+	for (size_t i = 0; i < 5; i++) {
 		key_from(&k, good[i]);
 		assert_int_equal(k.kty, kty[i]);
 		assert_ptr_equal(k.pkey, good[i]);
@@ -426,15 +453,15 @@ static void test_key_from_pkey(void **state)
 		pj_key_clear(&k); /* clearing twice is harmless */
 	}
 	/* Refused types are freed all the same (valgrind checks). */
-	EVP_PKEY *const refused[] = { f->rsapss, f->x25519, f->ed448 };
-	for (size_t i = 0; i < 3; i++) {
+	EVP_PKEY *const refused[] = { f->rsapss, f->x25519 };
+	for (size_t i = 0; i < 2; i++) {
 		e.msg[0] = 0;
 		assert_int_equal(EVP_PKEY_up_ref(refused[i]), 1);
 		assert_int_equal(pj_key_from_pkey(refused[i], &k, &e), -1);
 		assert_true(e.msg[0] != 0);
 		assert_null(k.pkey);
 	}
-	assert_non_null(strstr(e.msg, "ED448"));
+	assert_non_null(strstr(e.msg, "X25519"));
 	assert_int_equal(pj_key_from_pkey(NULL, &k, &e), -1);
 	assert_int_equal(EVP_PKEY_up_ref(f->p256), 1);
 	assert_int_equal(pj_key_from_pkey(f->p256, NULL, &e), -1);
@@ -454,8 +481,8 @@ static void test_key_from_pkey(void **state)
 
 static size_t expected_sig_len(enum pj_alg a)
 {
-	static const size_t len[PJ_ALG_COUNT] = { 32,  48,  64, 256, 256, 256, 256,
-						  256, 256, 64, 96,  132, 64 };
+	static const size_t len[PJ_ALG_COUNT] = { 32,  48, 64, 256, 256, 256, 256, 256,
+						  256, 64, 96, 132, 64,	 64,  114 };
 	return len[a];
 }
 
