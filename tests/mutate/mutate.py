@@ -44,7 +44,8 @@ MUTANTS = os.path.join(ROOT, "tests", "mutate", "mutants.txt")
 WORK = os.path.join(ROOT, "build", "mutate")
 
 # Stage 1: every unit test (build/tests/test_*) and these quick suites.
-FAST = ["pamtester", "authz", "parts", "askpass", "conf_options", "revocation", "durability"]
+FAST = ["pamtester", "authz", "parts", "askpass", "conf_options", "providers", "revocation",
+        "durability"]
 # Not run: they test no code a mutant can change, or not the mutant's copy.
 # debian_package.sh installs the package on the machine (and its login runs
 # the module pamtester.sh runs); demo_fresh_clone.sh clones git HEAD, not the
@@ -54,7 +55,8 @@ EXCLUDED = ["debian_package", "demo_fresh_clone", "runner", "deps_output"]
 # programs not listed here come last.
 SECONDS = {
     "rfc_examples": 1, "ecdsa_twin": 1, "secrets": 2, "install": 2, "client_qr": 2,
-    "signing_keys": 2, "host_env": 3, "crosscheck": 4, "degenerate_keys": 4, "sshd": 9,
+    "signing_keys": 2, "host_env": 3, "crosscheck": 4, "degenerate_keys": 4, "oidc_login": 8,
+    "sshd": 9,
     "sudo_su": 10, "fetch_env": 11, "faults": 12, "oidc_provider": 14, "client_ssh": 14,
     "jwks_fetch": 16, "threads": 15, "sanitizers": 21, "client_login": 24, "valgrind": 29,
     "fuzz": 47,
