@@ -294,14 +294,17 @@ clean:
 	rm -rf $(B)
 
 # ---- hardening: fuzzers, ASan+UBSan and TSan builds (all under $(B)/) ----
-# make fuzz [FUZZ_SECONDS=N]: builds every tests/fuzz/fuzz_*.c and runs each
-# for N seconds.  make san: the unit tests and tests/integration/pamtester.sh
+# make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="token config"]: builds every
+# tests/fuzz/fuzz_*.c and runs each (or those named) for N seconds; each clean
+# run goes into build/fuzz/ledger, which sums the executions per target on the
+# same sources (tests/fuzz/run.sh).  make san: the unit tests and tests/integration/pamtester.sh
 # on an ASan+UBSan build.  make check builds all three (hardening-build) and
 # its runner runs the short passes (tests/integration/fuzz.sh, sanitizers.sh,
 # threads.sh).
 FUZZ_CC      ?= clang-14
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_ALL     := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SAN     := address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS   = -std=gnu11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -Wall \
                -DPJ_VERSION='"$(VERSION)"' -DPJ_FETCH_HELPER='"$(FETCH_HELPER)"' -Isrc $(PKG_CFLAGS)
@@ -339,7 +342,7 @@ $(B)/fuzz/fuzz_cache: tests/fuzz/fuzz_cache.c tests/fuzz/fuzz.h src/fetchhelper/
 	  $(FUZZ_OBJ) $(CURL_LIBS) $(PKG_LIBS)
 
 # Named here so make keeps the objects between builds (not intermediate).
-fuzz-build: $(FUZZ_OBJ) $(FUZZ_CLIENT_OBJ) $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+fuzz-build: $(FUZZ_OBJ) $(FUZZ_CLIENT_OBJ) $(FUZZ_ALL:%=$(B)/fuzz/fuzz_%)
 
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-build
