@@ -116,7 +116,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_big(mode == "big")
         if mode == "malformed":
             return self.send(200, b'{"keys": [{"kty": "EC", "crv"', [("ETag", '"broken"')])
-        if self.path == "/jwks":
+        # A query only makes another URL (another cache file): /jwks?x is /jwks.
+        if self.path.split("?", 1)[0] == "/jwks":
             body = (self.read_ctl("jwks.json", '{"keys": []}') + "\n").encode()
             etag = '"%s"' % hashlib.sha256(body).hexdigest()[:16]
             headers = [("ETag", etag), ("Content-Type", "application/json")]

@@ -244,6 +244,27 @@ printf 'jwks_url = %s\ncache_dir = %s\nfetch_helper = %s\n' "$URL" "$T/nocache" 
 verify noca "$t2"
 check "without ca_file the system's CAs are used, and do not know the test CA" \
 	grep -qi "certificate" "$T/verify.err"
+# ca_file alone is trusted, not the system's CAs beside it: in a mount
+# namespace of its own the system's bundle is the other CA, which signed
+# idp2's certificate.  Without ca_file the fetch then works (the bundle is
+# libcurl's); with ca_file, idp2 is refused.
+cp "$T/otherca.pem" "$T/sysbundle.pem"
+sysca() {
+	unshare --mount --propagation private bash -c \
+		'mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && shift && exec "$@"' - \
+		"$T/sysbundle.pem" "$@"
+}
+printf 'jwks_url = %s\ncache_dir = %s\nfetch_helper = %s\nalgorithms = ES256\n' \
+	"https://127.0.0.1:$port_idp2/jwks?sys" "$T/cache" "$FETCH" >"$T/sysca-none.conf"
+conf sysca "jwks_url = https://127.0.0.1:$port_idp2/jwks?sysca"
+sysca "$TOOL" verify --config "$T/sysca-none.conf" "$t1" >/dev/null 2>"$T/verify.err"
+rc=$?
+check "the other CA as the system's bundle: without ca_file its server's keys are fetched ($(
+	tr -d '\n' <"$T/verify.err"))" test $rc = 0
+sysca "$TOOL" verify --config "$T/sysca.conf" "$t1" >/dev/null 2>"$T/verify.err"
+check "  ...with ca_file, the system's CAs are not trusted beside it: refused" test $? = 1
+check "  ...as a certificate problem ($(tr -d '\n' <"$T/verify.err"))" \
+	grep -qi "certificate" "$T/verify.err"
 check "nothing from those servers was cached" bash -c "! ls '$T/nocache' '$(cfile \
 	"https://127.0.0.1:$port_idp2/jwks")' '$(cfile "https://127.0.0.1:$port_idp3/jwks")' \
 	'$(cfile "https://127.0.0.1:$P/redirect-http")' 2>/dev/null"
