@@ -61,6 +61,10 @@ TOOL_SRC := $(wildcard src/tool/*.c)
 TOOL_OBJ := $(TOOL_SRC:%.c=$(B)/%.o)
 HELPER_SRC := $(wildcard src/fetchhelper/*.c)
 HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
+# zlib for status lists (src/lst/): the helper inflates, the tool builds;
+# never the module, so never libpj.a.
+LST_OBJ  := $(B)/src/lst/lst.o
+ZLIB_LIBS = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
@@ -69,7 +73,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 all: $(B)/pam_jwt.so
 
-HEADERS := $(wildcard src/*.h src/tool/*.h src/fetchhelper/*.h)
+HEADERS := $(wildcard src/*.h src/tool/*.h src/fetchhelper/*.h src/lst/*.h)
 $(B)/%.o: %.c $(HEADERS) | deps-quiet
 	@mkdir -p $(dir $@)
 	$(call show,CC,$<)
@@ -96,8 +100,8 @@ $(B)/pam_jwt.so: $(B)/pam_jwt.o $(B)/libpj.a pam_jwt.map
 # libraries (NAME_LIBS); one rule links them all into $(B)/NAME.  A new
 # program is three lines here.
 PROGRAMS += pam_jwt-tool
-pam_jwt-tool_OBJ := $(TOOL_OBJ) $(B)/libpj.a
-pam_jwt-tool_LIBS = $(PKG_LIBS)
+pam_jwt-tool_OBJ := $(TOOL_OBJ) $(LST_OBJ) $(B)/libpj.a
+pam_jwt-tool_LIBS = $(PKG_LIBS) $(ZLIB_LIBS)
 # The client side (SSH_ASKPASS, SUDO_ASKPASS): the parts format from libpj.a
 # (src/parts.c), libcrypto for its SHA-256, nothing else.
 PROGRAMS += pam_jwt-askpass
@@ -110,8 +114,8 @@ PROGRAMS += pam_jwt-fetch
 CURL_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS   = $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
 $(HELPER_OBJ): ALL_CFLAGS += $(CURL_CFLAGS)
-pam_jwt-fetch_OBJ := $(HELPER_OBJ) $(B)/libpj.a
-pam_jwt-fetch_LIBS = $(CURL_LIBS) $(PKG_LIBS)
+pam_jwt-fetch_OBJ := $(HELPER_OBJ) $(LST_OBJ) $(B)/libpj.a
+pam_jwt-fetch_LIBS = $(CURL_LIBS) $(PKG_LIBS) $(ZLIB_LIBS)
 
 # The client (src/client/, pam_jwt-login): gets the user's tokens from the
 # identity provider.  Its own directory and archive, linked with libcurl; it
@@ -152,10 +156,11 @@ $(B)/tests/qr_pbm: tests/helpers/qr_pbm.c $(B)/libpjclient.a $(B)/libpj.a
 	$(call show,CCLD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(CLIENT_LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libpj.a $(wildcard tests/unit/*.h)
+$(B)/tests/%: tests/unit/%.c $(B)/libpj.a $(LST_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(call show,CCLD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libpj.a $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LST_OBJ) $(B)/libpj.a $(ALL_LDFLAGS) \
+	  $(PKG_LIBS) $(ZLIB_LIBS) -lcmocka
 
 # Test helpers preloaded or loaded by PAM (tests/helpers/NAME.c ->
 # $(B)/tests/NAME.so, with NAME_LIBS): the log capture, an authtok checker
@@ -174,6 +179,8 @@ $(B)/tests/%.so: tests/helpers/%.c
 DEB_BUILD := gcc make pkg-config libpam0g-dev libssl-dev libjansson-dev
 # libcurl for the fetch helper (src/fetchhelper/) and the client (src/client/).
 DEB_BUILD += libcurl4-openssl-dev
+# zlib for the helper and the tool (status lists); libcurl already needs zlib1g.
+DEB_BUILD += zlib1g-dev
 DEB_TEST  := libcmocka-dev pamtester libpam-wrapper python3-jwt python3-jwcrypto openssl \
              valgrind
 # The real logins (tests/integration/sshd.sh, sudo_su.sh).
@@ -186,6 +193,9 @@ DEB_TEST  += build-essential debhelper dpkg-dev lintian scdoc
 # curl CLI shows fetch_env.sh's bait is live (what libcurl does when it reads
 # the environment).
 DEB_TEST  += libcurl4 curl
+# The simulated fleet's static server (tests/integration/fleet.sh starts its
+# own, on 127.0.0.1, with a configuration and prefix of its own).
+DEB_TEST  += nginx
 # make demo from a fresh clone (tests/integration/demo_fresh_clone.sh).
 DEB_TEST  += git
 # The client's QR codes, read back by a decoder that is not ours (client_qr.sh,
@@ -196,7 +206,7 @@ deps:
 deps-build:
 	@tests/deps.sh $(DEB_BUILD)
 deps-quiet:
-	@$(PKG_CONFIG) --exists $(PKGS) libcurl 2>/dev/null || tests/deps.sh $(DEB_BUILD)
+	@$(PKG_CONFIG) --exists $(PKGS) libcurl zlib 2>/dev/null || tests/deps.sh $(DEB_BUILD)
 
 # A PAM application that counts its SIGCHLDs (tests/integration/fetch_env.sh).
 $(B)/tests/pam_sigchld: tests/helpers/pam_sigchld.c
@@ -281,7 +291,8 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(wildcard conf/*.service conf/*.timer)))
 
 FORMAT_SRC = pam_jwt.c $(wildcard src/*.c src/*.h src/tool/*.c src/tool/*.h src/askpass/*.c \
-             src/fetchhelper/*.c src/fetchhelper/*.h src/client/*.c src/client/*.h \
+             src/fetchhelper/*.c src/fetchhelper/*.h src/lst/*.c src/lst/*.h \
+             src/client/*.c src/client/*.h \
              tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h tests/helpers/*.c \
              tests/bench/*.c)
 format:
@@ -308,19 +319,20 @@ FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SAN     := address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS   = -std=gnu11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -Wall \
                -DPJ_VERSION='"$(VERSION)"' -DPJ_FETCH_HELPER='"$(FETCH_HELPER)"' -Isrc $(PKG_CFLAGS)
-FUZZ_OBJ     := $(LIB_SRC:src/%.c=$(B)/fuzz/obj/%.o)
+FUZZ_OBJ     := $(LIB_SRC:src/%.c=$(B)/fuzz/obj/%.o) $(B)/fuzz/obj/lst/lst.o
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer
 .PHONY: fuzz fuzz-build san san-build tsan-build hardening-build
 
-$(B)/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) | deps-quiet
+$(B)/fuzz/obj/%.o: src/%.c $(wildcard src/*.h src/lst/*.h) | deps-quiet
 	@mkdir -p $(dir $@)
 	$(call show,CC,$< [fuzz])
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
 	$(call show,CCLD,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS) \
+	  $(ZLIB_LIBS)
 
 # fuzz_client drives the client's parsers (src/client/), which link libcurl.
 FUZZ_CLIENT_OBJ := $(CLIENT_SRC:src/%.c=$(B)/fuzz/obj/%.o)
@@ -331,7 +343,7 @@ $(B)/fuzz/obj/client/%.o: src/client/%.c $(wildcard src/*.h src/client/*.h) | de
 $(B)/fuzz/fuzz_client: tests/fuzz/fuzz_client.c tests/fuzz/fuzz.h $(FUZZ_OBJ) $(FUZZ_CLIENT_OBJ)
 	$(call show,CCLD,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_CLIENT_OBJ) \
-	  $(FUZZ_OBJ) $(CLIENT_LIBS)
+	  $(FUZZ_OBJ) $(CLIENT_LIBS) $(ZLIB_LIBS)
 
 # fuzz_cache includes the fetch helper's HTTPS code (src/fetchhelper/http.c)
 # for its header parser, which links libcurl.

@@ -11,9 +11,11 @@
 
 #include "claims.h"
 #include "document.h"
+#include "feed.h"
 #include "fetch.h"
 #include "provider.h"
 #include "sig.h"
+#include "statuslist.h"
 #include "util.h"
 
 #define PJ_MAX_CONF    (1024 * 1024)
@@ -52,6 +54,11 @@ int pj_config_init(struct pj_config *c, uid_t allowed_uid)
 	c->jwks_ttl_max = PJ_DEFAULT_JWKS_TTL_MAX;
 	c->jwks_max_stale = PJ_DEFAULT_JWKS_MAX_STALE;
 	c->jwks_refetch_interval = PJ_DEFAULT_JWKS_REFETCH_INTERVAL;
+	c->status_list = PJ_STATUS_CHECK;
+	c->status_list_ttl_min = PJ_DEFAULT_STATUS_LIST_TTL_MIN;
+	c->status_list_ttl_max = PJ_DEFAULT_STATUS_LIST_TTL_MAX;
+	c->status_list_max_stale = PJ_DEFAULT_STATUS_LIST_MAX_STALE;
+	c->revocation_feed_max_stale = PJ_DEFAULT_REVOCATION_FEED_MAX_STALE;
 	return strlist_add(&c->require, "exp", 3);
 }
 
@@ -75,6 +82,9 @@ void pj_config_free(struct pj_config *c)
 	free(c->ca_file);
 	free(c->fetch_helper);
 	free(c->cache_dir);
+	strlist_free(&c->status_list_url);
+	free(c->revocation_feed);
+	free(c->revocation_feed_key);
 	strlist_free(&c->require_claim);
 	strlist_free(&c->export_claims);
 	free(c->user_jwks_file);
@@ -99,7 +109,9 @@ enum opt_kind {
 	OPT_CLAIM_RULE,
 	OPT_CLAIM_NAMES,
 	OPT_USER_PATH,
-	OPT_CASE
+	OPT_CASE,
+	OPT_STATUS_MODE,
+	OPT_URL
 };
 
 struct opt {
@@ -145,6 +157,14 @@ static const struct opt opts[] = {
 	O(require_claim, OPT_CLAIM_RULE),
 	O(export_claims, OPT_CLAIM_NAMES),
 	O(user_jwks_file, OPT_USER_PATH),
+	O(status_list, OPT_STATUS_MODE),
+	O(status_list_url, OPT_URLS),
+	O(status_list_ttl_min, OPT_SECONDS),
+	O(status_list_ttl_max, OPT_SECONDS),
+	O(status_list_max_stale, OPT_SECONDS),
+	O(revocation_feed, OPT_URL),
+	O(revocation_feed_key, OPT_PATH),
+	O(revocation_feed_max_stale, OPT_SECONDS),
 };
 #undef O
 
@@ -465,6 +485,26 @@ static int set_one(struct pj_config *c, const char *key, const char *value, cons
 		if (parse_bool(value, field) != 0)
 			return pj_fail(e, "%s: %s must be yes or no", origin, o->name);
 		return 0;
+	case OPT_STATUS_MODE: {
+		static const char *modes[] = { "off", "check", "require" };
+		for (int i = 0; i < 3; i++)
+			if (strcmp(value, modes[i]) == 0)
+				return *(int *)field = i, 0;
+		return pj_fail(e, "%s: status_list must be off, check or require", origin);
+	}
+	case OPT_URL: {
+		/* One URL; empty turns it off (a service's line may). */
+		pj_err why;
+		if (!*value) {
+			free(*(char **)field);
+			*(char **)field = NULL;
+			return 0;
+		}
+		if (strlen(value) > PJ_URL_MAX || pj_url_check(value, &why) != 0)
+			return pj_fail(e, "%s: %s: %s", origin, o->name,
+				       strlen(value) > PJ_URL_MAX ? "URL too long" : why.msg);
+		return set_string(field, value, o, origin, e);
+	}
 	}
 	return 0;
 }
@@ -518,12 +558,14 @@ static int config_copy(struct pj_config *dst, const struct pj_config *src)
 		case OPT_STRING:
 		case OPT_PATH:
 		case OPT_USER_PATH:
+		case OPT_URL:
 			*(char **)f = NULL;
 			break;
 		case OPT_ALGS:
 		case OPT_SECONDS:
 		case OPT_BOOL:
 		case OPT_CASE:
+		case OPT_STATUS_MODE:
 			break;
 		}
 	}
@@ -543,6 +585,7 @@ static int config_copy(struct pj_config *dst, const struct pj_config *src)
 		case OPT_STRING:
 		case OPT_PATH:
 		case OPT_USER_PATH:
+		case OPT_URL:
 			if (*(char *const *)g && !(*(char **)f = strdup(*(char *const *)g)))
 				return -1;
 			break;
@@ -550,6 +593,7 @@ static int config_copy(struct pj_config *dst, const struct pj_config *src)
 		case OPT_SECONDS:
 		case OPT_BOOL:
 		case OPT_CASE:
+		case OPT_STATUS_MODE:
 			break;
 		}
 	}

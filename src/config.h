@@ -23,6 +23,9 @@ struct pj_strlist {
 	int layer; /* where the values came from: 0 defaults, 1 file, 2 arguments */
 };
 
+/* status_list = off | check | require */
+enum { PJ_STATUS_OFF, PJ_STATUS_CHECK, PJ_STATUS_REQUIRE };
+
 struct pj_config {
 	struct pj_strlist issuer;
 	struct pj_strlist audience;
@@ -58,6 +61,15 @@ struct pj_config {
 	long jwks_ttl_min, jwks_ttl_max; /* clamp Cache-Control max-age */
 	long jwks_max_stale;		 /* a cached copy is used until this old */
 	long jwks_refetch_interval;	 /* logins fetch a URL at most this often */
+	/* Token Status List (src/statuslist.c). */
+	int status_list;		   /* PJ_STATUS_OFF, _CHECK, _REQUIRE */
+	struct pj_strlist status_list_url; /* https:// prefixes a status URI must start with */
+	long status_list_ttl_min, status_list_ttl_max; /* clamp the list's ttl claim */
+	long status_list_max_stale;		       /* a cached list is used until this old */
+	/* The signed revocation feed (src/feed.c). */
+	char *revocation_feed;		/* https:// URL; NULL: none */
+	char *revocation_feed_key;	/* the public key that signs it */
+	long revocation_feed_max_stale; /* the applied copy holds until this old */
 	/* Who may own the files besides root: (uid_t)-1 in the module, the
 	 * invoking user in the tool. */
 	uid_t allowed_uid;

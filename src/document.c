@@ -99,6 +99,9 @@ json_t *pj_document_check(const char *body, size_t n, enum pj_doc_kind kind, pj_
 			pj_fail(e, "it holds a secret (oct) key or private key members");
 		else
 			return doc;
+	} else if (kind != PJ_DOC_DISCOVERY) {
+		/* Status lists and feeds are JWS, judged where their rules live. */
+		pj_fail(e, "not a JSON document kind");
 	} else {
 		json_t *uri = json_object_get(doc, "jwks_uri");
 		if (!json_is_string(uri))
@@ -110,4 +113,42 @@ json_t *pj_document_check(const char *body, size_t n, enum pj_doc_kind kind, pj_
 	}
 	json_decref(doc);
 	return NULL;
+}
+
+static int media_type_is(const char *v, const char *want)
+{
+	/* RFC 7515 4.1.9: "application/" may be left out; media types ignore case. */
+	if (pj_ascii_ncasecmp(v, "application/", 12) == 0)
+		v += 12;
+	return strlen(v) == strlen(want) && pj_ascii_ncasecmp(v, want, strlen(want)) == 0;
+}
+
+int pj_status_token_shape(json_t *header, json_t *claims, int *bits, const char **lst,
+			  size_t *lst_n, pj_err *e)
+{
+	const char *typ = json_string_value(json_object_get(header, "typ"));
+	if (!typ || !media_type_is(typ, "statuslist+jwt"))
+		return pj_fail(e, "its typ is not statuslist+jwt");
+	if (!json_is_string(json_object_get(claims, "sub")))
+		return pj_fail(e, "it has no sub");
+	if (!json_is_number(json_object_get(claims, "iat")))
+		return pj_fail(e, "it has no iat");
+	json_t *exp = json_object_get(claims, "exp"), *ttl = json_object_get(claims, "ttl");
+	if (exp && !json_is_number(exp))
+		return pj_fail(e, "its exp is not a number");
+	if (ttl && (!json_is_number(ttl) || !(json_number_value(ttl) > 0)))
+		return pj_fail(e, "its ttl is not a positive number");
+	json_t *sl = json_object_get(claims, "status_list");
+	if (!json_is_object(sl))
+		return pj_fail(e, "it has no status_list object");
+	json_t *b = json_object_get(sl, "bits"), *l = json_object_get(sl, "lst");
+	json_int_t bv = json_is_integer(b) ? json_integer_value(b) : 0;
+	if (bv != 1 && bv != 2 && bv != 4 && bv != 8)
+		return pj_fail(e, "its status_list bits is not 1, 2, 4 or 8");
+	if (!json_is_string(l) || json_string_length(l) == 0)
+		return pj_fail(e, "its status_list has no lst string");
+	*bits = (int)bv;
+	*lst = json_string_value(l);
+	*lst_n = json_string_length(l);
+	return 0;
 }

@@ -17,9 +17,18 @@
 #define PJ_FETCH_MAX (1024 * 1024)
 #define PJ_URL_MAX   1024
 
+/* The inflated bit string of one status list (src/statuslist.c): a fixed
+ * bound, so that a small compressed "lst" cannot make anyone allocate
+ * gigabytes (a zip bomb).  16 MiB: 134 million entries of 1 bit. */
+#define PJ_STATUS_LIST_MAX (16 * 1024 * 1024)
+/* A revocation feed (src/feed.c) may be larger than other documents. */
+#define PJ_FEED_MAX (64 * 1024 * 1024)
+
 enum pj_doc_kind {
-	PJ_DOC_JWKS,	  /* {"keys": [...]}, no secret key */
-	PJ_DOC_DISCOVERY, /* {"jwks_uri": "https://..."} */
+	PJ_DOC_JWKS,	    /* {"keys": [...]}, no secret key */
+	PJ_DOC_DISCOVERY,   /* {"jwks_uri": "https://..."} */
+	PJ_DOC_STATUS_LIST, /* a Status List Token (JWS), checked by src/statuslist.c */
+	PJ_DOC_FEED,	    /* a revocation feed (JWS), checked by src/feed.c */
 };
 
 /* An https:// URL without user name or password, printable ASCII, at most
@@ -41,5 +50,14 @@ int pj_jwks_has_secret(json_t *keys);
 /* The first member that makes a key of the array secret or private ("k" for
  * an oct key), with that key's index in *at; NULL when there is none. */
 const char *pj_jwks_private_member(json_t *keys, size_t *at);
+
+/* A Status List Token's shape (draft-ietf-oauth-status-list, "Status List
+ * Token in JWT Format"): typ statuslist+jwt (application/ optional, any
+ * case); claims sub (a string), iat (a number), exp (a number, if present),
+ * ttl (a positive number, if present) and status_list {bits: 1, 2, 4 or 8,
+ * lst: a non-empty string}.  0 with *bits and *lst (into claims), -1 with e.
+ * The signature, sub's value and the times are the caller's to judge. */
+int pj_status_token_shape(json_t *header, json_t *claims, int *bits, const char **lst,
+			  size_t *lst_n, pj_err *e);
 
 #endif

@@ -61,25 +61,32 @@ static int dir_check(struct cache *c, pj_err *e)
 	return 0;
 }
 
-static int cache_open(const struct pj_config *cfg, const char *url, struct cache *c, pj_err *e)
+static int cache_locate(const struct pj_config *cfg, const char *key, const char *suffix,
+			struct cache *c, pj_err *e)
 {
 	char hex[65];
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
-	c->url = url;
+	c->url = key;
 	c->dir = cfg->cache_dir ? cfg->cache_dir : PJ_DEFAULT_CACHE_DIR;
 	if (cfg->fetch_timeout < 1)
 		return pj_fail(e, "fetch_timeout must be at least 1 second");
-	if (cfg->jwks_ttl_min > cfg->jwks_ttl_max)
-		return pj_fail(e, "jwks_ttl_min (%ld) is above jwks_ttl_max (%ld)",
-			       cfg->jwks_ttl_min, cfg->jwks_ttl_max);
-	if (sha256_hex(url, hex) != 0)
+	if (sha256_hex(key, hex) != 0)
 		return pj_fail(e, "cannot hash the URL");
-	if (snprintf(c->path, sizeof(c->path), "%s/%s", c->dir, hex) >= (int)sizeof(c->path) ||
+	if (snprintf(c->path, sizeof(c->path), "%s/%s%s", c->dir, hex, suffix) >=
+		    (int)sizeof(c->path) ||
 	    snprintf(c->stamp, sizeof(c->stamp), "%s.stamp", c->path) >= (int)sizeof(c->stamp) ||
 	    snprintf(c->error, sizeof(c->error), "%s.error", c->path) >= (int)sizeof(c->error))
 		return pj_fail(e, "cache_dir path too long");
 	return dir_check(c, e);
+}
+
+static int cache_open(const struct pj_config *cfg, const char *url, struct cache *c, pj_err *e)
+{
+	if (cfg->jwks_ttl_min > cfg->jwks_ttl_max)
+		return pj_fail(e, "jwks_ttl_min (%ld) is above jwks_ttl_max (%ld)",
+			       cfg->jwks_ttl_min, cfg->jwks_ttl_max);
+	return cache_locate(cfg, url, "", c, e);
 }
 
 /* ---- a cached document ---- */
@@ -451,16 +458,19 @@ static void reply_free(struct reply *r)
 	memset(r, 0, sizeof(*r));
 }
 
+static const char *const kind_names[] = { "jwks", "discovery", "status_list", "feed" };
+
 /* Starts pam_jwt-fetch for one URL with what is left of the login's
  * fetch_timeout, and takes its answer only if it parses (src/frame.c): the
- * pipe is not trusted blindly. */
-static int helper_get(const struct cache *c, struct pj_fetch_call *call, enum pj_doc_kind kind,
-		      const char *etag, struct reply *r, pj_err *e)
+ * pipe is not trusted blindly.  store_dir: where the helper may store what it
+ * fetched (NULL: nowhere); extra: more arguments (pairs), NULL-terminated. */
+static int helper_run(const struct pj_config *cfg, struct pj_fetch_call *call, const char *url,
+		      enum pj_doc_kind kind, const char *etag, const char *store_dir,
+		      const char *const *extra, struct reply *r, pj_err *e)
 {
-	const struct pj_config *cfg = c->cfg;
 	const char *path = cfg->fetch_helper ? cfg->fetch_helper : PJ_FETCH_HELPER;
 	char timeout[32], owner[32], max[32];
-	const char *argv[24];
+	const char *argv[32];
 	size_t i = 0;
 	pj_err why;
 	memset(r, 0, sizeof(*r));
@@ -471,18 +481,20 @@ static int helper_get(const struct cache *c, struct pj_fetch_call *call, enum pj
 		return pj_fail(e, "fetch_timeout (%ld s) used up by earlier fetches",
 			       cfg->fetch_timeout);
 	snprintf(timeout, sizeof(timeout), "%lld", left);
-	snprintf(max, sizeof(max), "%d", PJ_FETCH_MAX);
+	snprintf(max, sizeof(max), "%d", kind == PJ_DOC_FEED ? PJ_FEED_MAX : PJ_FETCH_MAX);
 	argv[i++] = "pam_jwt-fetch";
 	argv[i++] = "--kind";
-	argv[i++] = kind == PJ_DOC_JWKS ? "jwks" : "discovery";
+	argv[i++] = kind_names[kind];
 	argv[i++] = "--url";
-	argv[i++] = c->url;
+	argv[i++] = url;
 	argv[i++] = "--timeout-ms";
 	argv[i++] = timeout;
 	argv[i++] = "--max-bytes";
 	argv[i++] = max;
-	argv[i++] = "--cache-dir";
-	argv[i++] = c->dir;
+	if (store_dir) {
+		argv[i++] = "--cache-dir";
+		argv[i++] = store_dir;
+	}
 	if (etag && *etag) {
 		argv[i++] = "--etag";
 		argv[i++] = etag;
@@ -496,9 +508,14 @@ static int helper_get(const struct cache *c, struct pj_fetch_call *call, enum pj
 		argv[i++] = "--owner";
 		argv[i++] = owner;
 	}
+	for (; extra && *extra && i + 1 < sizeof(argv) / sizeof(argv[0]); extra++)
+		argv[i++] = *extra;
 	argv[i] = NULL;
+	/* A status list comes back inflated beside its token (src/frame.h). */
+	size_t out_max = PJ_FETCH_MAX + PJ_FRAME_OVERHEAD +
+			 (kind == PJ_DOC_STATUS_LIST ? PJ_STATUS_LIST_MAX : 0);
 	struct pj_spawn s = { path, cfg->allowed_uid, argv, call->deadline_ms + PJ_FETCH_GRACE_MS,
-			      PJ_FETCH_MAX + PJ_FRAME_OVERHEAD };
+			      out_max };
 	size_t n;
 	int code;
 	if (pj_spawn_run(&s, &r->raw, &n, &code, &why) != 0)
@@ -524,7 +541,19 @@ static int helper_get(const struct cache *c, struct pj_fetch_call *call, enum pj
 		reply_free(r);
 		return pj_fail(e, "HTTP status 304");
 	}
+	/* Only a status list's answer carries the inflated list, and must. */
+	if ((kind == PJ_DOC_STATUS_LIST && r->f.status == 200) != (r->f.list != NULL)) {
+		reply_free(r);
+		return pj_fail(e, "fetch_helper %s: an answer %s the inflated status list", path,
+			       kind == PJ_DOC_STATUS_LIST ? "without" : "with");
+	}
 	return 0;
+}
+
+static int helper_get(const struct cache *c, struct pj_fetch_call *call, enum pj_doc_kind kind,
+		      const char *etag, struct reply *r, pj_err *e)
+{
+	return helper_run(c->cfg, call, c->url, kind, etag, c->dir, NULL, r, e);
 }
 
 /* What the helper said about storing, for the caller's report. */
@@ -730,4 +759,62 @@ void pj_doc_free(struct pj_doc *d)
 	free(d->url);
 	free(d->path);
 	memset(d, 0, sizeof(*d));
+}
+
+/* ---- for the other documents' homes (src/statuslist.c, src/feed.c) ---- */
+
+static void loc_from(struct pj_cache_loc *loc, const struct cache *c)
+{
+	loc->cfg = c->cfg;
+	loc->dir = c->dir;
+	loc->dir_missing = c->dir_missing;
+	memcpy(loc->path, c->path, sizeof(loc->path));
+	memcpy(loc->stamp, c->stamp, sizeof(loc->stamp));
+}
+
+int pj_cache_place(const struct pj_config *cfg, const char *key, const char *suffix,
+		   struct pj_cache_loc *loc, pj_err *e)
+{
+	struct cache c;
+	memset(loc, 0, sizeof(*loc));
+	if (cache_locate(cfg, key, suffix, &c, e) != 0)
+		return -1;
+	loc_from(loc, &c);
+	return 0;
+}
+
+static void cache_from(struct cache *c, const struct pj_cache_loc *loc)
+{
+	memset(c, 0, sizeof(*c));
+	c->cfg = loc->cfg;
+	c->dir = loc->dir;
+	c->dir_missing = loc->dir_missing;
+	memcpy(c->path, loc->path, sizeof(c->path));
+	memcpy(c->stamp, loc->stamp, sizeof(c->stamp));
+}
+
+int pj_stamp_recent(const struct pj_cache_loc *loc, long *since)
+{
+	struct cache c;
+	cache_from(&c, loc);
+	return stamp_claim(&c, since) == STAMP_RECENT;
+}
+
+int pj_fetch_get(const struct pj_config *cfg, struct pj_fetch_call *call, const char *url,
+		 enum pj_doc_kind kind, const char *etag, const char *store_dir,
+		 const char *const *extra, struct pj_fetched *out, pj_err *e)
+{
+	struct reply r;
+	memset(out, 0, sizeof(*out));
+	if (helper_run(cfg, call, url, kind, etag, store_dir, extra, &r, e) != 0)
+		return -1;
+	out->f = r.f;
+	out->raw = r.raw;
+	return 0;
+}
+
+void pj_fetched_free(struct pj_fetched *f)
+{
+	free(f->raw);
+	memset(f, 0, sizeof(*f));
 }

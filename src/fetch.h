@@ -36,6 +36,44 @@ struct pj_config;
 /* Where the helper is installed (the Makefile's LIBEXECDIR). */
 #ifndef PJ_FETCH_HELPER
 #define PJ_FETCH_HELPER "/usr/local/libexec/pam_jwt/pam_jwt-fetch"
+/* ---- the other fetched documents' homes (src/statuslist.c, src/feed.c):
+ * the cache directory, the refetch stamp and the helper, without the JSON
+ * document cache above. ---- */
+
+#include <limits.h>
+
+struct pj_cache_loc {
+	const struct pj_config *cfg;
+	const char *dir;      /* cache_dir */
+	int dir_missing;      /* it does not exist (yet) */
+	char path[PATH_MAX];  /* DIR/SHA256HEX(key)SUFFIX */
+	char stamp[PATH_MAX]; /* path.stamp */
+};
+
+/* Where the cache keeps the document named key (a URL, or a string naming
+ * one document), after checking that cache_dir is trusted. */
+int pj_cache_place(const struct pj_config *cfg, const char *key, const char *suffix,
+		   struct pj_cache_loc *loc, pj_err *e);
+
+/* Did a login start a fetch of it within jwks_refetch_interval?  1 (since
+ * says how long ago); 0 when this caller may fetch (and has claimed the
+ * stamp, when it can write it). */
+int pj_stamp_recent(const struct pj_cache_loc *loc, long *since);
+
+struct pj_fetched {
+	struct pj_frame f; /* points into raw */
+	char *raw;
+};
+
+/* One run of the fetch helper: kind, If-None-Match etag (NULL: none),
+ * store_dir passed as --cache-dir (NULL: the helper stores nothing), extra
+ * arguments.  0 with out filled (HTTP 200 or 304; free with
+ * pj_fetched_free), -1 with e saying why there is no answer. */
+int pj_fetch_get(const struct pj_config *cfg, struct pj_fetch_call *call, const char *url,
+		 enum pj_doc_kind kind, const char *etag, const char *store_dir,
+		 const char *const *extra, struct pj_fetched *out, pj_err *e);
+void pj_fetched_free(struct pj_fetched *f);
+
 #endif
 /* What the module gives the helper beyond fetch_timeout to report a timeout
  * itself (its start-up, its last words) before it is killed. */
@@ -99,5 +137,43 @@ int pj_cache_store(const struct pj_config *cfg, const char *url, enum pj_doc_kin
  * server sent them).  0, or -1 with e saying why nothing was stored. */
 int pj_cache_renew(const struct pj_config *cfg, const char *url, enum pj_doc_kind kind,
 		   const char *sent_etag, long max_age, const char *etag, pj_err *e);
+
+/* ---- the other fetched documents' homes (src/statuslist.c, src/feed.c):
+ * the cache directory, the refetch stamp and the helper, without the JSON
+ * document cache above. ---- */
+
+#include <limits.h>
+
+struct pj_cache_loc {
+	const struct pj_config *cfg;
+	const char *dir;      /* cache_dir */
+	int dir_missing;      /* it does not exist (yet) */
+	char path[PATH_MAX];  /* DIR/SHA256HEX(key)SUFFIX */
+	char stamp[PATH_MAX]; /* path.stamp */
+};
+
+/* Where the cache keeps the document named key (a URL, or a string naming
+ * one document), after checking that cache_dir is trusted. */
+int pj_cache_place(const struct pj_config *cfg, const char *key, const char *suffix,
+		   struct pj_cache_loc *loc, pj_err *e);
+
+/* Did a login start a fetch of it within jwks_refetch_interval?  1 (since
+ * says how long ago); 0 when this caller may fetch (and has claimed the
+ * stamp, when it can write it). */
+int pj_stamp_recent(const struct pj_cache_loc *loc, long *since);
+
+struct pj_fetched {
+	struct pj_frame f; /* points into raw */
+	char *raw;
+};
+
+/* One run of the fetch helper: kind, If-None-Match etag (NULL: none),
+ * store_dir passed as --cache-dir (NULL: the helper stores nothing), extra
+ * arguments.  0 with out filled (HTTP 200 or 304; free with
+ * pj_fetched_free), -1 with e saying why there is no answer. */
+int pj_fetch_get(const struct pj_config *cfg, struct pj_fetch_call *call, const char *url,
+		 enum pj_doc_kind kind, const char *etag, const char *store_dir,
+		 const char *const *extra, struct pj_fetched *out, pj_err *e);
+void pj_fetched_free(struct pj_fetched *f);
 
 #endif

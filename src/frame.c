@@ -69,6 +69,13 @@ static int one_record(struct pj_frame *f, unsigned char tag, const unsigned char
 		f->body = (const char *)v;
 		f->body_n = n;
 		return 0;
+	case 'l':
+		if (n == 0 || n > PJ_STATUS_LIST_MAX)
+			return pj_fail(e, "status list of %zu bytes (1 to %d allowed)", n,
+				       PJ_STATUS_LIST_MAX);
+		f->list = v;
+		f->list_n = n;
+		return 0;
 	case 'w':
 		if (n != 0)
 			return pj_fail(e, "bad stored record");
@@ -80,7 +87,7 @@ static int one_record(struct pj_frame *f, unsigned char tag, const unsigned char
 
 int pj_frame_parse(const unsigned char *p, size_t n, size_t body_max, struct pj_frame *f, pj_err *e)
 {
-	static const char tags[] = "sfaebwnz";
+	static const char tags[] = "sfaeblwnz";
 	unsigned seen = 0;
 	size_t off = 4;
 	memset(f, 0, sizeof(*f));
@@ -115,12 +122,15 @@ int pj_frame_parse(const unsigned char *p, size_t n, size_t body_max, struct pj_
 	int answered = f->status != 0, failed = f->failure[0] != 0;
 	if (answered == failed)
 		return pj_fail(e, "neither an HTTP status nor a failure, or both");
-	if (failed && (f->max_age >= 0 || f->etag[0] || f->body || f->stored || f->note[0]))
+	if (failed &&
+	    (f->max_age >= 0 || f->etag[0] || f->body || f->list || f->stored || f->note[0]))
 		return pj_fail(e, "a failure with an answer's records");
 	if (f->status == 200 && !f->body)
 		return pj_fail(e, "HTTP 200 without a body");
 	if (f->status == 304 && f->body)
 		return pj_fail(e, "HTTP 304 with a body");
+	if (f->list && !f->body)
+		return pj_fail(e, "a status list without its token");
 	if (f->stored && f->note[0])
 		return pj_fail(e, "both stored and not stored");
 	return 0;
@@ -188,6 +198,7 @@ int pj_frame_write(int fd, const struct pj_frame *f)
 		     (unsigned long)(f->max_age > 0x7fffffffL ? 0x7fffffffL : f->max_age))) ||
 	    (en && etag_ok((const unsigned char *)f->etag, en) && put(fd, 'e', f->etag, en)) ||
 	    (f->body && f->body_n && put(fd, 'b', f->body, f->body_n)) ||
+	    (f->body && f->list && f->list_n && put(fd, 'l', f->list, f->list_n)) ||
 	    (f->stored && put(fd, 'w', NULL, 0)) ||
 	    (!f->stored && f->note[0] && put_text(fd, 'n', f->note)))
 		return -1;

@@ -11,6 +11,8 @@
  *     'e'  the ETag, 1..PJ_ETAG_MAX bytes of visible ASCII    (with 's')
  *     'b'  the body, 1..body_max bytes                         (with 's' 200 only,
  *                                                              and then required)
+ *     'l'  a status list's bit string, inflated from the body's "lst" by the
+ *          helper: 1..PJ_STATUS_LIST_MAX bytes               (with 'b' only)
  *     'w'  the helper stored it in cache_dir: empty            } at most one,
  *     'n'  why it did not: text                                } with 's'
  *     'z'  the end: empty, last; nothing may follow
@@ -29,7 +31,7 @@
 
 #define PJ_ETAG_MAX 256
 /* Everything but the body. */
-#define PJ_FRAME_OVERHEAD (4 + 8 * 5 + 4 + 4 + PJ_ETAG_MAX + 2 * PJ_ERR_MAX)
+#define PJ_FRAME_OVERHEAD (4 + 9 * 5 + 4 + 4 + PJ_ETAG_MAX + 2 * PJ_ERR_MAX)
 
 struct pj_frame {
 	long status; /* 200 or 304; 0: no answer (failure says why) */
@@ -40,6 +42,8 @@ struct pj_frame {
 	char note[PJ_ERR_MAX];
 	const char *body; /* into the parsed buffer; NULL without one */
 	size_t body_n;
+	const unsigned char *list; /* likewise: an inflated status list, or NULL */
+	size_t list_n;
 };
 
 /* Parses n bytes; body_max bounds the body.  0 with f filled, or -1 with e

@@ -48,10 +48,19 @@ int pj_provider_header(const char *line, char *name, size_t n, const char *origi
 
 int pj_provider_global_only(const char *option)
 {
-	static const char *const global[] = { "revocation_file", "allowlist_file", "one_time_file",
-					      "user_map",	 "cache_dir",	   "fetch_helper",
-					      "fetch_timeout",	 "prompt",	   "debug",
-					      "export_claims" };
+	static const char *const global[] = { "revocation_file",
+					      "allowlist_file",
+					      "one_time_file",
+					      "user_map",
+					      "cache_dir",
+					      "fetch_helper",
+					      "fetch_timeout",
+					      "prompt",
+					      "debug",
+					      "export_claims",
+					      "revocation_feed",
+					      "revocation_feed_key",
+					      "revocation_feed_max_stale" };
 	for (size_t i = 0; i < sizeof(global) / sizeof(global[0]); i++)
 		if (strcmp(option, global[i]) == 0)
 			return 1;

@@ -119,9 +119,15 @@ static int check_header(json_t *h, unsigned allowed, struct pj_token *t, pj_err 
 
 int pj_token_parse(const char *tok, size_t n, unsigned allowed_algs, struct pj_token *t, pj_err *e)
 {
+	return pj_token_parse_max(tok, n, PJ_MAX_TOKEN, allowed_algs, t, e);
+}
+
+int pj_token_parse_max(const char *tok, size_t n, size_t max, unsigned allowed_algs,
+		       struct pj_token *t, pj_err *e)
+{
 	memset(t, 0, sizeof(*t));
-	if (n > PJ_MAX_TOKEN)
-		return pj_fail(e, "token is %zu bytes, over the %d-byte limit", n, PJ_MAX_TOKEN);
+	if (n > max)
+		return pj_fail(e, "token is %zu bytes, over the %zu-byte limit", n, max);
 	const char *d1 = memchr(tok, '.', n);
 	const char *d2 = d1 ? memchr(d1 + 1, '.', n - (size_t)(d1 + 1 - tok)) : NULL;
 	if (!d1 || !d2)

@@ -32,6 +32,10 @@ int pj_token_prefix(const char *s, size_t n);
  * outlive t.  allowed_algs is the configured allowlist.  On failure t holds
  * whatever was decoded (header/claims may be set, for logging). */
 int pj_token_parse(const char *tok, size_t n, unsigned allowed_algs, struct pj_token *t, pj_err *e);
+/* The same for signed documents larger than a login's token (a Status List
+ * Token, a revocation feed): at most max bytes. */
+int pj_token_parse_max(const char *tok, size_t n, size_t max, unsigned allowed_algs,
+		       struct pj_token *t, pj_err *e);
 void pj_token_free(struct pj_token *t);
 
 /* JSON text to object, with the rules every JWT document gets (duplicate

@@ -9,9 +9,11 @@
 
 #include "claims.h"
 #include "config.h"
+#include "feed.h"
 #include "keys.h"
 #include "provider.h"
 #include "revocation.h"
+#include "statuslist.h"
 #include "store.h"
 #include "token.h"
 #include "usermap.h"
@@ -176,6 +178,9 @@ static int check_revoked(const struct pj_config *cfg, const struct pj_revquery *
 				 e) != 0)
 		return -1;
 	snprintf(seen->rev_path, sizeof(seen->rev_path), "%s", rev);
+	/* The fleet's feed, applied beside the local file: both count. */
+	if (pj_feed_check(cfg, q, e) != 0)
+		return -1;
 	if (!cfg->allowlist_file)
 		return 0;
 	/* The allowlist registers tokens the identity provider issued; a user's
@@ -250,6 +255,10 @@ static enum pj_stage judge(const struct pj_config *top, const struct pj_config *
 	     bind_user(top, cfg, r->claims, user, user_key, &r->map_line, &r->reason) != 0) ||
 	    pj_claims_rules(cfg, r->claims, user_key, &r->reason) != 0)
 		return PJ_STAGE_CLAIMS;
+	/* The token verified: only now is its status list looked at (and
+	 * perhaps fetched), with the keys of the provider that verified it. */
+	if (pj_status_check(cfg, r->claims, now, &r->reason) != 0)
+		return PJ_STAGE_REVOKED;
 	if (check_lists(cfg, t, token, n, user, r->signer, now, &r->seen, &r->reason) != 0)
 		return PJ_STAGE_REVOKED;
 	return PJ_STAGE_OK;
@@ -415,7 +424,10 @@ int pj_grant_check(const struct pj_config *cfg, const struct pj_grant *g, const 
 				 .user = g->user,
 				 .has_iat = g->has_iat,
 				 .iat = g->iat };
-	return check_revoked(cfg, &q, g->signer, NULL, &g->seen, e);
+	if (check_revoked(cfg, &q, g->signer, NULL, &g->seen, e) != 0)
+		return -1;
+	/* Suspended or revoked in its status list since the login? */
+	return pj_status_check(cfg, g->claims, now, e);
 }
 
 void pj_grant_free(struct pj_grant *g)

@@ -18,6 +18,7 @@ struct ph_request {
 	size_t ca_n;
 	long timeout_ms; /* connection, TLS and transfer together */
 	size_t max_bytes;
+	const char *accept; /* the Accept header's value; NULL: application/json */
 };
 
 struct ph_response {

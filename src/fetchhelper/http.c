@@ -121,7 +121,10 @@ int ph_http_get(const struct ph_request *rq, struct ph_response *r, pj_err *e)
 		if ((more = curl_slist_append(hdrs, inm)))
 			hdrs = more;
 	}
-	if ((more = curl_slist_append(hdrs, "Accept: application/json")))
+	char accept[128];
+	snprintf(accept, sizeof(accept), "Accept: %s",
+		 rq->accept ? rq->accept : "application/json");
+	if ((more = curl_slist_append(hdrs, accept)))
 		hdrs = more;
 	SET(CURLOPT_URL, rq->url);
 	/* https only, on every hop of a redirect too. */
@@ -148,6 +151,10 @@ int ph_http_get(const struct ph_request *rq, struct ph_response *r, pj_err *e)
 	SET(CURLOPT_TIMEOUT_MS, rq->timeout_ms);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, rq->timeout_ms);
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)rq->max_bytes);
+	/* gzip and deflate if the server offers them (the draft asks status
+	 * list servers to): max_bytes bounds what they decode to, in on_data,
+	 * so a compressed response cannot grow past it either. */
+	SET(CURLOPT_ACCEPT_ENCODING, "");
 	SET(CURLOPT_WRITEFUNCTION, on_data);
 	SET(CURLOPT_WRITEDATA, &body);
 	SET(CURLOPT_ERRORBUFFER, errbuf);

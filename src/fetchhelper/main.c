@@ -6,9 +6,14 @@
  * fetches and writes with their own rights, so its arguments need no more
  * trust than the command line of any program.
  *
- *   pam_jwt-fetch --kind jwks|discovery --url URL --timeout-ms N
+ *   pam_jwt-fetch --kind jwks|discovery|status_list|feed --url URL --timeout-ms N
  *                 [--max-bytes N] [--etag ETAG] [--ca-file PATH]
- *                 [--cache-dir DIR [--owner UID]]
+ *                 [--cache-dir DIR [--owner UID]] [--feed-key PATH]
+ *
+ * A status list (a Status List Token) is never stored here: its signature
+ * is checked with the provider's keys by whoever started us, who stores it;
+ * we inflate its list (zlib, with a fixed bound) and hand both back.  A feed
+ * is verified with --feed-key and applied in --cache-dir (src/feed.c).
  *
  * Exit 0 once an answer (a document or the reason there is none) is written,
  * 2 for bad arguments (an answer says which), 1 when stdout fails. */
@@ -24,14 +29,18 @@
 
 #include "config.h"
 #include "document.h"
+#include "feed.h"
 #include "fetch.h"
 #include "frame.h"
 #include "helper.h"
+#include "lst/lst.h"
 #include "util.h"
 
 struct args {
-	const char *kind, *url, *timeout, *max, *etag, *ca_file, *cache_dir, *owner;
+	const char *kind, *url, *timeout, *max, *etag, *ca_file, *cache_dir, *owner, *feed_key;
 };
+
+static const char *const kinds[] = { "jwks", "discovery", "status_list", "feed" };
 
 static int number(const char *s, long long lo, long long hi, long long *out)
 {
@@ -48,10 +57,11 @@ static int number(const char *s, long long lo, long long hi, long long *out)
 
 static int parse_args(int argc, char **argv, struct args *a, pj_err *e)
 {
-	static const char *names[] = { "--kind", "--url",     "--timeout-ms", "--max-bytes",
-				       "--etag", "--ca-file", "--cache-dir",  "--owner" };
-	const char **slots[] = { &a->kind, &a->url,	&a->timeout,   &a->max,
-				 &a->etag, &a->ca_file, &a->cache_dir, &a->owner };
+	static const char *names[] = { "--kind",      "--url",	 "--timeout-ms",
+				       "--max-bytes", "--etag",	 "--ca-file",
+				       "--cache-dir", "--owner", "--feed-key" };
+	const char **slots[] = { &a->kind,    &a->url,	     &a->timeout, &a->max,     &a->etag,
+				 &a->ca_file, &a->cache_dir, &a->owner,	  &a->feed_key };
 	memset(a, 0, sizeof(*a));
 	for (int i = 1; i < argc; i += 2) {
 		size_t k = 0;
@@ -65,8 +75,17 @@ static int parse_args(int argc, char **argv, struct args *a, pj_err *e)
 			return pj_fail(e, "%s given twice", names[k]);
 		*slots[k] = argv[i + 1];
 	}
-	if (!a->kind || (strcmp(a->kind, "jwks") != 0 && strcmp(a->kind, "discovery") != 0))
-		return pj_fail(e, "--kind must be jwks or discovery");
+	size_t k = 0;
+	while (a->kind && k < sizeof(kinds) / sizeof(kinds[0]) && strcmp(a->kind, kinds[k]) != 0)
+		k++;
+	if (!a->kind || k == sizeof(kinds) / sizeof(kinds[0]))
+		return pj_fail(e, "--kind must be jwks, discovery, status_list or feed");
+	if (k == PJ_DOC_STATUS_LIST && a->cache_dir)
+		return pj_fail(e, "--cache-dir is not for status lists (the caller stores them)");
+	if ((k == PJ_DOC_FEED) != (a->feed_key != NULL))
+		return pj_fail(e, "--feed-key goes with --kind feed, and only there");
+	if (a->feed_key && a->feed_key[0] != '/')
+		return pj_fail(e, "--feed-key must be an absolute path");
 	if (!a->url || !a->timeout)
 		return pj_fail(e, "--url and --timeout-ms are required");
 	if ((a->ca_file && a->ca_file[0] != '/') || (a->cache_dir && a->cache_dir[0] != '/'))
@@ -83,17 +102,25 @@ static int fetch(const struct args *a, uid_t owner, struct pj_frame *f, char **k
 	struct ph_response r;
 	long long v;
 	pj_err why;
-	enum pj_doc_kind kind = strcmp(a->kind, "jwks") == 0 ? PJ_DOC_JWKS : PJ_DOC_DISCOVERY;
+	enum pj_doc_kind kind = PJ_DOC_JWKS;
+	while (strcmp(a->kind, kinds[kind]) != 0)
+		kind++;
 	if (pj_url_check(a->url, &why) != 0)
 		return pj_fail(e, "%s", why.msg);
 	if (number(a->timeout, 1, 86400000, &v) != 0)
 		return pj_fail(e, "--timeout-ms must be 1 to 86400000");
 	rq.timeout_ms = (long)v;
+	long long most = kind == PJ_DOC_FEED ? PJ_FEED_MAX : PJ_FETCH_MAX;
+	rq.max_bytes = (size_t)most;
 	if (a->max) {
-		if (number(a->max, 1, PJ_FETCH_MAX, &v) != 0)
-			return pj_fail(e, "--max-bytes must be 1 to %d", PJ_FETCH_MAX);
+		if (number(a->max, 1, most, &v) != 0)
+			return pj_fail(e, "--max-bytes must be 1 to %lld", most);
 		rq.max_bytes = (size_t)v;
 	}
+	if (kind == PJ_DOC_STATUS_LIST)
+		rq.accept = "application/statuslist+jwt";
+	if (kind == PJ_DOC_FEED)
+		rq.accept = "application/jwt";
 	/* Read here, checked like a key file: whoever can change the CA list
 	 * can serve any keys.  Handed to libcurl as a blob, so it reads no
 	 * other file for trust. */
@@ -112,6 +139,47 @@ static int fetch(const struct args *a, uid_t owner, struct pj_frame *f, char **k
 	f->body = r.body;
 	f->body_n = r.n;
 	*keep = r.body;
+	if (kind == PJ_DOC_STATUS_LIST && r.status == 200) {
+		/* The module must not inflate (it never links zlib), so we do,
+		 * within the bound, before anything else looks at the list. */
+		unsigned char *bits;
+		size_t nbits;
+		int b;
+		if (pj_lst_from_token(r.body, r.n, &bits, &nbits, &b, &why) != 0) {
+			/* No answer at all: the list must not be used. */
+			memset(f, 0, sizeof(*f));
+			f->max_age = -1;
+			return pj_fail(e, "bad status list: %s", why.msg);
+		}
+		f->list = bits;
+		f->list_n = nbits;
+		keep[1] = (char *)bits;
+	}
+	if (kind == PJ_DOC_FEED) {
+		/* Verified and applied here, never handed back whole: the host
+		 * process gets a summary (the body) and whether it was applied. */
+		static char summary[160];
+		struct pj_feed_summary s = { 0 };
+		if (!a->cache_dir)
+			rc = pj_fail(&why, "not applied: no --cache-dir");
+		else if (r.status == 200)
+			rc = pj_feed_apply(a->cache_dir, owner, a->url, a->feed_key, r.max_age,
+					   r.etag, r.body, r.n, &s, &why);
+		else
+			rc = pj_feed_renew(a->cache_dir, owner, a->url, a->etag, r.max_age, r.etag,
+					   &why);
+		if (r.status == 200) {
+			snprintf(summary, sizeof(summary), "{\"version\":%lld,\"entries\":%zu}",
+				 s.version, s.entries);
+			f->body = summary;
+			f->body_n = strlen(summary);
+		}
+		if (rc == 0)
+			f->stored = 1;
+		else
+			snprintf(f->note, sizeof(f->note), "%s", why.msg);
+		return 0;
+	}
 	if (!a->cache_dir)
 		return 0;
 	/* The cache every login reads: written only with a document that
@@ -137,7 +205,7 @@ int main(int argc, char **argv)
 {
 	struct args a;
 	struct pj_frame f;
-	char *body = NULL;
+	char *keep[2] = { NULL, NULL };
 	pj_err why;
 	long long v;
 	uid_t owner = (uid_t)-1;
@@ -164,7 +232,7 @@ int main(int argc, char **argv)
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			snprintf(f.failure, sizeof(f.failure), "libcurl cannot start");
 		else {
-			if (fetch(&a, owner, &f, &body, &why) != 0)
+			if (fetch(&a, owner, &f, keep, &why) != 0)
 				snprintf(f.failure, sizeof(f.failure), "%s", why.msg);
 			curl_global_cleanup();
 		}
@@ -174,6 +242,7 @@ int main(int argc, char **argv)
 			f.failure);
 	if (pj_frame_write(1, &f) != 0)
 		code = 1;
-	free(body);
+	free(keep[0]);
+	free(keep[1]);
 	return code;
 }

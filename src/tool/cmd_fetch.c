@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feed.h"
 #include "fetch.h"
 #include "keys.h"
+#include "provider.h"
+#include "statuslist.h"
 #include "tool.h"
 
 static const char help[] =
@@ -15,7 +18,9 @@ static const char help[] =
 	"Fetches every jwks_url and discovery_url (and the jwks_uri it names) now,\n"
 	"revalidating cached copies with If-None-Match, stores them in cache_dir\n"
 	"and reports per source: the outcome, how long it stays fresh, its keys\n"
-	"(kid, type, alg).  The jwks_refetch_interval of logins does not apply.\n"
+	"(kid, type, alg).  Then every status list a login used within 7 days (under\n"
+	"status_list_url), verified and cached the same way.\n"
+	"The jwks_refetch_interval of logins does not apply.\n"
 	"  --ahead SECONDS  only sources not cached or turning stale within SECONDS\n"
 	"Exit 0 when every source is fetched and cached (or fresh enough for\n"
 	"--ahead), 1 when one is not (logins keep using its cached copy until\n"
@@ -116,6 +121,53 @@ static int fetch_one(const struct pj_config *cfg, const char *url, int disco, lo
 	return stored ? 0 : -1;
 }
 
+struct used_ctx {
+	const struct pj_config *cfg;
+	long ahead;
+	int failed, seen;
+};
+
+/* One list a login used: fetched again, unless fresh long enough. */
+static void refresh_list(const char *iss, const char *uri, void *arg)
+{
+	struct used_ctx *u = arg;
+	struct pj_status_info info;
+	pj_err why;
+	u->seen++;
+	/* Only the provider whose issuer named it speaks for it: its keys
+	 * verify the list, its status_list_url bounds what is fetched. */
+	json_t *claims = json_pack("{s:s}", "iss", iss);
+	const struct pj_config *c = claims ? pj_provider_select(u->cfg, claims, &why) : NULL;
+	json_decref(claims);
+	int ours = c && c->status_list != PJ_STATUS_OFF && c->issuer.n == 0;
+	for (size_t i = 0; c && i < c->issuer.n && !ours; i++)
+		ours = strcmp(c->issuer.v[i], iss) == 0;
+	if (!ours) {
+		printf("status list %s: skipped, named by issuer %s, not configured here\n", uri,
+		       iss);
+		return;
+	}
+	if (u->ahead >= 0 && pj_status_fetch(c, iss, uri, PJ_WANT_CACHE_ONLY, &info, NULL) == 0 &&
+	    info.origin == PJ_ORIGIN_CACHE && info.ttl - info.age > u->ahead) {
+		printf("status list %s: skipped, fresh for more than %ld s\n", uri, u->ahead);
+		return;
+	}
+	if (pj_status_fetch(c, iss, uri, PJ_WANT_NOW, &info, &why) != 0) {
+		printf("status list %s: FAILED: %s\n", uri, why.msg);
+		u->failed = 1;
+		return;
+	}
+	static const char *origins[] = { "cached", "cached", "fetched (HTTP 200)",
+					 "not modified (HTTP 304)" };
+	printf("status list %s: %s, %zu entries of %d bit%s, fresh for %ld s%s%s\n", uri,
+	       origins[info.origin], info.entries, info.bits, info.bits > 1 ? "s" : "",
+	       info.ttl - info.age, info.etag[0] ? ", etag " : "", info.etag);
+	if (!info.stored) {
+		printf("  note: %s\n", info.note.msg[0] ? info.note.msg : "not cached");
+		u->failed = 1;
+	}
+}
+
 int cmd_fetch(struct tool *t, int argc, char **argv)
 {
 	struct pj_config cfg;
@@ -159,8 +211,48 @@ int cmd_fetch(struct tool *t, int argc, char **argv)
 				failed = 1;
 		}
 	}
-	if (!any)
+	int lists = 0;
+	for (size_t p = 0; p < (cfg.nproviders ? cfg.nproviders : 1); p++) {
+		const struct pj_config *c = cfg.nproviders ? &cfg.providers[p] : &cfg;
+		lists |= c->status_list != PJ_STATUS_OFF && c->status_list_url.n;
+	}
+	if (!any && !lists && !cfg.revocation_feed)
 		printf("no jwks_url or discovery_url configured: nothing to fetch\n");
+	if (cfg.revocation_feed) {
+		struct pj_feed_info fi;
+		pj_err why;
+		static const char *origins[] = { "cached", "cached", "fetched (HTTP 200)",
+						 "not modified (HTTP 304)" };
+		if (ahead >= 0 && pj_feed_fetch(&cfg, PJ_WANT_CACHE_ONLY, &fi, NULL) == 0 &&
+		    fi.origin == PJ_ORIGIN_CACHE && fi.ttl - fi.age > ahead) {
+			printf("revocation_feed %s: skipped, fresh for more than %ld s\n",
+			       cfg.revocation_feed, ahead);
+		} else if (pj_feed_fetch(&cfg, PJ_WANT_NOW, &fi, &why) != 0) {
+			printf("revocation_feed %s: FAILED: %s\n", cfg.revocation_feed, why.msg);
+			if (pj_feed_fetch(&cfg, PJ_WANT_CACHE_ONLY, &fi, NULL) == 0)
+				printf("  kept: version %lld, %zu entries, age %ld s (held until "
+				       "%ld s "
+				       "old: revocation_feed_max_stale)\n",
+				       fi.s.version, fi.s.entries, fi.age, fi.max_stale);
+			failed = 1;
+		} else {
+			printf("revocation_feed %s: %s, version %lld, %zu entries, applied, fresh "
+			       "for %ld s%s%s\n",
+			       cfg.revocation_feed, origins[fi.origin], fi.s.version, fi.s.entries,
+			       fi.ttl - fi.age, fi.etag[0] ? ", etag " : "", fi.etag);
+		}
+	}
+	if (lists) {
+		struct used_ctx u = { &cfg, ahead, 0, 0 };
+		pj_err why;
+		if (pj_status_used_each(&cfg, refresh_list, &u, &why) != 0) {
+			printf("status lists: FAILED: %s\n", why.msg);
+			failed = 1;
+		} else if (!u.seen) {
+			printf("status lists: none used by a login within 7 days\n");
+		}
+		failed |= u.failed;
+	}
 	pj_config_free(&cfg);
 	return failed ? EXIT_REJECTED : 0;
 }

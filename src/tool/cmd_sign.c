@@ -18,12 +18,14 @@
 static const char help[] =
 	"usage: pam_jwt-tool sign --key FILE --alg ALG [--kid ID] [--sub USER] [--iss ISS]\n"
 	"                         [--aud AUD]... [--ttl SECONDS] [--claim name=value]...\n"
-	"                         [--header name=value]...\n"
+	"                         [--header name=value]... [--status-uri URI --status-idx N]\n"
 	"Prints a compact JWS.  FILE is a private key as PEM or as a JWK (an \"oct\" JWK\n"
 	"for HS256/384/512); it must not be readable by group or others.  iat, exp\n"
 	"(iat + ttl, default 300 s) and a random jti are always set; --claim and\n"
 	"--header values are JSON when they parse as JSON, strings otherwise, and\n"
-	"override the defaults (e.g. --claim exp=1700000000).\n";
+	"override the defaults (e.g. --claim exp=1700000000).  --status-uri and\n"
+	"--status-idx add a status claim naming entry N of a Token Status List\n"
+	"(pam_jwt-tool status-list).\n";
 
 /* "name=value": the value as JSON when it parses (numbers, true, objects),
  * else as a string. */
@@ -64,8 +66,8 @@ static int random_jti(json_t *claims)
 	return rc;
 }
 
-static char *make_token(const struct pj_key *key, enum pj_alg alg, json_t *header, json_t *claims,
-			pj_err *e)
+char *tool_make_token(const struct pj_key *key, enum pj_alg alg, json_t *header, json_t *claims,
+		      pj_err *e)
 {
 	char *h = b64_json(header), *p = b64_json(claims), *out = NULL, *input = NULL;
 	unsigned char *sig = NULL;
@@ -90,7 +92,7 @@ done:
 }
 
 struct sign_args {
-	const char *key, *alg, *kid, *sub, *iss, *ttl;
+	const char *key, *alg, *kid, *sub, *iss, *ttl, *status_uri, *status_idx;
 	json_t *aud, *extra_claims, *extra_header;
 };
 
@@ -99,15 +101,15 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 	for (int i = 1; i < argc; i++) {
 		const char *v;
 		int m = 0;
-		static const char *names[] = {
-			"--key", "--alg", "--kid", "--sub", "--iss", "--ttl"
-		};
-		const char **slots[] = { &a->key, &a->alg, &a->kid, &a->sub, &a->iss, &a->ttl };
+		static const char *names[] = { "--key", "--alg", "--kid",	 "--sub",
+					       "--iss", "--ttl", "--status-uri", "--status-idx" };
+		const char **slots[] = { &a->key, &a->alg, &a->kid,	   &a->sub,
+					 &a->iss, &a->ttl, &a->status_uri, &a->status_idx };
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(help, stdout);
 			return 1;
 		}
-		for (size_t k = 0; k < 6 && m == 0; k++)
+		for (size_t k = 0; k < 8 && m == 0; k++)
 			if ((m = tool_opt(argc, argv, &i, names[k], &v)) > 0)
 				*slots[k] = v;
 		if (m == 0 && (m = tool_opt(argc, argv, &i, "--aud", &v)) > 0)
@@ -130,6 +132,10 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 		fprintf(stderr, "pam_jwt-tool: sign needs --key and --alg\n%s", help);
 		return -1;
 	}
+	if (!a->status_uri != !a->status_idx) {
+		fprintf(stderr, "pam_jwt-tool: sign: --status-uri and --status-idx go together\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -148,6 +154,19 @@ static json_t *build_claims(const struct sign_args *a, long ttl)
 		goto fail;
 	if (json_array_size(a->aud) > 1 && json_object_set(c, "aud", a->aud) != 0)
 		goto fail;
+	if (a->status_uri) {
+		/* draft-ietf-oauth-status-list: {"status_list": {"idx", "uri"}}. */
+		char *end;
+		unsigned long long idx = strtoull(a->status_idx, &end, 10);
+		if (!*a->status_idx || *end || a->status_idx[0] == '-' || idx > (1ull << 53)) {
+			fprintf(stderr, "pam_jwt-tool: sign: --status-idx must be 0 or more\n");
+			goto fail;
+		}
+		json_t *st = json_pack("{s:{s:I,s:s}}", "status_list", "idx", (json_int_t)idx,
+				       "uri", a->status_uri);
+		if (!st || json_object_set_new(c, "status", st) != 0)
+			goto fail;
+	}
 	if (json_object_update(c, a->extra_claims) != 0)
 		goto fail;
 	return c;
@@ -199,7 +218,7 @@ int cmd_sign(struct tool *t, int argc, char **argv)
 		fprintf(stderr, "pam_jwt-tool: out of memory\n");
 		goto done;
 	}
-	token = make_token(&key, (enum pj_alg)alg, header, claims, &e);
+	token = tool_make_token(&key, (enum pj_alg)alg, header, claims, &e);
 	if (!token) {
 		fprintf(stderr, "pam_jwt-tool: cannot sign: %s\n", e.msg);
 		rc = EXIT_REJECTED;

@@ -18,9 +18,14 @@ static const char usage[] =
 	"  sign --key FILE --alg ALG [--kid ID] [--sub USER] [--iss ISS] [--aud AUD]...\n"
 	"       [--ttl SECONDS] [--claim name=value]... [--header name=value]...\n"
 	"         print a signed token (iat, exp and a random jti are always set)\n"
+	"  status-list create|set|get|sign|show ...\n"
+	"         build, change and sign a Token Status List (status-list --help)\n"
+	"  publish --key FILE [--kid ID] [--out FILE]\n"
+	"         the revocation list as a signed feed for revocation_feed (publish --help)\n"
 	"  keys   list the configured keys (kid, type, alg, source) and the cache's age\n"
 	"  fetch [--ahead SECONDS]\n"
-	"         refresh the cached keys of every jwks_url and discovery_url now\n"
+	"         refresh the cached keys of every jwks_url and discovery_url, the\n"
+	"         status lists logins used and the revocation feed, now\n"
 	"  revoke, unrevoke, list, export, import, prune, check, compact, repair, allow,\n"
 	"  unallow\n"
 	"         manage the revocation list and the allowlist (revoke --help)\n"
@@ -156,6 +161,10 @@ int main(int argc, char **argv)
 		return cmd_keys(&t, argc - 1, argv + 1);
 	if (strcmp(cmd, "fetch") == 0)
 		return cmd_fetch(&t, argc - 1, argv + 1);
+	if (strcmp(cmd, "status-list") == 0)
+		return cmd_status_list(&t, argc - 1, argv + 1);
+	if (strcmp(cmd, "publish") == 0)
+		return cmd_publish(&t, argc - 1, argv + 1);
 	static const char *rev_cmds[] = { "revoke", "unrevoke", "list",	   "prune",
 					  "check",  "reindex",	"compact", "export",
 					  "import", "repair",	"allow",   "unallow" };

@@ -41,6 +41,15 @@ void tool_key_type(const struct pj_key *k, char *buf, size_t n);
 /* One line on a fetched or cached document: age and freshness. */
 struct pj_doc;
 void tool_print_doc(const char *indent, const char *what, const struct pj_doc *d);
+/* publish: the revocation list as a signed feed. */
+int cmd_publish(struct tool *t, int argc, char **argv);
+/* status-list: build, set and sign Token Status Lists. */
+int cmd_status_list(struct tool *t, int argc, char **argv);
+/* A compact JWS of header and claims signed with key (malloc'ed), or NULL. */
+#include <jansson.h>
+#include "sig.h"
+char *tool_make_token(const struct pj_key *key, enum pj_alg alg, json_t *header, json_t *claims,
+		      pj_err *e);
 /* revoke, unrevoke, list, prune, check, reindex, allow, unallow */
 int cmd_revoke(struct tool *t, const char *cmd, int argc, char **argv);
 

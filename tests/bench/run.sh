@@ -22,6 +22,9 @@
 #      process's instructions and the wall time
 #   8. a login with three [provider] sections beside one with that provider
 #      alone
+#   9. revocation for a fleet: a cached 1,000,000-entry status list, a feed of
+#      100,000 entries (tests/bench/fleet.sh)
+#  10. the simulated fleet with 10,000 hosts (tests/bench/fleet.sh)
 set -eu
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -649,6 +652,9 @@ printf '  of which the configuration (load, copies, free) %6s Ir vs %s Ir\n' \
 	"$(fmt $(($(incl "$T/cg.one.a" pj_config_from_args) + $(incl "$T/cg.one.a" pj_config_free))))"
 printf '  of which choosing the provider (pj_provider_select) %s Ir\n' \
 	"$(fmt "$(incl "$T/cg.three.a" pj_provider_select)")"
+echo
+
+"$HERE/fleet.sh" || die "tests/bench/fleet.sh failed"
 echo
 
 echo "bench: done in $((SECONDS - START)) s"

@@ -24,7 +24,8 @@ static void same(const struct pj_frame *a, const struct pj_frame *b)
 	if (a->status != b->status || a->max_age != b->max_age || a->stored != b->stored ||
 	    strcmp(a->etag, b->etag) || strcmp(a->note, b->note) ||
 	    strcmp(a->failure, b->failure) || a->body_n != b->body_n ||
-	    (a->body_n && memcmp(a->body, b->body, a->body_n)))
+	    (a->body_n && memcmp(a->body, b->body, a->body_n)) || a->list_n != b->list_n ||
+	    (a->list_n && memcmp(a->list, b->list, a->list_n)))
 		abort();
 }
 
@@ -38,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if ((f.status != 0) == (f.failure[0] != 0) || (f.status == 200) != (f.body != NULL) ||
-	    f.body_n > BODY_MAX || (f.stored && f.note[0]))
+	    (f.list && !f.body) || f.body_n > BODY_MAX || (f.stored && f.note[0]))
 		abort();
 	int fd = memfd_create("frame", MFD_CLOEXEC);
 	if (fd < 0 || pj_frame_write(fd, &f) != 0)

@@ -20,6 +20,9 @@
                        token's own jku or x5u header names)
         DIR/http-url   where /disco-http's jwks_uri and /redirect-http point
                        (default http://127.0.0.1:PORT/jwks, this port)
+        DIR/lists/NAME served at /lists/NAME (Status List Tokens, feeds), with
+                       Content-Type application/statuslist+jwt, an ETag (its
+                       SHA-256) and 304 for a matching If-None-Match
       and appends "PATH STATUS TIME" to DIR/requests.log for each request (a hang
       is logged as "- hang").  Paths: /jwks, /.well-known/openid-configuration
       (jwks_uri: https://127.0.0.1:PORT/jwks), /disco-http (jwks_uri over
@@ -136,6 +139,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(200, (self.read_ctl("evil.json") + "\n").encode(),
                              [("Content-Type", "application/json")])
         http_url = self.read_ctl("http-url", "http://127.0.0.1:%d/jwks" % port)
+        if self.path.startswith("/lists/") and "/" not in self.path[7:]:
+            try:
+                with open(os.path.join(self.server.dir, "lists", self.path[7:]), "rb") as f:
+                    body = f.read()
+            except FileNotFoundError:
+                return self.send(404, b"not found\n")
+            etag = '"%s"' % hashlib.sha256(body).hexdigest()[:16]
+            if self.headers.get("If-None-Match") == etag:
+                self.record(self.path, 304)
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
+            return self.send(200, body, [("ETag", etag),
+                                         ("Content-Type", "application/statuslist+jwt")])
         if self.path in ("/.well-known/openid-configuration", "/disco-http"):
             uri = http_url if self.path == "/disco-http" else "https://127.0.0.1:%d/jwks" % port
             doc = {"issuer": "https://127.0.0.1:%d" % port, "jwks_uri": uri}

@@ -129,6 +129,32 @@ static void test_round_trip(void **state)
 	assert_fails_with(pj_frame_parse(out, n, 1000, &g, &e), e, "1 to 1000 allowed");
 }
 
+/* A status list's answer: the token and its inflated list ('l'), which
+ * belongs only beside a body. */
+static void test_status_list(void **state)
+{
+	(void)state;
+	static const unsigned char bits[] = { 0xb9, 0xa3 },
+				   bad[] = { 'P',  'J', 'F', '1', 's', 0, 0, 0,	  4, 0, 0, 1,
+					     0x30, 'l', 0,   0,	  0,   1, 0, 'z', 0, 0, 0, 0 };
+	unsigned char out[4096];
+	struct pj_frame f, g;
+	pj_err e = { "" };
+	memset(&f, 0, sizeof(f));
+	f.status = 200;
+	f.max_age = -1;
+	f.body = "eyJ.e30.sig";
+	f.body_n = 11;
+	f.list = bits;
+	f.list_n = 2;
+	size_t n = written(&f, out, sizeof(out));
+	assert_int_equal(pj_frame_parse(out, n, 1000, &g, &e), 0);
+	assert_int_equal(g.list_n, 2);
+	assert_memory_equal(g.list, bits, 2);
+	/* 304 with a list: refused (no body). */
+	assert_fails_with(pj_frame_parse(bad, sizeof(bad), 1000, &g, &e), e, "without its token");
+}
+
 static void test_refused(void **state)
 {
 	(void)state;
@@ -273,6 +299,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_status_list),
 		cmocka_unit_test(test_refused),
 	};
 	return cmocka_run_group_tests(tests, dir_setup, dir_teardown);
