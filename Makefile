@@ -67,6 +67,9 @@ LST_OBJ  := $(B)/src/lst/lst.o
 ZLIB_LIBS = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# Compiled apart from their link: a change to one source file (make mutate
+# builds one after another) relinks the tests instead of compiling them all.
+UNIT_OBJ := $(UNIT_BIN:%=%.o)
 
 .PHONY: all deps check unit integration demo bench install uninstall clean format format-check \
         FORCE
@@ -142,12 +145,16 @@ $(PROGRAMS:%=$(B)/%): $(B)/%: $$($$*_OBJ)
 	$(call show,LD,$@)
 	$(Q)$(CC) -pie -o $@ $($*_OBJ) $(ALL_LDFLAGS) $($*_LIBS)
 
-$(B)/tests/test_client_%: tests/unit/test_client_%.c $(B)/libpjclient.a $(B)/libpj.a \
-  $(wildcard tests/unit/*.h)
+$(UNIT_OBJ): $(B)/tests/%.o: tests/unit/%.c $(HEADERS) $(wildcard src/client/*.h) \
+  $(wildcard tests/unit/*.h) | deps-quiet
 	@mkdir -p $(dir $@)
-	$(call show,CCLD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libpjclient.a $(B)/libpj.a \
-	  $(ALL_LDFLAGS) $(CLIENT_LIBS) -lcmocka
+	$(call show,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -Itests/unit -c -o $@ $<
+
+$(B)/tests/test_client_%: $(B)/tests/test_client_%.o $(B)/libpjclient.a $(B)/libpj.a
+	@mkdir -p $(dir $@)
+	$(call show,LD,$@)
+	$(Q)$(CC) -o $@ $< $(B)/libpjclient.a $(B)/libpj.a $(ALL_LDFLAGS) $(CLIENT_LIBS) -lcmocka
 
 # Renders QR codes as PBM images for an independent decoder
 # (tests/integration/client_qr.sh runs zbarimg on them).
@@ -156,11 +163,10 @@ $(B)/tests/qr_pbm: tests/helpers/qr_pbm.c $(B)/libpjclient.a $(B)/libpj.a
 	$(call show,CCLD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(CLIENT_LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libpj.a $(LST_OBJ) $(wildcard tests/unit/*.h)
+$(B)/tests/test_%: $(B)/tests/test_%.o $(B)/libpj.a $(LST_OBJ)
 	@mkdir -p $(dir $@)
-	$(call show,CCLD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LST_OBJ) $(B)/libpj.a $(ALL_LDFLAGS) \
-	  $(PKG_LIBS) $(ZLIB_LIBS) -lcmocka
+	$(call show,LD,$@)
+	$(Q)$(CC) -o $@ $< $(LST_OBJ) $(B)/libpj.a $(ALL_LDFLAGS) $(PKG_LIBS) $(ZLIB_LIBS) -lcmocka
 
 # Test helpers preloaded or loaded by PAM (tests/helpers/NAME.c ->
 # $(B)/tests/NAME.so, with NAME_LIBS): the log capture, an authtok checker
@@ -221,7 +227,7 @@ $(B)/tests/pam_handle: tests/helpers/pam_handle.c
 	$(call show,CCLD,$@)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -o $@ $< -lpam
 
-unit: $(UNIT_BIN) $(SHIMS:%=$(B)/tests/%.so) $(B)/tests/pam_sigchld $(B)/tests/pam_handle \
+unit: $(UNIT_BIN) $(UNIT_OBJ) $(SHIMS:%=$(B)/tests/%.so) $(B)/tests/pam_sigchld $(B)/tests/pam_handle \
       $(B)/tests/qr_pbm
 
 check: deps

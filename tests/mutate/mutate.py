@@ -31,6 +31,7 @@ the equivalent mutants and whether they survived as explained, and the
 mutants that did not compile (reported, not counted).  Results go to
 build/mutate/results.txt, each mutant's log to build/mutate/logs/ID.log.
 """
+import json
 import os
 import queue
 import shutil
@@ -43,23 +44,69 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MUTANTS = os.path.join(ROOT, "tests", "mutate", "mutants.txt")
 WORK = os.path.join(ROOT, "build", "mutate")
 
-# Stage 1: every unit test (build/tests/test_*) and these quick suites.
+# The quick programs (--fast runs only these): every unit test
+# (build/tests/test_*) and these suites.
 FAST = ["pamtester", "authz", "parts", "askpass", "conf_options", "providers", "revocation",
-        "durability"]
+        "durability", "status_list", "feed"]
 # Not run: they test no code a mutant can change, or not the mutant's copy.
 # debian_package.sh installs the package on the machine (and its login runs
 # the module pamtester.sh runs); demo_fresh_clone.sh clones git HEAD, not the
 # copy; runner.sh and deps_output.sh test the test runner and tests/deps.sh.
 EXCLUDED = ["debian_package", "demo_fresh_clone", "runner", "deps_output"]
-# Stage 2 runs the rest, quickest first (seconds measured by make check);
-# programs not listed here come last.
+# These need `make hardening-build` (the sanitizer, TSan and fuzzer builds):
+# built only for a mutant every other program let through.
+HARDENED = ["sanitizers", "threads", "fuzz"]
+# Seconds each program takes (make check's figures), until the unchanged
+# tree's run (the baseline) measures them; programs run quickest first
+# after the likeliest killers.
 SECONDS = {
     "rfc_examples": 1, "ecdsa_twin": 1, "secrets": 2, "install": 2, "client_qr": 2,
     "signing_keys": 2, "host_env": 3, "crosscheck": 4, "degenerate_keys": 4, "oidc_login": 8,
-    "sshd": 9,
-    "sudo_su": 10, "fetch_env": 11, "faults": 12, "oidc_provider": 14, "client_ssh": 14,
-    "jwks_fetch": 16, "threads": 15, "sanitizers": 21, "client_login": 24, "valgrind": 29,
-    "fuzz": 47,
+    "sshd": 9, "sudo_su": 10, "fetch_env": 11, "faults": 12, "oidc_provider": 14,
+    "client_ssh": 14, "jwks_fetch": 16, "threads": 15, "sanitizers": 21, "client_login": 24,
+    "valgrind": 29, "fuzz": 47, "revocation": 30, "providers": 6, "pamtester": 4, "parts": 4,
+    "authz": 3, "fleet": 60, "status_list": 20, "feed": 20,
+}
+# The programs likeliest to kill a mutant of a file, tried first: the file's
+# own unit test (test_BASENAME) is found by name; these add the suites that
+# exercise it.  Then whatever killed the earlier mutants of that file (learnt
+# as the run goes, kept in build/mutate/killers.json for the next run).
+HINTS = {
+    "pam_jwt.c": ["pamtester", "authz"],
+    "src/statuslist.c": ["test_statuslist", "status_list"],
+    "src/lst/lst.c": ["test_statuslist", "status_list"],
+    "src/feed.c": ["feed", "test_revocation"],
+    "src/store.c": ["test_revocation", "revocation"],
+    "src/revline.c": ["test_revocation", "revocation"],
+    "src/tool/cmd_status.c": ["status_list"],
+    "src/tool/cmd_publish.c": ["feed"],
+    "src/tool/cmd_revoke.c": ["revocation", "durability"],
+    "src/tool/cmd_sign.c": ["signing_keys", "crosscheck"],
+    "src/tool/cmd_fetch.c": ["jwks_fetch", "status_list", "feed"],
+    "src/tool/cmd_verify.c": ["pamtester", "crosscheck"],
+    "src/tool/cmd_keys.c": ["jwks_fetch"],
+    "src/askpass/askpass.c": ["askpass"],
+    "src/fetchhelper/main.c": ["jwks_fetch", "fetch_env"],
+    "src/fetchhelper/http.c": ["jwks_fetch", "fetch_env"],
+    "src/fetch.c": ["test_fetch", "jwks_fetch"],
+    "src/document.c": ["jwks_fetch", "test_fetch"],
+    "src/frame.c": ["test_frame", "jwks_fetch"],
+    "src/spawn.c": ["test_spawn", "fetch_env"],
+    "src/session.c": ["authz", "pamtester"],
+    "src/verify.c": ["test_attacks", "pamtester"],
+    "src/sig.c": ["test_sig", "test_attacks", "crosscheck"],
+    "src/keys.c": ["test_keys", "degenerate_keys"],
+    "src/token.c": ["test_token", "test_attacks"],
+    "src/provider.c": ["test_provider", "providers"],
+    "src/usermap.c": ["test_usermap", "providers"],
+    "src/util.c": ["test_util", "durability"],
+    "src/client/main.c": ["client_login", "client_ssh"],
+    "src/client/oauth.c": ["client_login", "oidc_login"],
+    "src/client/http.c": ["client_login", "oidc_login"],
+    "src/client/target.c": ["client_ssh", "client_login"],
+    "src/client/cache.c": ["test_client_cache", "client_login"],
+    "src/client/conf.c": ["test_client_config", "client_login"],
+    "src/client/qr.c": ["test_client_qr", "client_qr"],
 }
 TIMEOUT = 900  # seconds for one run of the test runner
 
@@ -236,18 +283,28 @@ class Slot:
         os.utime(p)
         return True
 
-    def units(self):
+    def programs(self):
+        """Every test program of the copy: name -> what the runner is given."""
         d = os.path.join(self.dir, "build", "tests")
-        return sorted(os.path.join("build", "tests", f) for f in os.listdir(d)
-                      if f.startswith("test_") and os.access(os.path.join(d, f), os.X_OK))
+        out = {f: os.path.join("build", "tests", f) for f in os.listdir(d)
+               if f.startswith("test_") and not f.endswith(".o")
+               and os.access(os.path.join(d, f), os.X_OK)}
+        for name in integration_tests(self.dir):
+            for ext in (".sh", ".py"):
+                if os.path.exists(os.path.join(self.dir, "tests", "integration", name + ext)):
+                    out[name] = os.path.join("tests", "integration", name + ext)
+        return out
 
-    def tests(self, names, units, logf):
-        """Runs the test runner on those programs: 0, a failure, or "timeout"."""
-        env = {"PJ_TESTS": " ".join(names) if names else "none-at-all",
+    def tests(self, progs, logf, fail_fast=True, timeout=TIMEOUT):
+        """Runs the test runner on those programs (paths, in that order): 0,
+        a failure, or "timeout"."""
+        env = {"PJ_TESTS": "none-at-all",
                "VECTORS": os.path.abspath(os.path.join(ROOT, "..", "shared", "vectors")),
                "OIDC_NPM_DIR": os.path.join(ROOT, "build", "npm")}
+        if fail_fast:
+            env["PJ_FAIL_FAST"] = "1"
         env["VECTORS"] = os.environ.get("VECTORS", env["VECTORS"])
-        rc, secs = self.run(["tests/run-tests.sh"] + units, logf, env=env)
+        rc, secs = self.run(["tests/run-tests.sh"] + progs, logf, env=env, timeout=timeout)
         return rc, secs
 
     def failed_programs(self, logpath, since):
@@ -262,51 +319,61 @@ class Slot:
                 tests.append(line.split(" - ", 1)[-1].strip())
         if tests:
             shown = "; ".join(tests[:3]) + ("; ..." if len(tests) > 3 else "")
-            return "%s (%s)" % (progs, shown[:300])
-        return progs
+            return progs, "%s (%s)" % (progs, shown[:300])
+        return progs, progs
 
-    def judge(self, m, logpath, fast_only, stage2, only_tests=None):
-        """killed (by what), survived, or uncompilable."""
+    def judge(self, m, logpath, plan):
+        """killed (by what), survived, or uncompilable; and the killer."""
         with open(logpath, "w") as logf:
             logf.write("mutant [%s] %s: %r -> %r\n" % (m["id"], m["file"], m["from"], m["to"]))
             logf.flush()
             if not self.apply(m):
-                return "stale", "the snippet is no longer in the file exactly once"
+                return "stale", "the snippet is no longer in the file exactly once", None
             rc, _ = self.run(["make", "-s", "WERROR=0", "all", "unit"], logf)
             if rc != 0:
-                return "uncompilable", "the build failed"
-            fast, units = FAST, self.units()
-            if only_tests is not None:
-                units = [u for u in units if os.path.basename(u) in only_tests]
-                fast = [t for t in only_tests if not t.startswith("test_")]
-                fast_only = True
-            logf.write("\n== stage 1: %s %s\n" % (" ".join(units), " ".join(fast)))
-            logf.flush()
-            pos = logf.tell()
-            rc, secs = self.tests(fast, units, logf)
-            logf.flush()
-            if rc == "timeout":
-                return "killed", "stage 1 timed out (%d s)" % secs
-            if rc != 0:
-                return "killed", "stage 1: " + self.failed_programs(logpath, pos)
-            if fast_only:
-                return "survived", "stage 1 only"
-            logf.write("\n== stage 2: hardening build\n")
-            logf.flush()
-            rc, _ = self.run(["make", "-s", "WERROR=0", "hardening-build"], logf)
-            if rc != 0:
-                return "killed", "the sanitizer or fuzzer build failed"
-            for name in stage2:
-                logf.write("\n== stage 2: %s\n" % name)
+                return "uncompilable", "the build failed", None
+            progs = self.programs()
+            plain, hardened, timeout = plan(m, progs)
+            for stage, names in ((1, plain), (2, hardened)):
+                if not names:
+                    continue
+                if stage == 2:
+                    logf.write("\n== the hardening build\n")
+                    logf.flush()
+                    rc, _ = self.run(["make", "-s", "WERROR=0", "hardening-build"], logf)
+                    if rc != 0:
+                        return "killed", "the sanitizer or fuzzer build failed", "build"
+                logf.write("\n== %s\n" % " ".join(names))
                 logf.flush()
                 pos = logf.tell()
-                rc, secs = self.tests([name], [], logf)
+                rc, secs = self.tests([progs[n] for n in names], logf, timeout=timeout)
                 logf.flush()
                 if rc == "timeout":
-                    return "killed", "%s timed out (%d s)" % (name, secs)
+                    return "killed", "timed out (%d s)" % secs, None
                 if rc != 0:
-                    return "killed", self.failed_programs(logpath, pos)
-            return "survived", "every test passed"
+                    killer, detail = self.failed_programs(logpath, pos)
+                    return "killed", detail, killer
+            return "survived", "every test passed", None
+
+
+def prog_name(path):
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def parse_times(logpath):
+    """Seconds per program from a runner's output."""
+    out = {}
+    try:
+        for line in open(logpath):
+            f = line.split()
+            if len(f) >= 9 and f[1] == "ok," and f[-1] == "s" and f[0] != "/tmp":
+                try:
+                    out[prog_name(f[0])] = int(f[-2])
+                except ValueError:
+                    pass
+    except OSError:
+        pass
+    return out
 
 
 def main(argv):
@@ -383,27 +450,74 @@ def main(argv):
     slots = [Slot(n + 1, log) for n in range(jobs)]
     for s in slots:
         s.prepare()
-    stage2 = sorted((t for t in integration_tests(slots[0].dir) if t not in FAST),
-                    key=lambda t: (SECONDS.get(t, 1000), t))
+    times = dict(SECONDS)
+    killers_path = os.path.join(WORK, "killers.json")
+    try:
+        killers = json.load(open(killers_path))
+    except (OSError, ValueError):
+        killers = {}
+    progs = slots[0].programs()
     if opts["baseline"] and not opts["tests"]:
         # The unchanged copy must pass what the mutants meet, or every
-        # mutant would look killed.
-        for s in slots:
-            with open(os.path.join(WORK, "slot%d.baseline.log" % s.n), "w") as lf:
-                rc, secs = s.tests(FAST, s.units(), lf)
+        # mutant would look killed; it also measures each program's time.
+        # Slot 1 runs the programs of the plain build while slot 2 makes
+        # the hardening build and runs those that need it.
+        plain = sorted((n for n in progs if n not in HARDENED and
+                        (not opts["fast"] or n.startswith("test_") or n in FAST)),
+                       key=lambda n: (times.get(n, 1 if n.startswith("test_") else 1000), n))
+        hard = [] if opts["fast"] else [n for n in HARDENED if n in progs]
+        res = {}
+
+        def base(s, names, hardening, name):
+            lp = os.path.join(WORK, name)
+            with open(lp, "w") as lf:
+                if hardening:
+                    rc, _ = s.run(["make", "-s", "WERROR=0", "hardening-build"], lf)
+                    if rc != 0:
+                        res[name] = ("the hardening build failed", 0)
+                        return
+                rc, secs = s.tests([progs[n] for n in names], lf, fail_fast=False,
+                                   timeout=4 * TIMEOUT)
+            res[name] = (rc, secs)
+
+        jobs_b = [(slots[0], plain, False, "baseline.log")]
+        if hard:
+            jobs_b.append((slots[-1], hard, True, "baseline-hardened.log"))
+        ths = [threading.Thread(target=base, args=j) for j in jobs_b]
+        for th in ths:
+            th.start()
+        for th in ths:
+            th.join()
+        for name, (rc, secs) in res.items():
             if rc != 0:
-                sys.exit("mutate: the unchanged tree fails stage 1 in slot %d (%s)"
-                         % (s.n, os.path.join(WORK, "slot%d.baseline.log" % s.n)))
-        log("mutate: the unchanged tree passes stage 1 (%d s)" % secs)
-        if not opts["fast"]:
-            s = slots[0]
-            with open(os.path.join(WORK, "baseline2.log"), "w") as lf:
-                s.run(["make", "-s", "WERROR=0", "hardening-build"], lf)
-                rc, secs = s.tests(stage2, [], lf)
-            if rc != 0:
-                sys.exit("mutate: the unchanged tree fails stage 2 (%s)"
-                         % os.path.join(WORK, "baseline2.log"))
-            log("mutate: the unchanged tree passes stage 2 (%d s)" % secs)
+                sys.exit("mutate: the unchanged tree fails (%s)" % os.path.join(WORK, name))
+            times.update(parse_times(os.path.join(WORK, name)))
+        log("mutate: the unchanged tree passes %d programs (%s s)"
+            % (len(plain) + len(hard), " + ".join(str(r[1]) for r in res.values())))
+    total = sum(times.get(n, 60) for n in progs)
+    timeout = max(TIMEOUT, 3 * total)
+
+    def plan(m, progs):
+        """The programs a mutant meets, in order: the plain build's, the
+        likeliest killers first (its file's unit test, the hints, what
+        killed its file's earlier mutants), then the rest quickest first;
+        then those that need the hardening build; and the time limit."""
+        names = [n for n in progs if n not in EXCLUDED]
+        if opts["tests"]:
+            names = [n for n in names if n in opts["tests"].split(",")]
+        elif opts["fast"]:
+            names = [n for n in names if n.startswith("test_") or n in FAST]
+        stem = prog_name(m["file"])
+        first = ["test_" + stem] + HINTS.get(m["file"], [])
+        learnt = killers.get(m["file"], {})
+
+        def key(n):
+            return (0 if n in first else 1, first.index(n) if n in first else 0,
+                    -learnt.get(n, 0), times.get(n, 1 if n.startswith("test_") else 1000), n)
+        names.sort(key=key)
+        return ([n for n in names if n not in HARDENED],
+                [n for n in names if n in HARDENED], timeout)
+
     work = queue.Queue()
     for m in chosen:
         work.put(m)
@@ -418,10 +532,15 @@ def main(argv):
             start = time.time()
             logpath = os.path.join(WORK, "logs", m["id"] + ".log")
             try:
-                status, detail = s.judge(m, logpath, opts["fast"], stage2,
-                                         opts["tests"].split(",") if opts["tests"] else None)
+                status, detail, killer = s.judge(m, logpath, plan)
             finally:
                 s.restore()
+            if killer:
+                with lock:
+                    for k in killer.split():
+                        k = prog_name(k)
+                        d = killers.setdefault(m["file"], {})
+                        d[k] = d.get(k, 0) + 1
             if m["equivalent"]:
                 status = "equivalent-killed" if status == "killed" else \
                     "equivalent" if status == "survived" else status
@@ -434,6 +553,8 @@ def main(argv):
         t.start()
     for t in threads:
         t.join()
+    with open(killers_path, "w") as f:
+        json.dump(killers, f, indent=1, sort_keys=True)
     with open(os.path.join(WORK, "results.txt"), "w") as f:
         for m in chosen:
             st, detail, secs = results.get(m["id"], ("not-run", "", 0))
