@@ -357,7 +357,7 @@ $(B)/fuzz/fuzz_cache: tests/fuzz/fuzz_cache.c tests/fuzz/fuzz.h src/fetchhelper/
   $(wildcard src/fetchhelper/*.h) $(FUZZ_OBJ)
 	$(call show,CCLD,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(CURL_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< \
-	  $(FUZZ_OBJ) $(CURL_LIBS) $(PKG_LIBS)
+	  $(FUZZ_OBJ) $(CURL_LIBS) $(PKG_LIBS) $(ZLIB_LIBS)
 
 # Named here so make keeps the objects between builds (not intermediate).
 fuzz-build: $(FUZZ_OBJ) $(FUZZ_CLIENT_OBJ) $(FUZZ_ALL:%=$(B)/fuzz/fuzz_%)

@@ -6,9 +6,14 @@ Each mutant in tests/mutate/mutants.txt is a small, plausible bug: a file, a
 snippet that occurs exactly once in it, its replacement, and the rule of
 README's "Security model" (or the capability) it breaks.  One at a time it
 is put into a copy of the tree (build/mutate/slotN/, never the checkout),
-built, and run against the fast tests (the unit tests and the quick
-pamtester suites); a mutant they do not kill then meets every other test
-program, one at a time, until one fails.  A mutant no test kills survives.
+built (incrementally: the copy keeps its build), and run against the test
+programs until one fails (the runner's PJ_FAIL_FAST): first the likeliest
+killers (the file's own unit test, the suites HINTS names for it, whatever
+killed the earlier mutants of that file), then the rest quickest first, as
+the unchanged tree's run measured them; the programs that need the
+sanitizer, TSan and fuzzer builds come last, and those builds are made only
+for a mutant every other program let through.  A mutant no test kills
+survives.
 
   tests/mutate/run.sh [--only ID,ID...] [--from FILE] [--jobs N] [--fast]
                       [--skip-equivalent] [--no-baseline] [--check] [--list]
@@ -16,7 +21,7 @@ program, one at a time, until one fails.  A mutant no test kills survives.
   --only      these mutants (ids, or a prefix ending in '*')
   --from      the mutants named by the survivors of an earlier results file
   --jobs      copies run at once (1 or 2, default 2; the machine has 2 cores)
-  --fast      stage 1 only (the unit tests and quick suites)
+  --fast      the quick programs only (the unit tests and FAST's suites)
   --tests     only these test programs (test_claims,authz,...), for proving
               that a given test kills a given mutant
   --skip-equivalent  do not run the mutants marked equivalent
@@ -65,7 +70,8 @@ SECONDS = {
     "sshd": 9, "sudo_su": 10, "fetch_env": 11, "faults": 12, "oidc_provider": 14,
     "client_ssh": 14, "jwks_fetch": 16, "threads": 15, "sanitizers": 21, "client_login": 24,
     "valgrind": 29, "fuzz": 47, "revocation": 30, "providers": 6, "pamtester": 4, "parts": 4,
-    "authz": 3, "fleet": 60, "status_list": 20, "feed": 20,
+    "authz": 3, "fleet": 60, "status_list": 20, "feed": 20, "askpass": 1, "conf_options": 2,
+    "durability": 1,
 }
 # The programs likeliest to kill a mutant of a file, tried first: the file's
 # own unit test (test_BASENAME) is found by name; these add the suites that
@@ -89,7 +95,7 @@ HINTS = {
     "src/fetchhelper/main.c": ["jwks_fetch", "fetch_env"],
     "src/fetchhelper/http.c": ["jwks_fetch", "fetch_env"],
     "src/fetch.c": ["test_fetch", "jwks_fetch"],
-    "src/document.c": ["jwks_fetch", "test_fetch"],
+    "src/document.c": ["jwks_fetch", "test_fetch", "status_list"],
     "src/frame.c": ["test_frame", "jwks_fetch"],
     "src/spawn.c": ["test_spawn", "fetch_env"],
     "src/session.c": ["authz", "pamtester"],
@@ -342,7 +348,9 @@ class Slot:
                     logf.flush()
                     rc, _ = self.run(["make", "-s", "WERROR=0", "hardening-build"], logf)
                     if rc != 0:
-                        return "killed", "the sanitizer or fuzzer build failed", "build"
+                        # The unchanged tree's builds pass (the baseline):
+                        # a tool or the machine failed, not a test.
+                        return "broken", "the hardening build failed", None
                 logf.write("\n== %s\n" % " ".join(names))
                 logf.flush()
                 pos = logf.tell()
@@ -429,7 +437,7 @@ def main(argv):
         ids = set()
         for line in open(opts["from"]):
             parts = line.split("\t")
-            if len(parts) > 1 and parts[1] in ("survived", "equivalent-killed"):
+            if len(parts) > 1 and parts[1] in ("survived", "equivalent-killed", "broken", "not-run"):
                 ids.add(parts[0])
         chosen = [m for m in chosen if m["id"] in ids]
     if opts["skip_eq"]:
@@ -541,6 +549,8 @@ def main(argv):
                         k = prog_name(k)
                         d = killers.setdefault(m["file"], {})
                         d[k] = d.get(k, 0) + 1
+            if status == "survived" and opts["fast"]:
+                detail = "the quick programs passed (--fast)"
             if m["equivalent"]:
                 status = "equivalent-killed" if status == "killed" else \
                     "equivalent" if status == "survived" else status
@@ -566,17 +576,18 @@ def main(argv):
     counted = killed + survived
     print()
     print("mutate: %d mutants in %d min: %d killed, %d survived, %d equivalent "
-          "(%d of them killed), %d did not compile, %d stale"
+          "(%d of them killed), %d did not compile, %d stale, %d not decided"
           % (len(chosen), (time.time() - t0) / 60, killed, survived,
              len(by.get("equivalent", [])) + len(by.get("equivalent-killed", [])),
              len(by.get("equivalent-killed", [])), len(by.get("uncompilable", [])),
-             len(by.get("stale", []))))
+             len(by.get("stale", [])), len(by.get("broken", []))))
     if counted:
         print("mutate: score %d/%d = %.1f%% of the non-equivalent mutants that compiled"
               % (killed, counted, 100.0 * killed / counted))
     for title, key in (("survivors", "survived"), ("equivalent, killed after all (the "
                                                    "explanation is wrong)", "equivalent-killed"),
                        ("did not compile (not counted)", "uncompilable"),
+                       ("not decided: the hardening build failed (rerun them)", "broken"),
                        ("stale (fix the snippet)", "stale")):
         if by.get(key):
             print("%s:" % title)
@@ -587,7 +598,8 @@ def main(argv):
         print("equivalent (survived, as explained):")
         for m in by["equivalent"]:
             print("  [%s] %s: %s" % (m["id"], m["file"], m["equivalent"]))
-    return 0 if not survived and not by.get("equivalent-killed") and not by.get("stale") else 1
+    return 0 if not survived and not by.get("equivalent-killed") and not by.get("stale") and \
+        not by.get("broken") else 1
 
 
 if __name__ == "__main__":
