@@ -69,7 +69,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 # Compiled apart from their link: a change to one source file (make mutate
 # builds one after another) relinks the tests instead of compiling them all.
-UNIT_OBJ := $(UNIT_BIN:%=%.o)
+UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/obj/%.o)
 
 .PHONY: all deps check unit integration demo bench install uninstall clean format format-check \
         FORCE
@@ -145,13 +145,13 @@ $(PROGRAMS:%=$(B)/%): $(B)/%: $$($$*_OBJ)
 	$(call show,LD,$@)
 	$(Q)$(CC) -pie -o $@ $($*_OBJ) $(ALL_LDFLAGS) $($*_LIBS)
 
-$(UNIT_OBJ): $(B)/tests/%.o: tests/unit/%.c $(HEADERS) $(wildcard src/client/*.h) \
+$(UNIT_OBJ): $(B)/tests/obj/%.o: tests/unit/%.c $(HEADERS) $(wildcard src/client/*.h) \
   $(wildcard tests/unit/*.h) | deps-quiet
 	@mkdir -p $(dir $@)
 	$(call show,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -Itests/unit -c -o $@ $<
 
-$(B)/tests/test_client_%: $(B)/tests/test_client_%.o $(B)/libpjclient.a $(B)/libpj.a
+$(B)/tests/test_client_%: $(B)/tests/obj/test_client_%.o $(B)/libpjclient.a $(B)/libpj.a
 	@mkdir -p $(dir $@)
 	$(call show,LD,$@)
 	$(Q)$(CC) -o $@ $< $(B)/libpjclient.a $(B)/libpj.a $(ALL_LDFLAGS) $(CLIENT_LIBS) -lcmocka
@@ -163,7 +163,7 @@ $(B)/tests/qr_pbm: tests/helpers/qr_pbm.c $(B)/libpjclient.a $(B)/libpj.a
 	$(call show,CCLD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(CLIENT_LIBS)
 
-$(B)/tests/test_%: $(B)/tests/test_%.o $(B)/libpj.a $(LST_OBJ)
+$(B)/tests/test_%: $(B)/tests/obj/test_%.o $(B)/libpj.a $(LST_OBJ)
 	@mkdir -p $(dir $@)
 	$(call show,LD,$@)
 	$(Q)$(CC) -o $@ $< $(LST_OBJ) $(B)/libpj.a $(ALL_LDFLAGS) $(PKG_LIBS) $(ZLIB_LIBS) -lcmocka
