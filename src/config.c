@@ -54,46 +54,13 @@ int pj_config_init(struct pj_config *c, uid_t allowed_uid)
 	c->jwks_ttl_max = PJ_DEFAULT_JWKS_TTL_MAX;
 	c->jwks_max_stale = PJ_DEFAULT_JWKS_MAX_STALE;
 	c->jwks_refetch_interval = PJ_DEFAULT_JWKS_REFETCH_INTERVAL;
+	c->jwks_max_size = PJ_JWKS_MAX_SIZE;
 	c->status_list = PJ_STATUS_CHECK;
 	c->status_list_ttl_min = PJ_DEFAULT_STATUS_LIST_TTL_MIN;
 	c->status_list_ttl_max = PJ_DEFAULT_STATUS_LIST_TTL_MAX;
 	c->status_list_max_stale = PJ_DEFAULT_STATUS_LIST_MAX_STALE;
 	c->revocation_feed_max_stale = PJ_DEFAULT_REVOCATION_FEED_MAX_STALE;
 	return strlist_add(&c->require, "exp", 3);
-}
-
-void pj_config_free(struct pj_config *c)
-{
-	strlist_free(&c->issuer);
-	strlist_free(&c->audience);
-	strlist_free(&c->key_file);
-	strlist_free(&c->jwks_file);
-	strlist_free(&c->require);
-	free(c->username_claim);
-	free(c->username_domain);
-	free(c->user_map);
-	free(c->typ);
-	free(c->revocation_file);
-	free(c->allowlist_file);
-	free(c->one_time_file);
-	free(c->prompt);
-	strlist_free(&c->jwks_url);
-	strlist_free(&c->discovery_url);
-	free(c->ca_file);
-	free(c->fetch_helper);
-	free(c->cache_dir);
-	strlist_free(&c->status_list_url);
-	free(c->revocation_feed);
-	free(c->revocation_feed_key);
-	strlist_free(&c->require_claim);
-	strlist_free(&c->export_claims);
-	free(c->user_jwks_file);
-	free(c->path);
-	for (size_t i = 0; i < c->nproviders; i++)
-		pj_config_free(&c->providers[i]);
-	free(c->providers);
-	free(c->provider);
-	memset(c, 0, sizeof(*c));
 }
 
 enum opt_kind {
@@ -110,6 +77,7 @@ enum opt_kind {
 	OPT_CLAIM_NAMES,
 	OPT_USER_PATH,
 	OPT_CASE,
+	OPT_SIZE,
 	OPT_STATUS_MODE,
 	OPT_URL
 };
@@ -154,6 +122,7 @@ static const struct opt opts[] = {
 	O(jwks_ttl_max, OPT_SECONDS),
 	O(jwks_max_stale, OPT_SECONDS),
 	O(jwks_refetch_interval, OPT_SECONDS),
+	O(jwks_max_size, OPT_SIZE),
 	O(require_claim, OPT_CLAIM_RULE),
 	O(export_claims, OPT_CLAIM_NAMES),
 	O(user_jwks_file, OPT_USER_PATH),
@@ -188,6 +157,25 @@ static int parse_seconds(const char *v, long *out)
 	if (errno || x > PJ_MAX_SECONDS)
 		return -1;
 	*out = x;
+	return 0;
+}
+
+/* Bytes, or KiB and MiB with a K or M right after the number ("16M"). */
+static int parse_size(const char *v, size_t *out)
+{
+	size_t n = strspn(v, "0123456789"), unit = 1;
+	if (n == 0 || n > 9)
+		return -1;
+	if (v[n] == 'K' && !v[n + 1])
+		unit = 1024;
+	else if (v[n] == 'M' && !v[n + 1])
+		unit = 1024 * 1024;
+	else if (v[n])
+		return -1;
+	unsigned long long x = strtoull(v, NULL, 10) * unit;
+	if (x < PJ_JWKS_MAX_SIZE_MIN || x > PJ_JWKS_MAX_SIZE_CAP)
+		return -1;
+	*out = (size_t)x;
 	return 0;
 }
 
@@ -485,6 +473,13 @@ static int set_one(struct pj_config *c, const char *key, const char *value, cons
 		if (parse_bool(value, field) != 0)
 			return pj_fail(e, "%s: %s must be yes or no", origin, o->name);
 		return 0;
+	case OPT_SIZE:
+		if (parse_size(value, field) != 0)
+			return pj_fail(e,
+				       "%s: %s must be a size in bytes, or with K or M (%d to %dM)",
+				       origin, o->name, PJ_JWKS_MAX_SIZE_MIN,
+				       PJ_JWKS_MAX_SIZE_CAP / (1024 * 1024));
+		return 0;
 	case OPT_STATUS_MODE: {
 		static const char *modes[] = { "off", "check", "require" };
 		for (int i = 0; i < 3; i++)
@@ -533,6 +528,52 @@ static int strlist_copy(struct pj_strlist *dst, const struct pj_strlist *src)
 	return 0;
 }
 
+/* What an option's field owns: a list, a string, or nothing (a number). */
+enum holds { HOLDS_NOTHING, HOLDS_LIST, HOLDS_STRING };
+
+static enum holds opt_holds(enum opt_kind k)
+{
+	switch (k) {
+	case OPT_LIST:
+	case OPT_PATHS:
+	case OPT_KEYFILES:
+	case OPT_URLS:
+	case OPT_CLAIM_RULE:
+	case OPT_CLAIM_NAMES:
+		return HOLDS_LIST;
+	case OPT_STRING:
+	case OPT_PATH:
+	case OPT_USER_PATH:
+	case OPT_URL:
+		return HOLDS_STRING;
+	case OPT_ALGS:
+	case OPT_SECONDS:
+	case OPT_BOOL:
+	case OPT_CASE:
+	case OPT_SIZE:
+	case OPT_STATUS_MODE:
+		break;
+	}
+	return HOLDS_NOTHING;
+}
+
+void pj_config_free(struct pj_config *c)
+{
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		void *f = (char *)c + opts[i].off;
+		if (opt_holds(opts[i].kind) == HOLDS_LIST)
+			strlist_free(f);
+		else if (opt_holds(opts[i].kind) == HOLDS_STRING)
+			free(*(char **)f);
+	}
+	free(c->path);
+	for (size_t i = 0; i < c->nproviders; i++)
+		pj_config_free(&c->providers[i]);
+	free(c->providers);
+	free(c->provider);
+	memset(c, 0, sizeof(*c));
+}
+
 /* dst: a copy of src's options, as a section starts from the defaults; no
  * providers, name or path of its own.  On failure dst is still freeable. */
 static int config_copy(struct pj_config *dst, const struct pj_config *src)
@@ -546,56 +587,19 @@ static int config_copy(struct pj_config *dst, const struct pj_config *src)
 	 * only dst's own allocations to free. */
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		void *f = (char *)dst + opts[i].off;
-		switch (opts[i].kind) {
-		case OPT_LIST:
-		case OPT_PATHS:
-		case OPT_KEYFILES:
-		case OPT_URLS:
-		case OPT_CLAIM_RULE:
-		case OPT_CLAIM_NAMES:
+		if (opt_holds(opts[i].kind) == HOLDS_LIST)
 			memset(f, 0, sizeof(struct pj_strlist));
-			break;
-		case OPT_STRING:
-		case OPT_PATH:
-		case OPT_USER_PATH:
-		case OPT_URL:
+		else if (opt_holds(opts[i].kind) == HOLDS_STRING)
 			*(char **)f = NULL;
-			break;
-		case OPT_ALGS:
-		case OPT_SECONDS:
-		case OPT_BOOL:
-		case OPT_CASE:
-		case OPT_STATUS_MODE:
-			break;
-		}
 	}
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		void *f = (char *)dst + opts[i].off;
 		const void *g = (const char *)src + opts[i].off;
-		switch (opts[i].kind) {
-		case OPT_LIST:
-		case OPT_PATHS:
-		case OPT_KEYFILES:
-		case OPT_URLS:
-		case OPT_CLAIM_RULE:
-		case OPT_CLAIM_NAMES:
-			if (strlist_copy(f, g) != 0)
-				return -1;
-			break;
-		case OPT_STRING:
-		case OPT_PATH:
-		case OPT_USER_PATH:
-		case OPT_URL:
-			if (*(char *const *)g && !(*(char **)f = strdup(*(char *const *)g)))
-				return -1;
-			break;
-		case OPT_ALGS:
-		case OPT_SECONDS:
-		case OPT_BOOL:
-		case OPT_CASE:
-		case OPT_STATUS_MODE:
-			break;
-		}
+		if (opt_holds(opts[i].kind) == HOLDS_LIST && strlist_copy(f, g) != 0)
+			return -1;
+		if (opt_holds(opts[i].kind) == HOLDS_STRING && *(char *const *)g &&
+		    !(*(char **)f = strdup(*(char *const *)g)))
+			return -1;
 	}
 	return src->path && !(dst->path = strdup(src->path)) ? -1 : 0;
 }

@@ -61,6 +61,7 @@ struct pj_config {
 	long jwks_ttl_min, jwks_ttl_max; /* clamp Cache-Control max-age */
 	long jwks_max_stale;		 /* a cached copy is used until this old */
 	long jwks_refetch_interval;	 /* logins fetch a URL at most this often */
+	size_t jwks_max_size;		 /* bytes of a JWKS (fetched or jwks_file) at most */
 	/* Token Status List (src/statuslist.c). */
 	int status_list;		   /* PJ_STATUS_OFF, _CHECK, _REQUIRE */
 	struct pj_strlist status_list_url; /* https:// prefixes a status URI must start with */

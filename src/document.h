@@ -13,9 +13,17 @@
 
 #include "err.h"
 
-/* Larger responses are refused while they arrive. */
+/* Larger responses are refused while they arrive (other than a JWKS). */
 #define PJ_FETCH_MAX (1024 * 1024)
-#define PJ_URL_MAX   1024
+/* A JWKS (fetched or a jwks_file) may be up to jwks_max_size bytes: by
+ * default 8 MiB, about 45,000 EC or 18,000 RSA keys, where the largest JWKS
+ * an identity provider publishes holds a few dozen (some 50 KiB with X.509
+ * chains); at most PJ_JWKS_MAX_SIZE_CAP, which keeps the key index's offsets
+ * in 32 bits with room to spare. */
+#define PJ_JWKS_MAX_SIZE     (8 * 1024 * 1024)
+#define PJ_JWKS_MAX_SIZE_MIN 1024
+#define PJ_JWKS_MAX_SIZE_CAP (256 * 1024 * 1024)
+#define PJ_URL_MAX	     1024
 
 /* The inflated bit string of one status list (src/statuslist.c): a fixed
  * bound, so that a small compressed "lst" cannot make anyone allocate

@@ -89,6 +89,17 @@ static int cache_open(const struct pj_config *cfg, const char *url, struct cache
 	return cache_locate(cfg, url, "", c, e);
 }
 
+int pj_fetch_cache_path(const struct pj_config *cfg, const char *url, char *out, size_t n,
+			pj_err *e)
+{
+	struct cache c;
+	if (cache_open(cfg, url, &c, e) != 0)
+		return -1;
+	if (snprintf(out, n, "%s", c.path) >= (int)n)
+		return pj_fail(e, "cache_dir path too long");
+	return 0;
+}
+
 /* ---- a cached document ---- */
 
 struct entry {
@@ -99,6 +110,7 @@ struct entry {
 	char *body;
 	size_t n;
 	json_t *json;
+	int served; /* no body read: the call's serve answers for this copy */
 };
 
 static void entry_free(struct entry *en)
@@ -126,7 +138,8 @@ static int parse_long(const char *s, long *out)
  *   etag ETAG          (only when the server sent one)
  *   (empty line)
  *   the body as received */
-static int entry_parse(char *text, size_t n, const char *url, struct entry *en, pj_err *e)
+static int entry_parse_head(char *text, size_t n, const char *url, struct entry *en,
+			    size_t *body_off, pj_err *e)
 {
 	char *p = text, *end = text + n;
 	int seen_url = 0, seen_fetched = 0, seen_age = 0, lineno = 0;
@@ -176,17 +189,64 @@ static int entry_parse(char *text, size_t n, const char *url, struct entry *en, 
 	}
 	if (!seen_url || !seen_fetched || !seen_age)
 		return pj_fail(e, "incomplete metadata");
-	en->n = (size_t)(end - p);
+	*body_off = (size_t)(p - text);
+	return 0;
+}
+
+static int entry_parse(char *text, size_t n, const char *url, struct entry *en, pj_err *e)
+{
+	size_t off;
+	if (entry_parse_head(text, n, url, en, &off, e) != 0)
+		return -1;
+	en->n = n - off;
 	if (!(en->body = malloc(en->n + 1)))
 		return pj_fail(e, "out of memory");
-	memcpy(en->body, p, en->n);
+	memcpy(en->body, text + off, en->n);
 	en->body[en->n] = 0;
 	return 0;
 }
 
+/* What comes back over the pipe and sits in the cache: a JWKS up to
+ * jwks_max_size, the other documents 1 MiB. */
+static size_t doc_max(const struct pj_config *cfg, enum pj_doc_kind kind)
+{
+	return kind == PJ_DOC_JWKS ? cfg->jwks_max_size : PJ_FETCH_MAX;
+}
+
+/* Whether the call's serve answers for this very file (asked first: it says
+ * no at once to a small one), and then its metadata alone: its body is never
+ * read. */
+static int entry_serve(const struct cache *c, int fd, const struct stat *st,
+		       const struct pj_fetch_call *call, struct entry *en)
+{
+	char head[CACHE_HEAD_MAX + 1];
+	size_t off;
+	pj_err e;
+	if (call->serve(c->path, st, call->serve_ctx) != 1)
+		return 0;
+	ssize_t n = pread(fd, head, sizeof(head) - 1, 0);
+	if (n <= 0)
+		return 0;
+	head[n] = 0;
+	if (entry_parse_head(head, (size_t)n, c->url, en, &off, &e) != 0)
+		return 0;
+	en->have = 1;
+	en->served = 1;
+	return 1;
+}
+
+enum load {
+	LOAD_WHOLE,	 /* metadata and document */
+	LOAD_SERVED,	 /* the call's serve, else whole */
+	LOAD_SERVE_ONLY, /* the call's serve, else nothing */
+};
+
 /* Reads the cached copy; a missing, untrusted or broken file is no copy
- * (never used), with the reason kept for the message if nothing else works. */
-static void entry_load(const struct cache *c, enum pj_doc_kind kind, struct entry *en, pj_err *why)
+ * (never used), with the reason kept for the message if nothing else works.
+ * A JWKS the call's serve answers for (a login's: its key index) is not read
+ * beyond its metadata. */
+static void entry_load(const struct cache *c, enum pj_doc_kind kind, enum load how,
+		       const struct pj_fetch_call *call, struct entry *en, pj_err *why)
 {
 	char *text;
 	size_t n;
@@ -202,12 +262,38 @@ static void entry_load(const struct cache *c, enum pj_doc_kind kind, struct entr
 		pj_fail(why, "not cached yet");
 		return;
 	}
-	if (pj_read_trusted_file(c->path, PJ_FETCH_MAX + CACHE_HEAD_MAX, c->cfg->allowed_uid, 0,
-				 &text, &n, NULL, &e) != 0) {
+	int fd = pj_open_trusted(c->path, c->cfg->allowed_uid, 0, &st, &e);
+	if (fd < 0) {
 		pj_fail(why, "cache file: %s", e.msg);
 		return;
 	}
-	int rc = entry_parse(text, n, c->url, en, &e);
+	size_t max = doc_max(c->cfg, kind) + CACHE_HEAD_MAX;
+	/* The bound holds for a copy served through its index too. */
+	if (how != LOAD_WHOLE && call->serve && kind == PJ_DOC_JWKS &&
+	    (uint64_t)st.st_size <= max && entry_serve(c, fd, &st, call, en)) {
+		close(fd);
+		return;
+	}
+	memset(en, 0, sizeof(*en));
+	en->max_age = -1;
+	if ((uint64_t)st.st_size > max) {
+		close(fd);
+		pj_fail(why, "cache file %s is larger than %zu bytes%s", c->path, max,
+			kind == PJ_DOC_JWKS ? " (jwks_max_size and its metadata)" : "");
+		return;
+	}
+	if (how == LOAD_SERVE_ONLY) {
+		close(fd);
+		pj_fail(why, "not served");
+		return;
+	}
+	int rc = pj_read_fd(fd, &st, max, c->path, &text, &n, &e);
+	close(fd);
+	if (rc != 0) {
+		pj_fail(why, "cache file: %s", e.msg);
+		return;
+	}
+	rc = entry_parse(text, n, c->url, en, &e);
 	free(text);
 	if (rc == 0 && !(en->json = pj_document_check(en->body, en->n, kind, &e)))
 		rc = -1;
@@ -287,7 +373,7 @@ int pj_cache_renew(const struct pj_config *cfg, const char *url, enum pj_doc_kin
 	pj_err why;
 	if (cache_open(cfg, url, &c, &why) != 0)
 		return pj_fail(e, "not cached: %s", why.msg);
-	entry_load(&c, kind, &en, &why);
+	entry_load(&c, kind, LOAD_WHOLE, NULL, &en, &why);
 	/* Another process may have stored a newer copy since the login read
 	 * the one it revalidated: the 304 is not about that one. */
 	if (!en.have || strcmp(en.etag, sent_etag) != 0) {
@@ -481,7 +567,8 @@ static int helper_run(const struct pj_config *cfg, struct pj_fetch_call *call, c
 		return pj_fail(e, "fetch_timeout (%ld s) used up by earlier fetches",
 			       cfg->fetch_timeout);
 	snprintf(timeout, sizeof(timeout), "%lld", left);
-	snprintf(max, sizeof(max), "%d", kind == PJ_DOC_FEED ? PJ_FEED_MAX : PJ_FETCH_MAX);
+	snprintf(max, sizeof(max), "%zu",
+		 kind == PJ_DOC_FEED ? (size_t)PJ_FEED_MAX : doc_max(cfg, kind));
 	argv[i++] = "pam_jwt-fetch";
 	argv[i++] = "--kind";
 	argv[i++] = kind_names[kind];
@@ -512,7 +599,7 @@ static int helper_run(const struct pj_config *cfg, struct pj_fetch_call *call, c
 		argv[i++] = *extra;
 	argv[i] = NULL;
 	/* A status list comes back inflated beside its token (src/frame.h). */
-	size_t out_max = PJ_FETCH_MAX + PJ_FRAME_OVERHEAD +
+	size_t out_max = doc_max(cfg, kind) + PJ_FRAME_OVERHEAD +
 			 (kind == PJ_DOC_STATUS_LIST ? PJ_STATUS_LIST_MAX : 0);
 	struct pj_spawn s = { path, cfg->allowed_uid, argv, call->deadline_ms + PJ_FETCH_GRACE_MS,
 			      out_max };
@@ -521,7 +608,8 @@ static int helper_run(const struct pj_config *cfg, struct pj_fetch_call *call, c
 	if (pj_spawn_run(&s, &r->raw, &n, &code, &why) != 0)
 		return pj_fail(e, "fetch_helper: %s", why.msg);
 	int exited_ok = code == 0 || code == PJ_SPAWN_EXIT_UNKNOWN;
-	if (pj_frame_parse((const unsigned char *)r->raw, n, PJ_FETCH_MAX, &r->f, &why) != 0) {
+	if (pj_frame_parse((const unsigned char *)r->raw, n, doc_max(cfg, kind), &r->f, &why) !=
+	    0) {
 		reply_free(r);
 		if (!exited_ok)
 			return pj_fail(e, "fetch_helper %s exited with status %d", path, code);
@@ -580,6 +668,7 @@ static int doc_fill(struct pj_doc *d, const struct cache *c, struct entry *en, t
 	d->ttl = ttl_of(c->cfg, en->max_age);
 	d->max_stale = c->cfg->jwks_max_stale;
 	d->origin = origin;
+	d->served = en->served;
 	snprintf(d->etag, sizeof(d->etag), "%s", en->etag);
 	return 0;
 }
@@ -600,6 +689,19 @@ static int use_stale(const struct cache *c, struct entry *old, const pj_err *cac
 		return pj_fail(e, "out of memory");
 	pj_fail(&d->note, "%s", fail);
 	return 0;
+}
+
+/* After a 200 the helper stored (as root, and with the key index of a large
+ * JWKS), a login reads the new cache file through its index like any cached
+ * copy, instead of parsing all that came over the pipe. */
+static int served_copy(const struct cache *c, enum pj_doc_kind kind,
+		       const struct pj_fetch_call *call, const struct reply *r, struct entry *got)
+{
+	pj_err why;
+	if (!r->f.stored || !call->serve)
+		return 0;
+	entry_load(c, kind, LOAD_SERVE_ONLY, call, got, &why);
+	return got->have;
 }
 
 /* Not fetched (a login tried moments ago): what that try met, if recorded. */
@@ -631,7 +733,11 @@ static int fetch_doc(const struct pj_config *cfg, struct pj_fetch_call *call, co
 	if (cache_open(cfg, url, &c, e) != 0)
 		return -1;
 	time_t now = time(NULL);
-	entry_load(&c, kind, &old, &cache_why);
+	/* A login (the first look or a refetch for a kid) reads a large JWKS
+	 * through its key index when it has one. */
+	entry_load(&c, kind,
+		   want == PJ_WANT_CACHED || want == PJ_WANT_NEWER ? LOAD_SERVED : LOAD_WHOLE, call,
+		   &old, &cache_why);
 	if (want == PJ_WANT_CACHE_ONLY) {
 		if (!old.have)
 			rc = pj_fail(e, "%s: %s", url, cache_why.msg);
@@ -683,6 +789,12 @@ static int fetch_doc(const struct pj_config *cfg, struct pj_fetch_call *call, co
 			goto done;
 		}
 		if ((rc = doc_fill(d, &c, &old, old.fetched, PJ_ORIGIN_NOT_MODIFIED)) != 0)
+			pj_fail(e, "out of memory");
+		stored_from(d, &r);
+		error_clear(&c);
+		goto done;
+	} else if (served_copy(&c, kind, call, &r, &got)) {
+		if ((rc = doc_fill(d, &c, &got, got.fetched, PJ_ORIGIN_FETCHED)) != 0)
 			pj_fail(e, "out of memory");
 		stored_from(d, &r);
 		error_clear(&c);

@@ -36,44 +36,6 @@ struct pj_config;
 /* Where the helper is installed (the Makefile's LIBEXECDIR). */
 #ifndef PJ_FETCH_HELPER
 #define PJ_FETCH_HELPER "/usr/local/libexec/pam_jwt/pam_jwt-fetch"
-/* ---- the other fetched documents' homes (src/statuslist.c, src/feed.c):
- * the cache directory, the refetch stamp and the helper, without the JSON
- * document cache above. ---- */
-
-#include <limits.h>
-
-struct pj_cache_loc {
-	const struct pj_config *cfg;
-	const char *dir;      /* cache_dir */
-	int dir_missing;      /* it does not exist (yet) */
-	char path[PATH_MAX];  /* DIR/SHA256HEX(key)SUFFIX */
-	char stamp[PATH_MAX]; /* path.stamp */
-};
-
-/* Where the cache keeps the document named key (a URL, or a string naming
- * one document), after checking that cache_dir is trusted. */
-int pj_cache_place(const struct pj_config *cfg, const char *key, const char *suffix,
-		   struct pj_cache_loc *loc, pj_err *e);
-
-/* Did a login start a fetch of it within jwks_refetch_interval?  1 (since
- * says how long ago); 0 when this caller may fetch (and has claimed the
- * stamp, when it can write it). */
-int pj_stamp_recent(const struct pj_cache_loc *loc, long *since);
-
-struct pj_fetched {
-	struct pj_frame f; /* points into raw */
-	char *raw;
-};
-
-/* One run of the fetch helper: kind, If-None-Match etag (NULL: none),
- * store_dir passed as --cache-dir (NULL: the helper stores nothing), extra
- * arguments.  0 with out filled (HTTP 200 or 304; free with
- * pj_fetched_free), -1 with e saying why there is no answer. */
-int pj_fetch_get(const struct pj_config *cfg, struct pj_fetch_call *call, const char *url,
-		 enum pj_doc_kind kind, const char *etag, const char *store_dir,
-		 const char *const *extra, struct pj_fetched *out, pj_err *e);
-void pj_fetched_free(struct pj_fetched *f);
-
 #endif
 /* What the module gives the helper beyond fetch_timeout to report a timeout
  * itself (its start-up, its last words) before it is killed. */
@@ -81,8 +43,16 @@ void pj_fetched_free(struct pj_fetched *f);
 
 /* One login's (or one tool source's) fetching: every fetch it makes shares a
  * single budget of fetch_timeout seconds, from the first fetch on. */
+struct stat;
 struct pj_fetch_call {
 	long long deadline_ms; /* CLOCK_MONOTONIC; 0 until the first fetch */
+	/* A login's shortcut past a large cached JWKS (src/keys.c): asked,
+	 * before the body of a cached copy is read, whether a form built beside
+	 * that very file (path, st: the file opened) serves instead (1); then
+	 * the document comes back with json NULL and served set.  NULL: the
+	 * body is always read. */
+	int (*serve)(const char *path, const struct stat *st, void *ctx);
+	void *serve_ctx;
 };
 
 enum pj_want {
@@ -109,6 +79,7 @@ struct pj_doc {
 	long max_stale; /* usable until age reaches this */
 	enum pj_origin origin;
 	int stored; /* written to the cache by this call */
+	int served; /* json is NULL: the pj_fetch_call's serve answers for it */
 	char etag[PJ_ETAG_MAX + 1];
 	pj_err note; /* why a stale copy was used, or why nothing was stored */
 };
@@ -138,6 +109,10 @@ int pj_cache_store(const struct pj_config *cfg, const char *url, enum pj_doc_kin
 int pj_cache_renew(const struct pj_config *cfg, const char *url, enum pj_doc_kind kind,
 		   const char *sent_etag, long max_age, const char *etag, pj_err *e);
 
+/* The cache file of url in cfg's cache_dir (for what is built beside it:
+ * its key index).  0, or -1 with e filled. */
+int pj_fetch_cache_path(const struct pj_config *cfg, const char *url, char *out, size_t n,
+			pj_err *e);
 /* ---- the other fetched documents' homes (src/statuslist.c, src/feed.c):
  * the cache directory, the refetch stamp and the helper, without the JSON
  * document cache above. ---- */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "frame.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -138,29 +139,14 @@ int pj_frame_parse(const unsigned char *p, size_t n, size_t body_max, struct pj_
 
 /* ---- the helper's side ---- */
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const unsigned char *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int put(int fd, char tag, const void *v, size_t n)
 {
 	unsigned char h[5] = { (unsigned char)tag, (unsigned char)(n >> 24),
 			       (unsigned char)(n >> 16), (unsigned char)(n >> 8),
 			       (unsigned char)n };
-	if (write_all(fd, h, 5) != 0)
+	if (pj_write_all(fd, h, 5) != 0)
 		return -1;
-	return n ? write_all(fd, v, n) : 0;
+	return n ? pj_write_all(fd, v, n) : 0;
 }
 
 static int put_u32(int fd, char tag, unsigned long v)
@@ -184,7 +170,7 @@ static int put_text(int fd, char tag, const char *s)
 
 int pj_frame_write(int fd, const struct pj_frame *f)
 {
-	if (write_all(fd, MAGIC, 4) != 0)
+	if (pj_write_all(fd, MAGIC, 4) != 0)
 		return -1;
 	if (!f->status)
 		return put_text(fd, 'f', f->failure[0] ? f->failure : "no answer") != 0 ||

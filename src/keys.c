@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -18,6 +19,8 @@
 #include "config.h"
 #include "document.h"
 #include "fetch.h"
+#include "keyindex.h"
+#include "spki.h"
 #include "token.h"
 #include "util.h"
 
@@ -350,28 +353,33 @@ static int pem_to_key(const char *pem, size_t n, int allow_private, const char *
 	EVP_PKEY *pkey = NULL;
 	memset(key, 0, sizeof(*key));
 	key->alg = -1;
-	BIO *bio = BIO_new_mem_buf(pem, (int)n);
-	if (!bio)
-		return pj_fail(e, "out of memory");
-	if (strstr(pem, "-----BEGIN CERTIFICATE-----")) {
-		X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-		if (x)
-			pkey = X509_get_pubkey(x);
-		X509_free(x);
-	} else if (strstr(pem, "PRIVATE KEY-----")) {
-		if (!allow_private) {
-			BIO_free(bio);
-			return pj_fail(e, "%s holds a private key; configure the public key",
-				       source);
+	int cert = strstr(pem, "-----BEGIN CERTIFICATE-----") != NULL;
+	int priv = !cert && strstr(pem, "PRIVATE KEY-----") != NULL;
+	if (priv && !allow_private)
+		return pj_fail(e, "%s holds a private key; configure the public key", source);
+	/* The common key types without OpenSSL's decoder set-up (most of a
+	 * login's instructions); anything else as before. */
+	if (!cert && !priv)
+		pkey = pj_spki_from_pem(pem, n);
+	if (!pkey) {
+		BIO *bio = BIO_new_mem_buf(pem, (int)n);
+		if (!bio)
+			return pj_fail(e, "out of memory");
+		if (cert) {
+			X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+			if (x)
+				pkey = X509_get_pubkey(x);
+			X509_free(x);
+		} else if (priv) {
+			pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+		} else {
+			if (type)
+				pkey = decode_pubkey_as(pem, n, type);
+			if (!pkey)
+				pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 		}
-		pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	} else {
-		if (type)
-			pkey = decode_pubkey_as(pem, n, type);
-		if (!pkey)
-			pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+		BIO_free(bio);
 	}
-	BIO_free(bio);
 	if (!pkey)
 		return pj_fail(e, "%s is not a PEM public key, certificate%s", source,
 			       allow_private ? " or private key" : "");
@@ -440,6 +448,11 @@ static int key_file_each(const char *entry, const struct pj_config *cfg, enum pj
 	/* A token with a kid (even "") gets only the key file labeled with it. */
 	if (kid && (!label_len || label_len != strlen(kid) || memcmp(entry, kid, label_len) != 0))
 		return 0;
+	if (!kid && *tried >= PJ_KEYS_NO_KID_MAX) {
+		pj_fail(e, "%s: passed over: a token without kid is tried against %d keys at most",
+			path, PJ_KEYS_NO_KID_MAX);
+		return 0;
+	}
 	char *pem;
 	size_t n;
 	struct pj_key key;
@@ -459,31 +472,48 @@ static int key_file_each(const char *entry, const struct pj_config *cfg, enum pj
 	return rc;
 }
 
-/* Is this JWK a candidate: the token's kid, or (no kid) a type that fits? */
+/* Is this JWK a candidate: the token's kid, or (no kid) a type that fits?
+ * The same codes as the key index's groups (src/keyindex.c), so a set read
+ * whole and one read through its index offer the same keys. */
 static int jwk_matches(json_t *jwk, enum pj_alg alg, const char *kid)
 {
 	if (kid) {
 		const char *k = json_string_value(json_object_get(jwk, "kid"));
 		return k && strcmp(k, kid) == 0;
 	}
-	static const char *kty_names[] = { "oct", "RSA", "EC", "OKP" };
-	const char *kty = json_string_value(json_object_get(jwk, "kty"));
-	const char *kalg = json_string_value(json_object_get(jwk, "alg"));
-	if (!kty || strcmp(kty, kty_names[pj_alg_kty(alg)]) != 0)
-		return 0;
-	return !kalg || strcmp(kalg, pj_alg_name(alg)) == 0;
+	unsigned kty, kalg;
+	pj_jwk_codes(jwk, &kty, &kalg);
+	return pj_jwk_codes_fit(kty, kalg, alg);
 }
 
-/* Reads a JWKS file; secret keys demand a private file (secret: always). */
-static json_t *jwks_load(const char *path, uid_t allowed_uid, int secret, json_t **keys, pj_err *e)
+/* A token without kid is tried against the keys that fit its alg, in the
+ * order of the configuration, but against PJ_KEYS_NO_KID_MAX at most: a
+ * source whose candidates would take the count past it is passed over whole
+ * (deterministic, and a rejection that costs no key import). */
+static int over_no_kid_budget(const char *label, size_t count, enum pj_alg alg, unsigned tried,
+			      pj_err *e)
+{
+	if (count == 0 || tried + count <= PJ_KEYS_NO_KID_MAX)
+		return 0;
+	pj_fail(e,
+		"%s: %zu keys fit %s and the token has no kid; a token without kid is tried "
+		"against %d keys at most",
+		label, count, pj_alg_name(alg), PJ_KEYS_NO_KID_MAX);
+	return 1;
+}
+
+/* Reads a JWKS from fd (a file of st); secret keys demand a private file
+ * (secret: always). */
+static json_t *jwks_load(int fd, const struct stat *st, const char *path,
+			 const struct pj_config *cfg, int secret, json_t **keys, pj_err *e)
 {
 	char *text;
 	size_t n;
-	unsigned mode;
 	pj_err why;
-	if (pj_read_trusted_file(path, PJ_MAX_KEYFILE, allowed_uid, secret, &text, &n, &mode,
-				 &why) != 0) {
-		pj_fail(e, "%s: %s", secret ? "user_jwks_file" : "jwks_file", why.msg);
+	unsigned mode = (unsigned)(st->st_mode & 07777);
+	if (pj_read_fd(fd, st, cfg->jwks_max_size, path, &text, &n, &why) != 0) {
+		pj_fail(e, "%s: %s%s", secret ? "user_jwks_file" : "jwks_file", why.msg,
+			strstr(why.msg, "larger than") ? " (jwks_max_size)" : "");
 		return NULL;
 	}
 	json_t *doc = pj_json_object((unsigned char *)text, n, path, e);
@@ -511,47 +541,84 @@ static json_t *jwks_load(const char *path, uid_t allowed_uid, int secret, json_t
 	return doc;
 }
 
-/* The candidates of a JWKS (from a file, or fetched: d), labeled LABEL#INDEX;
- * *seen (if non-NULL) is set when a key with the token's kid is there at all. */
+/* One candidate JWK of a set (read whole or through its index), labeled
+ * LABEL#INDEX, built and offered; d: the fetched or cached document it came
+ * from (NULL for a file), whose staleness its keys carry. */
+struct jwks_walk {
+	const char *label;
+	const struct pj_doc *d;
+	enum pj_alg alg;
+	const char *kid;
+	pj_key_fn fn;
+	void *ctx;
+	unsigned *tried;
+};
+
+static int jwk_offer(json_t *jwk, size_t i, void *arg, pj_err *e)
+{
+	struct jwks_walk *w = arg;
+	char source[600];
+	struct pj_key key;
+	pj_err why;
+	/* What an index hands over is checked like what a file holds. */
+	if (!jwk_matches(jwk, w->alg, w->kid))
+		return 0;
+	snprintf(source, sizeof(source), "%s#%zu", w->label, i);
+	int rc = pj_jwk_to_key(jwk, 0, source, &key, &why);
+	if (rc == PJ_KEY_UNUSABLE) {
+		/* An encryption key, a curve of another purpose: the other
+		 * keys are still tried. */
+		pass_over(e, source, why.msg);
+		return 0;
+	}
+	if (rc != 0)
+		return pj_fail(e, "%s: %s", source, why.msg);
+	if (w->d && w->d->origin == PJ_ORIGIN_STALE) {
+		key.stale = 1;
+		key.stale_age = w->d->age;
+		key.stale_why = w->d->note.msg;
+	}
+	rc = offer(&key, w->alg, w->fn, w->ctx, w->tried, e);
+	pj_key_clear(&key);
+	return rc;
+}
+
+/* The candidates of a JWKS read whole (from a file, or fetched: d); *seen
+ * (if non-NULL) is set when a key with the token's kid is there at all. */
 static int jwks_keys_each(json_t *keys, const char *label, const struct pj_doc *d, enum pj_alg alg,
 			  const char *kid, pj_key_fn fn, void *ctx, unsigned *tried, int *seen,
 			  pj_err *e)
 {
+	struct jwks_walk w = { label, d, alg, kid, fn, ctx, tried };
 	json_t *jwk;
-	size_t i;
+	size_t i, count = 0;
 	int rc = 0;
+	if (!kid) {
+		json_array_foreach (keys, i, jwk)
+			count += (size_t)jwk_matches(jwk, alg, NULL);
+		if (over_no_kid_budget(label, count, alg, *tried, e))
+			return 0;
+	}
 	json_array_foreach (keys, i, jwk) {
 		if (!jwk_matches(jwk, alg, kid))
 			continue;
-		char source[600];
-		struct pj_key key;
-		pj_err why;
 		if (seen)
 			*seen = 1;
-		snprintf(source, sizeof(source), "%s#%zu", label, i);
-		rc = pj_jwk_to_key(jwk, 0, source, &key, &why);
-		if (rc == PJ_KEY_UNUSABLE) {
-			/* An encryption key, a curve of another purpose: the
-			 * other keys are still tried. */
-			pass_over(e, source, why.msg);
-			rc = 0;
-			continue;
-		}
-		if (rc != 0) {
-			rc = pj_fail(e, "%s: %s", source, why.msg);
-			break;
-		}
-		if (d && d->origin == PJ_ORIGIN_STALE) {
-			key.stale = 1;
-			key.stale_age = d->age;
-			key.stale_why = d->note.msg;
-		}
-		rc = offer(&key, alg, fn, ctx, tried, e);
-		pj_key_clear(&key);
-		if (rc != 0)
+		if ((rc = jwk_offer(jwk, i, &w, e)) != 0)
 			break;
 	}
 	return rc;
+}
+
+/* The same through the set's key index: only the candidates are read. */
+static int index_keys_each(const struct pj_keyindex *kx, const char *label, const struct pj_doc *d,
+			   enum pj_alg alg, const char *kid, pj_key_fn fn, void *ctx,
+			   unsigned *tried, int *seen, pj_err *e)
+{
+	struct jwks_walk w = { label, d, alg, kid, fn, ctx, tried };
+	if (!kid && over_no_kid_budget(label, pj_keyindex_count(kx, alg), alg, *tried, e))
+		return 0;
+	return pj_keyindex_each(kx, alg, kid, jwk_offer, &w, seen, e);
 }
 
 static int jwks_file_each(const char *path, const struct pj_config *cfg, int secret,
@@ -559,11 +626,66 @@ static int jwks_file_each(const char *path, const struct pj_config *cfg, int sec
 			  unsigned *tried, pj_err *e)
 {
 	json_t *keys;
-	json_t *doc = jwks_load(path, cfg->allowed_uid, secret, &keys, e);
+	struct stat st;
+	struct pj_keyindex kx;
+	pj_err why;
+	int fd = pj_open_trusted(path, cfg->allowed_uid, secret, &st, &why);
+	if (fd < 0)
+		return pj_fail(e, "%s: %s", secret ? "user_jwks_file" : "jwks_file", why.msg);
+	/* A large set is read through its index when there is one for this
+	 * very file (pam_jwt-tool index writes it); per-user files never are.
+	 * The bound holds either way (jwks_load says why). */
+	if (!secret && (uint64_t)st.st_size <= cfg->jwks_max_size &&
+	    pj_keyindex_open(cfg, path, &st, &kx, NULL) == 0) {
+		close(fd);
+		int rc = index_keys_each(&kx, path, NULL, alg, kid, fn, ctx, tried, NULL, e);
+		pj_keyindex_close(&kx);
+		return rc;
+	}
+	json_t *doc = jwks_load(fd, &st, path, cfg, secret, &keys, e);
+	close(fd);
 	if (!doc)
 		return -1;
 	int rc = jwks_keys_each(keys, path, NULL, alg, kid, fn, ctx, tried, NULL, e);
 	json_decref(doc);
+	return rc;
+}
+
+/* A login's look at a fresh cached JWKS (src/fetch.c asks before reading
+ * its body): served when the cache file has a key index for this very copy,
+ * which the fetch helper writes when it stores a large one. */
+struct serve {
+	const struct pj_config *cfg;
+	struct pj_keyindex kx;
+	int open;
+};
+
+static int serve_from_index(const char *path, const struct stat *st, void *arg)
+{
+	struct serve *sv = arg;
+	struct pj_keyindex kx;
+	/* An earlier copy's stays open until this one is: the document may
+	 * still fall back on that copy. */
+	if (pj_keyindex_open(sv->cfg, path, st, &kx, NULL) != 0)
+		return 0;
+	if (sv->open)
+		pj_keyindex_close(&sv->kx);
+	sv->kx = kx;
+	sv->open = 1;
+	return 1;
+}
+
+/* The cached (or fetched) JWKS d, whole or through its index. */
+static int doc_keys_each(struct pj_doc *d, struct serve *sv, enum pj_alg alg, const char *kid,
+			 pj_key_fn fn, void *ctx, unsigned *tried, int *seen, pj_err *e)
+{
+	int rc = d->served ? index_keys_each(&sv->kx, d->url, d, alg, kid, fn, ctx, tried, seen, e)
+			   : jwks_keys_each(json_object_get(d->json, "keys"), d->url, d, alg, kid,
+					    fn, ctx, tried, seen, e);
+	/* Open from an earlier look (a stale copy) even when not served now. */
+	if (sv->open)
+		pj_keyindex_close(&sv->kx);
+	sv->open = 0;
 	return rc;
 }
 
@@ -576,27 +698,37 @@ static int url_each(const char *url, int discovery, const struct pj_config *cfg,
 		    void *ctx, unsigned *tried, pj_err *failed, pj_err *e)
 {
 	struct pj_doc d;
+	struct serve sv = { cfg, { .fd = -1 }, 0 };
 	pj_err why;
+	call->serve = serve_from_index;
+	call->serve_ctx = &sv;
 	int seen = 0, rc = pj_fetch_jwks(cfg, call, url, discovery, PJ_WANT_CACHED, &d, NULL, &why);
 	if (rc != 0) {
+		if (sv.open)
+			pj_keyindex_close(&sv.kx);
+		call->serve = NULL;
 		*failed = why;
 		return 0;
 	}
-	rc = jwks_keys_each(json_object_get(d.json, "keys"), d.url, &d, alg, kid, fn, ctx, tried,
-			    &seen, e);
+	rc = doc_keys_each(&d, &sv, alg, kid, fn, ctx, tried, &seen, e);
 	int just_fetched = d.origin == PJ_ORIGIN_FETCHED || d.origin == PJ_ORIGIN_NOT_MODIFIED;
 	pj_doc_free(&d);
-	if (rc != 0 || !kid || seen || just_fetched)
+	if (rc != 0 || !kid || seen || just_fetched) {
+		call->serve = NULL;
 		return rc;
+	}
 	rc = pj_fetch_jwks(cfg, call, url, discovery, PJ_WANT_NEWER, &d, NULL, &why);
+	call->serve = NULL;
 	if (rc < 0)
 		*failed = why;
 	if (rc > 0)
 		pj_fail(e, "%s", why.msg); /* why the kid stays unknown */
-	if (rc != 0)
+	if (rc != 0) {
+		if (sv.open)
+			pj_keyindex_close(&sv.kx);
 		return 0;
-	rc = jwks_keys_each(json_object_get(d.json, "keys"), d.url, &d, alg, kid, fn, ctx, tried,
-			    NULL, e);
+	}
+	rc = doc_keys_each(&d, &sv, alg, kid, fn, ctx, tried, NULL, e);
 	pj_doc_free(&d);
 	return rc;
 }
@@ -683,8 +815,12 @@ static void list_jwks_file(const char *path, const struct pj_config *cfg, pj_key
 			   pj_key_bad_fn bad, void *ctx)
 {
 	json_t *keys;
+	struct stat st;
 	pj_err why;
-	json_t *doc = jwks_load(path, cfg->allowed_uid, 0, &keys, &why);
+	int fd = pj_open_trusted(path, cfg->allowed_uid, 0, &st, &why);
+	json_t *doc = fd >= 0 ? jwks_load(fd, &st, path, cfg, 0, &keys, &why) : NULL;
+	if (fd >= 0)
+		close(fd);
 	if (!doc) {
 		bad(path, why.msg, 0, ctx);
 		return;

@@ -38,6 +38,9 @@ int pj_pem_to_key(const char *pem, size_t n, int allow_private, const char *sour
  * others are still tried, and its reason is left in e as for a key passed
  * over. */
 typedef int (*pj_key_fn)(const struct pj_key *key, void *ctx, pj_err *e);
+/* A token without kid is tried against this many keys at most, in all; a
+ * source whose fitting keys would take it past is passed over (e says so). */
+#define PJ_KEYS_NO_KID_MAX 16
 int pj_keys_each(const struct pj_config *cfg, enum pj_alg alg, const char *kid, pj_key_fn fn,
 		 void *ctx, unsigned *tried, pj_err *e);
 

@@ -170,20 +170,6 @@ __attribute__((noreturn)) static void keeper(const struct child_plan *p)
 	keep(pid, &wake);
 }
 
-/* Descriptors 0-2 may be closed in a setuid host (the invoking user's
- * choice): ours must not land there, where the child's dup2 would clobber
- * them. */
-static int above_stdio(int fd)
-{
-	if (fd < 0 || fd > 2)
-		return fd;
-	int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return moved;
-}
-
 static int open_program(const struct pj_spawn *s, pj_err *e)
 {
 	struct stat st;
@@ -197,7 +183,7 @@ static int open_program(const struct pj_spawn *s, pj_err *e)
 		close(fd);
 		return pj_fail(e, "%s is not executable", s->path);
 	}
-	return above_stdio(fd);
+	return pj_fd_above_stdio(fd);
 }
 
 /* The keeper and the program (its process group), while the keeper is
@@ -298,13 +284,13 @@ int pj_spawn_run(const struct pj_spawn *s, char **out, size_t *outn, int *exit_c
 	int exe = open_program(s, e);
 	if (exe < 0)
 		return -1;
-	int null = above_stdio(open("/dev/null", O_RDWR | O_CLOEXEC));
+	int null = pj_fd_above_stdio(open("/dev/null", O_RDWR | O_CLOEXEC));
 	if (null < 0 || pipe2(pipefd, O_CLOEXEC) != 0) {
 		pj_fail(e, "cannot set up %s: %s", s->path, strerror(errno));
 		goto fail_fds;
 	}
-	pipefd[0] = above_stdio(pipefd[0]);
-	pipefd[1] = above_stdio(pipefd[1]);
+	pipefd[0] = pj_fd_above_stdio(pipefd[0]);
+	pipefd[1] = pj_fd_above_stdio(pipefd[1]);
 	if (pipefd[0] < 0 || pipefd[1] < 0) {
 		pj_fail(e, "cannot set up %s: %s", s->path, strerror(errno));
 		goto fail_fds;

@@ -132,37 +132,6 @@ static int read_at(int fd, void *buf, size_t n, unsigned long long off)
 	return 0;
 }
 
-/* As much as there is, up to n bytes at off. */
-static ssize_t read_some(int fd, void *buf, size_t n, unsigned long long off)
-{
-	size_t done = 0;
-	while (done < n) {
-		ssize_t r = pread(fd, (char *)buf + done, n - done, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		done += (size_t)r;
-	}
-	return (ssize_t)done;
-}
-
-/* A descriptor the module writes through must not be 0, 1 or 2: a setuid
- * host started with those closed would otherwise print its own messages
- * into the store. */
-static int fd_high(int fd)
-{
-	if (fd < 0 || fd > 2)
-		return fd;
-	int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return high;
-}
-
 /* One write(2) with SIGXFSZ held off: a host run under a file size limit
  * (ulimit -f in a setuid su) gets EFBIG here instead of being killed. */
 static ssize_t write_once(int fd, const void *p, size_t n)
@@ -492,7 +461,7 @@ static int each_line(int fd, unsigned long long from, unsigned long long to, con
 			size_t want = PJ_LINE_LIMIT - have;
 			if (to != ULLONG_MAX && to - off < want)
 				want = (size_t)(to - off);
-			ssize_t r = want ? read_some(fd, buf + have, want, off) : 0;
+			ssize_t r = want ? pj_pread_upto(fd, buf + have, want, off) : 0;
 			if (r < 0) {
 				rc = pj_fail(e, "cannot read %s: %s", path, strerror(errno));
 				break;
@@ -786,7 +755,7 @@ int pj_list_lookup(const char *path, uid_t allowed_uid, int must_exist, struct p
 	if (stamp)
 		stamp_fill(stamp, &st);
 	struct lookup lk = { ks, nks, path, 0 };
-	ssize_t got = read_some(fd, b, sizeof(b), 0);
+	ssize_t got = pj_pread_upto(fd, b, sizeof(b), 0);
 	if (got < 0) {
 		rc = pj_fail(e, "cannot read %s: %s", path, strerror(errno));
 	} else if (is_store(b, (size_t)got)) {
@@ -1410,7 +1379,7 @@ static int load_file(int fd, const struct stat *st, const char *path, struct pj_
 		     int *store, unsigned long long *end, struct loader *ld, pj_err *e)
 {
 	unsigned char b[HDR_SIZE];
-	ssize_t got = read_some(fd, b, sizeof(b), 0);
+	ssize_t got = pj_pread_upto(fd, b, sizeof(b), 0);
 	size_t *drop_bad = ld->drop_bad;
 	int defer_last = ld->defer_last;
 	memset(ld, 0, sizeof(*ld));
@@ -1569,7 +1538,7 @@ int pj_list_missing(const char *path, uid_t allowed_uid, const struct pj_revlist
 	struct cursor c = { .fd = fd, .h = &h, .kind = PJ_REV_JTI, .path = path };
 	ld.l = &scratch;
 	ld.path = path;
-	ssize_t got = read_some(fd, b, sizeof(b), 0);
+	ssize_t got = pj_pread_upto(fd, b, sizeof(b), 0);
 	if (got < 0 || !is_store(b, (size_t)got)) {
 		pj_fail(e, "%s is not a store", path);
 		goto out;
@@ -1722,7 +1691,8 @@ static int lock_open(const char *path, int *fd, pj_err *e)
 	char lpath[PATH_MAX];
 	if (suffix_path(lpath, sizeof(lpath), path, ".lock") != 0)
 		return pj_fail(e, "path too long: %s", path);
-	*fd = fd_high(open(lpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
+	*fd = pj_fd_above_stdio(
+		open(lpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
 	if (*fd < 0)
 		return pj_fail(e, "cannot open lock %s: %s", lpath, strerror(errno));
 	/* Only its owner may take it: a lock anyone could hold would let
@@ -1881,7 +1851,7 @@ static int rewrite_once(const char *path, uid_t allowed_uid, pj_revlist_fn fn, v
 			rc = pj_fail(e, "out of memory");
 		pj_revlist_normalize(&l);
 	}
-	if (rc == 0 && (tfd = fd_high(mkostemp(tmp, O_CLOEXEC))) < 0)
+	if (rc == 0 && (tfd = pj_fd_above_stdio(mkostemp(tmp, O_CLOEXEC))) < 0)
 		rc = pj_fail(e, "cannot create a temporary file beside %s: %s", path,
 			     strerror(errno));
 	/* Everyone may read: PAM applications that are not root check these
@@ -2029,7 +1999,7 @@ static int appender_open(const char *path, uid_t allowed_uid, int wait_ms, struc
 		appender_close(a);
 		return 1;
 	}
-	ssize_t got = read_some(a->rfd, b, sizeof(b), 0);
+	ssize_t got = pj_pread_upto(a->rfd, b, sizeof(b), 0);
 	if (got >= 0 && !is_store(b, (size_t)got)) {
 		appender_close(a);
 		return 1;
@@ -2038,7 +2008,7 @@ static int appender_open(const char *path, uid_t allowed_uid, int wait_ms, struc
 		got < 0 ? pj_fail(e, "cannot read %s: %s", path, strerror(errno))
 			: hdr_parse(b, (size_t)got, (unsigned long long)st.st_size, &a->h, path, e);
 	if (rc == 0) {
-		a->fd = fd_high(
+		a->fd = pj_fd_above_stdio(
 			open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
 		if (a->fd < 0 || fstat(a->fd, &wst) != 0 || !same_file(&st, &wst))
 			rc = pj_fail(e, "cannot open %s for writing: %s", path,
@@ -2047,6 +2017,22 @@ static int appender_open(const char *path, uid_t allowed_uid, int wait_ms, struc
 	if (rc != 0)
 		appender_close(a);
 	return rc;
+}
+
+/* appender_open for a writer: a missing list or a text list is made a store
+ * first (a text list that does not parse stays as it is, and is the error).
+ * 0 with a open, or -1 with e saying why. */
+static int appender_acquire(const char *path, uid_t allowed_uid, int wait_ms, struct appender *a,
+			    pj_err *e)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		int rc = appender_open(path, allowed_uid, wait_ms, a, e);
+		if (rc != 1)
+			return rc;
+		if (rewrite(path, allowed_uid, NULL, NULL, -1, NULL, wait_ms, 0, e) != 0)
+			return -1;
+	}
+	return pj_fail(e, "cannot change %s: it was replaced by a text list again and again", path);
 }
 
 static int ignore_line(void *ctx, enum jline what, const char *p, size_t n, const struct rec *r,
@@ -2095,17 +2081,8 @@ int pj_list_append(const char *path, uid_t allowed_uid, const struct pj_change *
 		}
 		len += k;
 	}
-	for (int attempt = 0; attempt < 3; attempt++) {
-		rc = appender_open(path, allowed_uid, wait_ms, &a, e);
-		if (rc == 1) {
-			/* Missing or a text list: made a store first (a text
-			 * list that does not parse stays as it is). */
-			rc = rewrite(path, allowed_uid, NULL, NULL, -1, NULL, wait_ms, 0, e);
-			if (rc != 0)
-				break;
-			rc = -1;
-			continue;
-		}
+	do {
+		rc = appender_acquire(path, allowed_uid, wait_ms, &a, e);
 		if (rc != 0)
 			break;
 		if (journal_valid(a.rfd, &a.h, path, e) != 0) {
@@ -2127,8 +2104,7 @@ int pj_list_append(const char *path, uid_t allowed_uid, const struct pj_change *
 			pj_err ignore; /* the change is made; the next writer retries */
 			pj_list_compact(path, allowed_uid, -1, wait_ms, 1, &ignore);
 		}
-		break;
-	}
+	} while (0);
 	free(buf);
 	return rc;
 }
@@ -2143,55 +2119,41 @@ int pj_list_use(const char *path, uid_t allowed_uid, const char *name, long long
 	int rc = -1;
 	if (!len)
 		return pj_fail(e, "one-time token %s has a name no list can hold", name);
-	for (int attempt = 0; attempt < 3; attempt++) {
-		rc = appender_open(path, allowed_uid, USE_WAIT_MS, &a, e);
-		if (rc == 1) {
-			rc = rewrite(path, allowed_uid, NULL, NULL, -1, NULL, USE_WAIT_MS, 0, e);
-			if (rc != 0)
-				break;
+	if (appender_acquire(path, allowed_uid, USE_WAIT_MS, &a, e) != 0)
+		return -1;
+	struct pj_keystate k = { .kind = PJ_REV_JTI, .key = name };
+	struct lookup lk = { &k, 1, path, 0 };
+	unsigned long long seen = 0;
+	states_reset(&k, 1);
+	rc = store_lookup(a.rfd, &a.h, &lk, ULLONG_MAX, &seen, e);
+	if (rc == 0 && k.present)
+		rc = 1;
+	if (rc == 0) {
+		ssize_t w = write_once(a.fd, buf, len);
+		int err = w < 0 ? errno : ENOSPC;
+		off_t at = lseek(a.fd, 0, SEEK_CUR);
+		if (w != (ssize_t)len)
+			rc = pj_fail(e, "cannot record the use in %s: %s", path, write_error(err));
+		else if (fdatasync(a.fd) != 0)
+			rc = pj_fail(e, "cannot flush %s to disk: %s", path, strerror(errno));
+		else if (at < (off_t)len || (unsigned long long)at - len < seen)
+			rc = pj_fail(e, "cannot tell where the use was recorded in %s", path);
+		/* Whoever's record of the name came first won: look
+		 * at what others appended between our look and ours. */
+		else if (lookup_journal(a.rfd, &lk, seen, (unsigned long long)at - len, NULL, e) !=
+			 0)
 			rc = -1;
-			continue;
-		}
-		if (rc != 0)
-			break;
-		struct pj_keystate k = { .kind = PJ_REV_JTI, .key = name };
-		struct lookup lk = { &k, 1, path, 0 };
-		unsigned long long seen = 0;
-		states_reset(&k, 1);
-		rc = store_lookup(a.rfd, &a.h, &lk, ULLONG_MAX, &seen, e);
-		if (rc == 0 && k.present)
+		else if (k.present)
 			rc = 1;
-		if (rc == 0) {
-			ssize_t w = write_once(a.fd, buf, len);
-			int err = w < 0 ? errno : ENOSPC;
-			off_t at = lseek(a.fd, 0, SEEK_CUR);
-			if (w != (ssize_t)len)
-				rc = pj_fail(e, "cannot record the use in %s: %s", path,
-					     write_error(err));
-			else if (fdatasync(a.fd) != 0)
-				rc = pj_fail(e, "cannot flush %s to disk: %s", path,
-					     strerror(errno));
-			else if (at < (off_t)len || (unsigned long long)at - len < seen)
-				rc = pj_fail(e, "cannot tell where the use was recorded in %s",
-					     path);
-			/* Whoever's record of the name came first won: look
-			 * at what others appended between our look and ours. */
-			else if (lookup_journal(a.rfd, &lk, seen, (unsigned long long)at - len,
-						NULL, e) != 0)
-				rc = -1;
-			else if (k.present)
-				rc = 1;
-		}
-		unsigned long long jl = journal_length(a.rfd, &a.h);
-		appender_close(&a);
-		if (rc == 1)
-			pj_fail(e, "one-time token %s was already used", name);
-		else if (rc == 0 && jl > PJ_JOURNAL_COMPACT) {
-			pj_err ignore; /* the use is recorded; the next one retries */
-			pj_list_compact(path, allowed_uid, (long long)now - PJ_USE_MARGIN,
-					USE_WAIT_MS, 1, &ignore);
-		}
-		return rc;
+	}
+	unsigned long long jl = journal_length(a.rfd, &a.h);
+	appender_close(&a);
+	if (rc == 1)
+		pj_fail(e, "one-time token %s was already used", name);
+	else if (rc == 0 && jl > PJ_JOURNAL_COMPACT) {
+		pj_err ignore; /* the use is recorded; the next one retries */
+		pj_list_compact(path, allowed_uid, (long long)now - PJ_USE_MARGIN, USE_WAIT_MS, 1,
+				&ignore);
 	}
 	return rc;
 }

@@ -356,6 +356,48 @@ int pj_open_trusted(const char *path, uid_t allowed_uid, int secret, struct stat
 	return -1;
 }
 
+int pj_read_fd(int fd, const struct stat *st, size_t max, const char *path, char **out,
+	       size_t *outn, pj_err *e)
+{
+	*out = NULL;
+	*outn = 0;
+	if ((unsigned long long)st->st_size > max) {
+		errno = EIO;
+		return pj_fail(e, "%s is larger than %zu bytes", path, max);
+	}
+	size_t cap = (size_t)st->st_size + 1, len = 0;
+	char *buf = malloc(cap + 1);
+	if (!buf) {
+		errno = EIO;
+		return pj_fail(e, "out of memory");
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			pj_fail(e, "cannot read %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len == cap) {
+			/* The file grew under us: refuse rather than guess. */
+			pj_fail(e, "%s changed while being read", path);
+			goto fail;
+		}
+	}
+	buf[len] = 0;
+	*out = buf;
+	*outn = len;
+	return 0;
+fail:
+	pj_free_secret(buf, cap + 1);
+	errno = EIO; /* the file is there: never to be taken for a missing one */
+	return -1;
+}
+
 int pj_read_trusted_file(const char *path, size_t max, uid_t allowed_uid, int secret, char **out,
 			 size_t *outn, unsigned *mode, pj_err *e)
 {
@@ -365,48 +407,12 @@ int pj_read_trusted_file(const char *path, size_t max, uid_t allowed_uid, int se
 	int fd = pj_open_trusted(path, allowed_uid, secret, &st, e);
 	if (fd < 0)
 		return -1;
-	int rc = -1;
-	char *buf = NULL;
-	if ((unsigned long long)st.st_size > max) {
-		pj_fail(e, "%s is larger than %zu bytes", path, max);
-		goto done;
-	}
-	size_t cap = (size_t)st.st_size + 1, len = 0;
-	buf = malloc(cap + 1);
-	if (!buf) {
-		pj_fail(e, "out of memory");
-		goto done;
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf + len, cap - len);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			pj_fail(e, "cannot read %s: %s", path, strerror(errno));
-			goto done;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len == cap) {
-			/* The file grew under us: refuse rather than guess. */
-			pj_fail(e, "%s changed while being read", path);
-			goto done;
-		}
-	}
-	buf[len] = 0;
-	if (mode)
+	int rc = pj_read_fd(fd, &st, max, path, out, outn, e);
+	if (rc == 0 && mode)
 		*mode = (unsigned)(st.st_mode & 07777);
-	*out = buf;
-	*outn = len;
-	buf = NULL;
-	rc = 0;
-done:
-	if (buf)
-		pj_free_secret(buf, (size_t)st.st_size + 2);
+	int saved = errno;
 	close(fd);
-	if (rc != 0)
-		errno = EIO; /* the file is there: never to be taken for a missing one */
+	errno = saved;
 	return rc;
 }
 
@@ -526,4 +532,65 @@ void pj_sanitize(char *dst, size_t dstn, const char *s, size_t n)
 		o += 3;
 	}
 	dst[o] = 0;
+}
+
+int pj_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static ssize_t read_upto(int fd, void *buf, size_t n, int at, unsigned long long off)
+{
+	size_t done = 0;
+	if (at &&
+	    (off > (unsigned long long)LLONG_MAX || n > (unsigned long long)LLONG_MAX - off)) {
+		errno = EINVAL;
+		return -1;
+	}
+	while (done < n) {
+		ssize_t r = at ? pread(fd, (char *)buf + done, n - done, (off_t)(off + done))
+			       : read(fd, (char *)buf + done, n - done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t pj_read_upto(int fd, void *buf, size_t n)
+{
+	return read_upto(fd, buf, n, 0, 0);
+}
+
+ssize_t pj_pread_upto(int fd, void *buf, size_t n, unsigned long long off)
+{
+	return read_upto(fd, buf, n, 1, off);
+}
+
+int pj_fd_above_stdio(int fd)
+{
+	if (fd < 0 || fd > 2)
+		return fd;
+	int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return moved;
 }

@@ -28,6 +28,11 @@ int pj_read_trusted_file(const char *path, size_t max, uid_t allowed_uid, int se
 struct stat;
 int pj_open_trusted(const char *path, uid_t allowed_uid, int secret, struct stat *st, pj_err *e);
 
+/* The rest of fd, a file of st (at most max bytes, refused when it grows
+ * while read), as pj_read_trusted_file; errno EIO on failure. */
+int pj_read_fd(int fd, const struct stat *st, size_t max, const char *path, char **out,
+	       size_t *outn, pj_err *e);
+
 /* Every directory a path passes through, as OpenSSH's StrictModes checks
  * them: owned by root or allowed_uid, not writable by group or others unless
  * owned by root and sticky (/tmp); a symlink (owned by root or allowed_uid)
@@ -58,6 +63,23 @@ int pj_ascii_ncasecmp(const char *a, const char *b, size_t n);
 
 /* Flushes the directory holding path (after a rename into it). */
 void pj_fsync_dir(const char *path);
+
+/* Writes all n bytes (retrying after EINTR and short writes): 0, or -1 with
+ * errno set (ENOSPC when the file takes no more). */
+int pj_write_all(int fd, const void *p, size_t n);
+
+/* Reads until n bytes or end of file (retrying after EINTR): how many, or
+ * -1 with errno set.  pj_pread_upto reads at off (pread: the descriptor's
+ * offset stays), an offset past what off_t holds being EINVAL. */
+ssize_t pj_read_upto(int fd, void *buf, size_t n);
+ssize_t pj_pread_upto(int fd, void *buf, size_t n, unsigned long long off);
+
+/* A descriptor 0, 1 or 2 moved to the lowest free one above them (close on
+ * exec): a setuid host may be started with those closed, and what the module
+ * opens must not land where the host's messages go or where a child's dup2
+ * would clobber it.  fd itself when above 2 or negative; -1 (errno set) when
+ * it cannot be moved. */
+int pj_fd_above_stdio(int fd);
 
 /* Frees after wiping. */
 void pj_free_secret(void *p, size_t n);

@@ -31,6 +31,7 @@
 
 #include "config.h"
 #include "parts.h"
+#include "util.h"
 
 #define MAX_TOKEN  PJ_MAX_TOKEN
 #define SUDO_MAX   511	/* what sudo hands to PAM */
@@ -56,23 +57,6 @@ static int fail(const char *fmt, ...)
 	return -1;
 }
 
-/* Reads fd into buf (at most MAX_TOKEN bytes, one more to see overflow). */
-static ssize_t read_all(int fd, char *buf)
-{
-	size_t len = 0;
-	while (len <= MAX_TOKEN) {
-		ssize_t r = read(fd, buf + len, MAX_TOKEN + 1 - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	return (ssize_t)len;
-}
-
 static ssize_t from_file(const char *path, char *buf)
 {
 	struct stat st;
@@ -91,7 +75,7 @@ static ssize_t from_file(const char *path, char *buf)
 		fail("%s is accessible by group or others: chmod 600 it (a token is a "
 		     "credential)",
 		     path);
-	else if ((n = read_all(fd, buf)) < 0)
+	else if ((n = pj_read_upto(fd, buf, MAX_TOKEN + 1)) < 0)
 		fail("cannot read %s", path);
 	close(fd);
 	return n;
@@ -113,7 +97,7 @@ static ssize_t run_capture(const char *path, char *const argv[], const char *wha
 		_exit(127);
 	}
 	close(p[1]);
-	ssize_t n = read_all(p[0], buf);
+	ssize_t n = pj_read_upto(p[0], buf, MAX_TOKEN + 1);
 	close(p[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
@@ -184,20 +168,6 @@ static int token_shape(char *buf, size_t *n)
 	return 0;
 }
 
-static int write_all(const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(STDOUT_FILENO, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* How long an answer the asking program passes on.  PAM_JWT_ANSWER_MAX
  * says so outright; otherwise the program that started the helper tells:
  * the OpenSSH client ("ssh") sends 1023 bytes, sudo hands PAM 511, and
@@ -228,7 +198,7 @@ static long answer_max(void)
 static int print_line(char *p, size_t n)
 {
 	p[n] = '\n';
-	int rc = write_all(p, n + 1);
+	int rc = pj_write_all(STDOUT_FILENO, p, n + 1);
 	p[n] = 0;
 	return rc;
 }
@@ -332,7 +302,7 @@ int main(int argc, char **argv)
 	else if (cmd && *cmd)
 		got = from_command(cmd, parts_mode ? "" : prompt, buf);
 	else if (parts_mode)
-		got = read_all(STDIN_FILENO, buf);
+		got = pj_read_upto(STDIN_FILENO, buf, MAX_TOKEN + 1);
 	else
 		got = from_login(prompt, buf);
 	size_t n = got < 0 ? 0 : (size_t)got;

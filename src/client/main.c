@@ -27,6 +27,7 @@
 #include "client/qr.h"
 #include "client/target.h"
 #include "parts.h"
+#include "util.h"
 
 static const char *prog = "pam_jwt-login";
 
@@ -344,20 +345,6 @@ out:
 	return rc;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The name of the process that asks (/proc/PID/comm), printable. */
 static int caller_name(long pid, char *out, size_t n)
 {
@@ -444,7 +431,7 @@ static int cmd_token(struct opts *o, int interactive, int print)
 		if (line) {
 			memcpy(line, t.access_token, n);
 			line[n] = '\n';
-			rc = write_all(STDOUT_FILENO, line, n + 1) == 0 ? 0 : 1;
+			rc = pj_write_all(STDOUT_FILENO, line, n + 1) == 0 ? 0 : 1;
 			OPENSSL_cleanse(line, n + 2);
 			free(line);
 		}

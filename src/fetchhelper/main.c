@@ -33,6 +33,7 @@
 #include "fetch.h"
 #include "frame.h"
 #include "helper.h"
+#include "keyindex.h"
 #include "lst/lst.h"
 #include "util.h"
 
@@ -95,6 +96,19 @@ static int parse_args(int argc, char **argv, struct args *a, pj_err *e)
 	return 0;
 }
 
+/* A large JWKS just stored gets its key index (src/keyindex.h), so that
+ * logins read only the keys a token names; a small one loses an old index.
+ * Without one logins read the copy whole: correct, slower, so a failure here
+ * does not undo the store. */
+static void index_stored(const struct pj_config *cfg, const char *url)
+{
+	char path[PATH_MAX];
+	struct pj_kidx_report rep;
+	pj_err why;
+	if (pj_fetch_cache_path(cfg, url, path, sizeof(path), &why) == 0)
+		pj_keyindex_build(cfg, path, 1, 0, &rep, &why);
+}
+
 /* The answer for the module in f, or -1 with e saying why there is none. */
 static int fetch(const struct args *a, uid_t owner, struct pj_frame *f, char **keep, pj_err *e)
 {
@@ -110,8 +124,11 @@ static int fetch(const struct args *a, uid_t owner, struct pj_frame *f, char **k
 	if (number(a->timeout, 1, 86400000, &v) != 0)
 		return pj_fail(e, "--timeout-ms must be 1 to 86400000");
 	rq.timeout_ms = (long)v;
-	long long most = kind == PJ_DOC_FEED ? PJ_FEED_MAX : PJ_FETCH_MAX;
-	rq.max_bytes = (size_t)most;
+	/* A JWKS may be as large as the module's jwks_max_size allows. */
+	long long most = kind == PJ_DOC_FEED   ? PJ_FEED_MAX
+			 : kind == PJ_DOC_JWKS ? PJ_JWKS_MAX_SIZE_CAP
+					       : PJ_FETCH_MAX;
+	rq.max_bytes = kind == PJ_DOC_JWKS ? PJ_JWKS_MAX_SIZE : (size_t)most;
 	if (a->max) {
 		if (number(a->max, 1, most, &v) != 0)
 			return pj_fail(e, "--max-bytes must be 1 to %lld", most);
@@ -190,14 +207,19 @@ static int fetch(const struct args *a, uid_t owner, struct pj_frame *f, char **k
 		snprintf(f->note, sizeof(f->note), "not cached: out of memory");
 		return 0;
 	}
+	/* The cached copy is read back under the bound it was fetched with. */
+	if (kind == PJ_DOC_JWKS && rq.max_bytes >= PJ_JWKS_MAX_SIZE_MIN)
+		cfg.jwks_max_size = rq.max_bytes;
 	rc = r.status == 200
 		     ? pj_cache_store(&cfg, a->url, kind, r.max_age, r.etag, r.body, r.n, &why)
 		     : pj_cache_renew(&cfg, a->url, kind, a->etag, r.max_age, r.etag, &why);
-	pj_config_free(&cfg);
 	if (rc == 0)
 		f->stored = 1;
 	else
 		snprintf(f->note, sizeof(f->note), "%s", why.msg);
+	if (rc == 0 && kind == PJ_DOC_JWKS)
+		index_stored(&cfg, a->url);
+	pj_config_free(&cfg);
 	return 0;
 }
 

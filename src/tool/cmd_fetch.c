@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "feed.h"
 #include "fetch.h"
+#include "keyindex.h"
 #include "keys.h"
 #include "provider.h"
 #include "statuslist.h"
@@ -19,7 +21,9 @@ static const char help[] =
 	"revalidating cached copies with If-None-Match, stores them in cache_dir\n"
 	"and reports per source: the outcome, how long it stays fresh, its keys\n"
 	"(kid, type, alg).  Then every status list a login used within 7 days (under\n"
-	"status_list_url), verified and cached the same way.\n"
+	"status_list_url), verified and cached the same way, and the key index of\n"
+	"every jwks_file larger than 4 KiB that has no current one, where it may\n"
+	"write beside it (as pam_jwt-tool index does).\n"
 	"The jwks_refetch_interval of logins does not apply.\n"
 	"  --ahead SECONDS  only sources not cached or turning stale within SECONDS\n"
 	"Exit 0 when every source is fetched and cached (or fresh enough for\n"
@@ -102,8 +106,14 @@ static int fetch_one(const struct pj_config *cfg, const char *url, int disco, lo
 	if (dd.json)
 		tool_print_doc("", what, &dd);
 	if (rc == 0) {
+		struct stat st;
 		tool_print_doc(disco ? "  " : "", disco ? "jwks_uri" : what, &jwks);
 		print_keys(disco ? "  " : "", &jwks);
+		/* The helper indexes what it stores; say whether logins use it. */
+		if (stored && stat(jwks.path, &st) == 0 && st.st_size > PJ_KEYINDEX_MIN_SOURCE &&
+		    tool_index_one(cfg, disco ? "  jwks_uri" : "  jwks_url", jwks.url, jwks.path, 1,
+				   1) != 0)
+			stored = 0;
 	} else {
 		printf("%s %s: FAILED: %s\n", what, url, why.msg);
 		/* What logins fall back on meanwhile. */
@@ -253,6 +263,11 @@ int cmd_fetch(struct tool *t, int argc, char **argv)
 		}
 		failed |= u.failed;
 	}
+	/* A jwks_file changed since gets its index here when this may write
+	 * beside it; the timer's service may not (ProtectSystem=strict), and
+	 * logins then read the file whole: a note, not a failed fetch. */
+	if (tool_index_all(&cfg, 0, 0) != 0)
+		printf("note: run pam_jwt-tool index where it can write beside the jwks_file\n");
 	pj_config_free(&cfg);
 	return failed ? EXIT_REJECTED : 0;
 }

@@ -26,6 +26,8 @@ static const char usage[] =
 	"  fetch [--ahead SECONDS]\n"
 	"         refresh the cached keys of every jwks_url and discovery_url, the\n"
 	"         status lists logins used and the revocation feed, now\n"
+	"  index [--check]\n"
+	"         build the key index of every large jwks_file (logins read it)\n"
 	"  revoke, unrevoke, list, export, import, prune, check, compact, repair, allow,\n"
 	"  unallow\n"
 	"         manage the revocation list and the allowlist (revoke --help)\n"
@@ -161,6 +163,8 @@ int main(int argc, char **argv)
 		return cmd_keys(&t, argc - 1, argv + 1);
 	if (strcmp(cmd, "fetch") == 0)
 		return cmd_fetch(&t, argc - 1, argv + 1);
+	if (strcmp(cmd, "index") == 0)
+		return cmd_index(&t, argc - 1, argv + 1);
 	if (strcmp(cmd, "status-list") == 0)
 		return cmd_status_list(&t, argc - 1, argv + 1);
 	if (strcmp(cmd, "publish") == 0)

@@ -41,6 +41,13 @@ void tool_key_type(const struct pj_key *k, char *buf, size_t n);
 /* One line on a fetched or cached document: age and freshness. */
 struct pj_doc;
 void tool_print_doc(const char *indent, const char *what, const struct pj_doc *d);
+/* index: the key indexes of large JWKS; tool_index_all (fetch runs it too)
+ * reports one line per jwks_file (and with urls, per cached JWKS): 0, or 1
+ * when one has no current index (check) or could not get one. */
+int cmd_index(struct tool *t, int argc, char **argv);
+int tool_index_all(const struct pj_config *cfg, int check, int urls);
+int tool_index_one(const struct pj_config *cfg, const char *what, const char *name,
+		   const char *path, int after_head, int check);
 /* publish: the revocation list as a signed feed. */
 int cmd_publish(struct tool *t, int argc, char **argv);
 /* status-list: build, set and sign Token Status Lists. */

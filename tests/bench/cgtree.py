@@ -10,6 +10,10 @@ entry per function.  Inclusive cost = self + cost of calls to other functions
   cgtree.py FILE total              the file's total Ir
   cgtree.py FILE incl NAME...       inclusive Ir of each NAME (0 when absent)
   cgtree.py FILE edge CALLER CALLEE cost of CALLER's calls to CALLEE
+  cgtree.py FILE within ROOT NAME...
+                                    for each NAME, the cost of the calls to it
+                                    made anywhere below ROOT (whatever was
+                                    inlined or renamed on the way)
   cgtree.py FILE libs ROOT          own cost of ROOT and the functions of its
                                     object it reaches, then their calls into
                                     each other object
@@ -103,6 +107,23 @@ def main():
     if cmd == "edge":
         print(sum(v for k, cs in calls.items() if k[1] == args[0]
                   for c, v in cs.items() if c[1] == args[1] and c != k))
+        return
+    if cmd == "within":
+        keys = [k for k in inc if k[1] == args[0]]
+        start = max(keys, key=lambda k: inc[k]) if keys else None
+        for nm in args[1:]:
+            total_nm, seen, todo = 0, {start}, [start] if start else []
+            while todo:
+                k = todo.pop()
+                for c, v in calls.get(k, {}).items():
+                    if c == k:
+                        continue
+                    if c[1] == nm:
+                        total_nm += v
+                    elif c not in seen:
+                        seen.add(c)
+                        todo.append(c)
+            print(nm, total_nm)
         return
     if cmd == "libs":
         # ROOT's own object: walk ROOT and the functions of that object it

@@ -8,7 +8,10 @@
 #   1. per algorithm: pj_verify (key file read + parsed per call, as a login
 #      does) beside bare OpenSSL with a key parsed once
 #   2. pam_sm_authenticate in a pamtester login beside bare_verify() (key
-#      file read + ES256 verify), with a breakdown of pam_jwt's instructions
+#      file read + ES256 verify), OpenSSL's floor (floor_verify(): first-use
+#      set-up + a key built with EVP_PKEY_fromdata + EVP_DigestVerify) and a
+#      libjwt check of the same token (libjwt_verify()), with a breakdown of
+#      pam_jwt's instructions
 #   3. whole processes: (login with pam_jwt - login with pam_permit) beside
 #      (bare_es256 - an empty program)
 #   4. revocation lists and one-time uses at 1M and 10M entries: one revoke,
@@ -25,6 +28,9 @@
 #   9. revocation for a fleet: a cached 1,000,000-entry status list, a feed of
 #      100,000 entries (tests/bench/fleet.sh)
 #  10. the simulated fleet with 10,000 hosts (tests/bench/fleet.sh)
+#  11. key sets of 5,000, 10,000 and 100,000 keys (jwks_file, and jwks_url
+#      cached by the helper) beside a 1-key set; a JWKS over 1 MiB; a token
+#      without kid against 5,000 keys
 set -eu
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -42,6 +48,8 @@ command -v valgrind >/dev/null ||
 for t in pamtester openssl pkg-config "${CC:-cc}"; do
 	command -v "$t" >/dev/null || die "$t is missing (make deps installs what the bench needs)"
 done
+pkg-config --exists libjwt ||
+	die "libjwt-dev is missing (the peer of part 2; make bench installs it)"
 [ -x "$PY" ] || die "$PY is missing (it reads callgrind's output)"
 ldconfig -p | grep -q 'libpam_wrapper\.so ' ||
 	die "libpam_wrapper.so is missing (apt-get install libpam-wrapper)"
@@ -67,6 +75,12 @@ ${CC:-cc} "${CFLAGS_B[@]}" -Isrc $(pkg-config --cflags openssl jansson) -o "$T/b
 ${CC:-cc} "${CFLAGS_B[@]}" $(pkg-config --cflags openssl) -o "$T/bare_es256" "$HERE/bare_es256.c" \
 	"${LDFLAGS_B[@]}" $(pkg-config --libs openssl)
 ${CC:-cc} "${CFLAGS_B[@]}" -o "$T/empty" "$HERE/empty.c" "${LDFLAGS_B[@]}"
+# shellcheck disable=SC2046
+${CC:-cc} "${CFLAGS_B[@]}" $(pkg-config --cflags openssl) -o "$T/floor_es256" \
+	"$HERE/floor_es256.c" "${LDFLAGS_B[@]}" $(pkg-config --libs openssl)
+# shellcheck disable=SC2046
+${CC:-cc} "${CFLAGS_B[@]}" $(pkg-config --cflags libjwt) -o "$T/libjwt_es256" \
+	"$HERE/libjwt_es256.c" "${LDFLAGS_B[@]}" $(pkg-config --libs libjwt)
 
 # ---- keys and tokens, generated now ----
 genkey() { # NAME OPENSSL-GENPKEY-ARGS...
@@ -150,8 +164,9 @@ for a in $ALGS; do
 		"$(ratio $((pj - load)) "$bare")" "$(awk -v n="$pj_ns" 'BEGIN{print n/1000}')" \
 		"$(awk -v n="$bare_ns" 'BEGIN{print n/1000}')" "$(ratio "$pj_ns" "$bare_ns")"
 done
-echo "key load = open/check/read + parse of the key file (PEM_read_bio_PUBKEY, or JWKS JSON +"
-echo "  JWK import for HS*) and the key's release; w/o load = (pam_jwt - key load) / bare."
+echo "key load = open/check/read + parse of the key file (pam_jwt's DER reader and"
+echo "  EVP_PKEY_fromdata, or JWKS JSON + JWK import for HS*) and the key's release;"
+echo "  w/o load = (pam_jwt - key load) / bare."
 echo "What differs: pam_jwt re-reads and parses the key file on every login by design (keys"
 echo "  can be rotated without restarting sshd, and no parsed state is kept between PAM"
 echo "  handles); the bare side uses a key parsed once.  The rest is pam_jwt's own work:"
@@ -178,65 +193,125 @@ login() {
 login "$T/cg.login" jwt --toggle-collect=pam_sm_authenticate
 cg "$T/cg.bare" --toggle-collect=bare_verify "$T/bare_es256" "$T/p256.pub" <"$TOK" ||
 	die "bare_es256 failed"
+# The floor gets the public point (04 || X || Y) on its command line: its key
+# is built directly, never read or decoded.
+POINT=$(openssl pkey -pubin -in "$T/p256.pub" -outform DER | tail -c 65 | od -An -v -tx1 |
+	tr -d ' \n')
+cg "$T/cg.floor" --toggle-collect=floor_verify "$T/floor_es256" "$POINT" <"$TOK" ||
+	die "floor_es256 failed"
+cg "$T/cg.libjwt" --toggle-collect=libjwt_verify "$T/libjwt_es256" "$T/p256.pub" "$USER_NAME" \
+	<"$TOK" || die "libjwt_es256 failed"
 L=$(cgt "$T/cg.login" total)
 BV=$(cgt "$T/cg.bare" total)
-echo "== 2. one ES256 login: pam_sm_authenticate (pamtester + pam_wrapper) vs bare_verify()"
-echo "Both include OpenSSL's first-use set-up (init, config, provider, decoder and method fetch)."
-printf '  pam_sm_authenticate  %14s Ir\n' "$(fmt "$L")"
+FL=$(cgt "$T/cg.floor" total)
+LJ=$(cgt "$T/cg.libjwt" total)
+echo "== 2. one ES256 login: pam_sm_authenticate (pamtester + pam_wrapper) vs OpenSSL's floor,"
+echo "   a libjwt check and a bare PEM-reading program (key_file = PEM)"
+echo "All include OpenSSL's first-use set-up (init, config, provider and method fetch)."
+printf '  pam_sm_authenticate  %14s Ir  (config, token, key file, checks, signature, log)\n' \
+	"$(fmt "$L")"
+printf '  floor_verify         %14s Ir  (EVP_PKEY_fromdata + R||S->DER + EVP_DigestVerify)\n' \
+	"$(fmt "$FL")"
+printf '  libjwt_verify        %14s Ir  (read the PEM + jwt_decode + alg, exp, sub)\n' \
+	"$(fmt "$LJ")"
 printf '  bare_verify          %14s Ir  (fopen + PEM_read_PUBKEY + R||S->DER + EVP_DigestVerify)\n' \
 	"$(fmt "$BV")"
-printf '  ratio                %14sx    goal <= 1.10\n' "$(ratio "$L" "$BV")"
-printf '  extra                %14s Ir\n' "$(fmt $((L - BV)))"
+printf '  ratio to the floor   %14sx    goal <= 1.5\n' "$(ratio "$L" "$FL")"
+printf '  ratio to libjwt      %14sx    goal <= 1.0\n' "$(ratio "$L" "$LJ")"
+printf '  ratio to bare        %14sx    goal <= 1.10\n' "$(ratio "$L" "$BV")"
+printf '  extra over the floor %14s Ir\n' "$(fmt $((L - FL)))"
 echo
 echo "-- where pam_sm_authenticate's instructions go, by library called from pam_jwt.so:"
 cgt "$T/cg.login" libs pam_sm_authenticate | while read -r o v; do
 	[ "$o" = own ] && o="pam_jwt.so (own code)"
 	printf '  %-28s %12s %6.2f%%\n' "$o" "$(fmt "$v")" "$(awk -v v="$v" -v t="$L" 'BEGIN{print 100*v/t}')"
 done
-echo "-- bare_verify, the same way:"
-cgt "$T/cg.bare" libs bare_verify | while read -r o v; do
-	[ "$o" = own ] && o="bare_verify (own code)"
-	printf '  %-28s %12s %6.2f%%\n' "$o" "$(fmt "$v")" "$(awk -v v="$v" -v t="$BV" 'BEGIN{print 100*v/t}')"
+echo "-- floor_verify, the same way:"
+cgt "$T/cg.floor" libs floor_verify | while read -r o v; do
+	[ "$o" = own ] && o="floor_verify (own code)"
+	printf '  %-28s %12s %6.2f%%\n' "$o" "$(fmt "$v")" "$(awk -v v="$v" -v t="$FL" 'BEGIN{print 100*v/t}')"
 done
 echo
-# The steps side by side.  Names are the functions' own (static helpers that
-# the compiler kept out of line); 'inclusive' = with everything they call.
+# The steps side by side.  pam_jwt's are counted as the calls to each
+# function made anywhere below pj_keys_each (cgtree.py within), so that a
+# static helper inlined on the way cannot hide them; 'inclusive' = with
+# everything they call.  A pam_jwt step that counts 0 means a function was
+# renamed: the bench says so and fails.
 li() { incl "$T/cg.login" "$1"; }
 bi() { incl "$T/cg.bare" "$1"; }
-le() { cgt "$T/cg.login" edge "$1" "$2"; }
-row() { printf '  %-52s %12s %12s\n' "$1" "$(fmt "$2")" "$(fmt "$3")"; }
-KEYREAD=$(le key_file_each pj_read_trusted_file)
-PEMPJ=$(li pj_pem_to_key)
+fi_() { incl "$T/cg.floor" "$1"; }
+under() { cgt "$T/cg.login" within pj_keys_each "$@" | awk '{ s += $2 } END { print s + 0 }'; }
+row() { printf '  %-56s %12s %12s %12s\n' "$1" "$(fmt "$2")" "$(fmt "$3")" "$(fmt "$4")"; }
+must() { [ "$2" -gt 0 ] || die "part 2: the step \"$1\" counts 0 (a function renamed?)"; }
+KEYREAD=$(under pj_read_trusted_file)
+PEMPJ=$(under pj_spki_from_pem PEM_read_bio_PUBKEY OSSL_DECODER_from_data \
+	OSSL_DECODER_CTX_new_for_pkey OSSL_DECODER_CTX_free)
+KCHK=$(under pj_key_from_pkey)
+SIGPJ=$(li pj_sig_verify)
 EACH=$(li pj_keys_each)
 CONF=$(($(li pj_config_init) + $(li pj_config_from_args) + $(li pj_config_free)))
+for s in "key file:$KEYREAD" "key decode:$PEMPJ" "key checks:$KCHK" "signature:$SIGPJ" \
+	"config:$CONF"; do
+	must "${s%%:*}" "${s##*:}"
+done
 BKEY=$(($(bi fopen) + $(bi fopen64) + $(bi PEM_read_PUBKEY) + $(bi fclose)))
-printf -- '-- step by step (inclusive Ir)%33s %12s %12s\n' "" pam_jwt bare
-row "whole call" "$L" "$BV"
-row "key file: open+check+read (pj_read_trusted_file)" "$KEYREAD" "$(($(bi fopen) + $(bi fopen64) + $(bi fclose)))"
-row "key file: PEM parse (PEM_read_bio_PUBKEY / _PUBKEY)" "$PEMPJ" "$(bi PEM_read_PUBKEY)"
-row "signature: key checks + ES256 verify + key free" "$((EACH - KEYREAD - PEMPJ))" "$((BV - BKEY))"
-row "  of which pj_key_fits (offer + pj_sig_verify)" "$(li pj_key_fits)" 0
-row "  of which EVP_PKEY_get_bn_param (curve order)" "$(li EVP_PKEY_get_bn_param)" "$(bi EVP_PKEY_get_bn_param)"
-row "  of which EVP_DigestVerifyInit_ex" "$(li EVP_DigestVerifyInit_ex)" "$(bi EVP_DigestVerifyInit_ex)"
-row "  of which EVP_DigestVerify" "$(li EVP_DigestVerify)" "$(bi EVP_DigestVerify)"
-row "config: pj_config_init/from_args/free (conf file)" "$CONF" 0
-row "pam_get_user" "$(li pam_get_user)" 0
-row "pam_get_authtok (prompt + conversation)" "$(li pam_get_authtok)" 0
-row "pj_token_shaped + pj_token_parse (b64 + JSON)" "$(($(li pj_token_shaped) + $(li pj_token_parse)))" 0
-row "  of which json_loadb (jansson)" "$(li json_loadb)" 0
-row "pj_claims_check" "$(li pj_claims_check)" 0
-row "pj_log_decision + pam_syslog" "$(($(li pj_log_decision) + $(li pam_syslog)))" 0
-row "pj_result_free (json_decref)" "$(li pj_result_free)" 0
+FKEY=$(($(fi_ EVP_PKEY_CTX_new_from_name) + $(fi_ EVP_PKEY_fromdata_init) + $(fi_ EVP_PKEY_fromdata)))
+printf -- '-- step by step (inclusive Ir)%29s %12s %12s %12s\n' "" pam_jwt floor bare
+row "whole call" "$L" "$FL" "$BV"
+row "key file: open+check+read (pj_read_trusted_file)" "$KEYREAD" 0 \
+	"$(($(bi fopen) + $(bi fopen64) + $(bi fclose)))"
+row "key: PEM to key (pj_spki_from_pem; floor: fromdata)" "$PEMPJ" "$FKEY" "$(bi PEM_read_PUBKEY)"
+row "  of which the first-use set-up (OPENSSL_init_crypto)" \
+	"$(cgt "$T/cg.login" within pj_spki_from_pem OPENSSL_init_crypto | awk '{ print $2 }')" \
+	"$(fi_ OPENSSL_init_crypto)" "$(cgt "$T/cg.bare" within PEM_read_PUBKEY OPENSSL_init_crypto |
+		awk '{ print $2 }')"
+row "  of which EVP_KEYMGMT_fetch (key manager)" \
+	"$(cgt "$T/cg.login" within pj_spki_from_pem EVP_KEYMGMT_fetch | awk '{ print $2 }')" \
+	"$(fi_ EVP_KEYMGMT_fetch)" "$(cgt "$T/cg.bare" within PEM_read_PUBKEY EVP_KEYMGMT_fetch |
+		awk '{ print $2 }')"
+row "key checks: degenerate keys (pj_key_from_pkey)" "$KCHK" 0 0
+row "signature: key fits + ES256 verify (pj_sig_verify)" "$SIGPJ" \
+	"$((FL - FKEY))" "$((BV - BKEY))"
+row "  of which pj_key_fits" "$(li pj_key_fits)" 0 0
+row "  of which EVP_DigestVerifyInit_ex" "$(li EVP_DigestVerifyInit_ex)" \
+	"$(fi_ EVP_DigestVerifyInit_ex)" "$(bi EVP_DigestVerifyInit_ex)"
+row "  of which EVP_DigestVerify" "$(li EVP_DigestVerify)" "$(fi_ EVP_DigestVerify)" \
+	"$(bi EVP_DigestVerify)"
+row "rest of pj_keys_each (sources, selection, key free)" \
+	"$((EACH - KEYREAD - PEMPJ - KCHK - $(li try_key)))" 0 0
+row "config: pj_config_init/from_args/free (conf file)" "$CONF" 0 0
+# The module's other steps, each the calls to its functions anywhere in the
+# login (a step counting 0 stops the bench: a function was renamed).
+step() { # LABEL FUNCTION...
+	local v
+	v=$(cgt "$T/cg.login" within pam_sm_authenticate "${@:2}" | awk '{ s += $2 } END { print s + 0 }')
+	must "$1" "$v"
+	row "$1" "$v" 0 0
+}
+step "pam_get_user" pam_get_user
+step "pam_get_authtok (prompt + conversation)" pam_get_authtok
+step "token: pj_token_shaped + pj_token_parse (b64 + JSON)" pj_token_shaped pj_token_parse
+step "  of which json_loadb (jansson)" json_loadb
+step "claims: pj_claims_basic/username/rules/check" pj_claims_basic pj_claims_username \
+	pj_claims_rules pj_claims_check
+step "revocation lookup (pj_revocation_lookup)" pj_revocation_lookup
+step "the log line: pj_log_decision + pam_syslog" pj_log_decision pam_syslog
+step "pj_result_free (json_decref)" pj_result_free
 echo "-- one-off first-use costs inside the call (already counted above):"
-row "OPENSSL_init_crypto" "$(li OPENSSL_init_crypto)" "$(bi OPENSSL_init_crypto)"
-row "OSSL_DECODER_CTX_new_for_pkey (decoder set-up)" "$(li OSSL_DECODER_CTX_new_for_pkey)" "$(bi OSSL_DECODER_CTX_new_for_pkey)"
-row "EVP_MD_fetch" "$(li EVP_MD_fetch)" "$(bi EVP_MD_fetch)"
-row "json_object_seed (jansson hash seed)" "$(li json_object_seed)" 0
+row "OPENSSL_init_crypto" "$(li OPENSSL_init_crypto)" "$(fi_ OPENSSL_init_crypto)" \
+	"$(bi OPENSSL_init_crypto)"
+row "OSSL_DECODER_CTX_new_for_pkey (decoder set-up)" "$(li OSSL_DECODER_CTX_new_for_pkey)" \
+	"$(fi_ OSSL_DECODER_CTX_new_for_pkey)" "$(bi OSSL_DECODER_CTX_new_for_pkey)"
+row "EVP_MD_fetch" "$(li EVP_MD_fetch)" "$(fi_ EVP_MD_fetch)" "$(bi EVP_MD_fetch)"
+row "json_object_seed (jansson hash seed)" "$(li json_object_seed)" 0 0
+echo "(pam_jwt builds the key of a PEM file of the common types with its own DER reader and"
+echo "  EVP_PKEY_fromdata, as the floor does; OpenSSL's decoder only for the rest: certificates,"
+echo "  other key types, odd encodings.)"
 echo
 echo "-- pam_sm_authenticate call tree (inclusive Ir, callees >= 0.3% of the call):"
 cgt "$T/cg.login" tree pam_sm_authenticate 7 0.3 | sed 's/^/  /'
-echo "-- bare_verify call tree (same threshold):"
-cgt "$T/cg.bare" tree bare_verify 4 0.3 | sed 's/^/  /'
+echo "-- floor_verify call tree (same threshold):"
+cgt "$T/cg.floor" tree floor_verify 4 0.3 | sed 's/^/  /'
 echo
 
 # ---- 3. whole processes ----
@@ -607,7 +682,6 @@ printf '  wall time, key fetched               %8.1f ms (best of 10: helper star
 	"$(awk -v n="$WF" 'BEGIN { print n / 1000 }')"
 printf '  wall time, key cached                %8.1f ms (best of 10)\n' "$(awk -v n="$WC" 'BEGIN { print n / 1000 }')"
 printf '  a fetching login takes               %8.1f ms more\n' "$(awk -v a="$WF" -v b="$WC" 'BEGIN { print (a - b) / 1000 }')"
-kill $SRV_PID 2>/dev/null
 echo
 
 # ---- 8. several providers ----
@@ -655,6 +729,108 @@ printf '  of which choosing the provider (pj_provider_select) %s Ir\n' \
 echo
 
 "$HERE/fleet.sh" || die "tests/bench/fleet.sh failed"
+echo
+
+# ---- 11. key sets at scale ----
+echo "== 11. key sets: a token with kid against 5,000, 10,000 and 100,000 keys vs a 1-key set"
+echo "pam_sm_authenticate of a pamtester login (Ir); the set's own key sits in the middle, the"
+echo "others are three other P-256 keys in turn.  A large set is read through its key index"
+echo "(pam_jwt-tool index writes a jwks_file's, the fetch helper a cached one's)."
+SRVPY=$ROOT/tests/helpers/jwks_server.py
+for i in 1 2 3; do genkey "fill$i" -algorithm EC -pkeyopt ec_paramgen_curve:P-256; done
+mkset() { # N FILE
+	"$PY" "$SRVPY" bigjwks "$1" bench="$T/p256.pub" "$T/fill1.pub" "$T/fill2.pub" \
+		"$T/fill3.pub" >"$2" || die "bigjwks $1 failed"
+	chmod 644 "$2"
+}
+printf '  %-66s %14s %14s %8s %s\n' row measured baseline ratio goal
+r8() { printf '  %-66s %14s %14s %7sx %s\n' "$1" "$(fmt "$2")" "$(fmt "$3")" "$(ratio3 "$2" "$3")" \
+	"$4"; }
+TOK_SAVED=$TOK
+TOK=$T/tok.kid
+declare -A SET_IR
+for n in 1 5000 10000 100000; do
+	mkset "$n" "$T/set$n.jwks"
+	printf 'jwks_file = %s\njwks_max_size = 64M\nalgorithms = ES256\n' "$T/set$n.jwks" \
+		>"$T/set$n.conf"
+	echo "auth required $B/pam_jwt.so conf=$T/set$n.conf" >"$T/svc/set$n"
+	s=$(now_ms)
+	"$B/pam_jwt-tool" --config "$T/set$n.conf" index >"$T/index.$n.out" ||
+		die "pam_jwt-tool index of $n keys failed: $(cat "$T/index.$n.out")"
+	ms=$(($(now_ms) - s))
+	login "$T/cg.set$n" "set$n" --toggle-collect=pam_sm_authenticate
+	SET_IR[$n]=$(cgt "$T/cg.set$n" total)
+	if [ "$n" != 1 ]; then
+		r8 "jwks_file of $(fmt "$n") keys ($(($(stat -c %s "$T/set$n.jwks") / 1024)) KiB), indexed, token with kid" \
+			"${SET_IR[$n]}" "${SET_IR[1]}" "<= 1.1 (1 key)"
+		printf '    (pam_jwt-tool index: %s ms: %s)\n' "$(fmt "$ms")" \
+			"$(sed 's/^[^:]*: //' "$T/index.$n.out")"
+	fi
+done
+# The same 5,000 without their index: what a login pays when it is missing
+# or stale (the set is read whole, correct and slower).
+mv "$T/set5000.jwks.index" "$T/set5000.index.saved"
+login "$T/cg.set5000.whole" set5000 --toggle-collect=pam_sm_authenticate
+mv "$T/set5000.index.saved" "$T/set5000.jwks.index"
+r8 "  the 5,000 without their index (read whole)" "$(cgt "$T/cg.set5000.whole" total)" \
+	"${SET_IR[1]}" "(the fallback)"
+# A token without kid: at most 16 keys are tried; 5,000 fitting ones are
+# passed over at once, without importing any.
+TOK=$T/tok.ES256
+refused() { # OUT SERVICE: a login that must be refused, under callgrind
+	LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/svc" \
+		PAM_WRAPPER_DISABLE_DEEPBIND=1 valgrind -q --tool=callgrind --callgrind-out-file="$1" \
+		--toggle-collect=pam_sm_authenticate pamtester "$2" "$USER_NAME" authenticate \
+		<"$TOK" >"$1.pamtester" 2>&1 && die "the $2 login without kid was accepted"
+	return 0
+}
+refused "$T/cg.nokid" set5000
+r8 "token without kid vs 5,000 fitting keys (refused), vs 1-key login with kid" \
+	"$(cgt "$T/cg.nokid" total)" "${SET_IR[1]}" "bounded: <= 1.1"
+printf '    reason: %s\n' "$("$B/pam_jwt-tool" --config "$T/set5000.conf" verify "$(cat "$TOK")" \
+	2>&1 >/dev/null | sed 's/^rejected: //')"
+TOK=$T/tok.kid
+# Over jwks_url: the helper fetches, stores and indexes; logins then read
+# the cached copy through the index.  1 key, 10,000 (1.5 MiB, over the old
+# 1 MiB limit, under the default jwks_max_size of 8 MiB) and 100,000 keys
+# (15 MiB: jwks_max_size = 64M).
+urlset() { # N [extra config line]: a cache of its own, fetched by a first login
+	cp "$T/set$1.jwks" "$T/idp/jwks.json"
+	rm -rf "$T/ucache$1" && mkdir -m 755 "$T/ucache$1"
+	printf 'jwks_url = %s\nca_file = %s\ncache_dir = %s\nfetch_helper = %s\nalgorithms = ES256\n%s\n' \
+		"$JURL" "$T/ca.pem" "$T/ucache$1" "$B/pam_jwt-fetch" "${2:-}" >"$T/url$1.conf"
+	echo "auth required $B/pam_jwt.so conf=$T/url$1.conf" >"$T/svc/url$1"
+}
+urlset 1
+login "$T/cg.url1.fetch" url1
+login "$T/cg.url1" url1 --toggle-collect=pam_sm_authenticate
+U1=$(cgt "$T/cg.url1" total)
+urlset 10000
+s=$(now_ms)
+LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/svc" \
+	pamtester url10000 "$USER_NAME" authenticate <"$TOK" >"$T/url10000.out" 2>&1 ||
+	die "the login fetching 10,000 keys failed: $(cat "$T/url10000.out")"
+FMS=$(($(now_ms) - s))
+ls "$T/ucache10000"/*.index >/dev/null 2>&1 || die "the fetch helper wrote no key index"
+login "$T/cg.url10000" url10000 --toggle-collect=pam_sm_authenticate
+r8 "jwks_url of 10,000 keys ($(($(stat -c %s "$T/set10000.jwks") / 1024)) KiB, over 1 MiB), cached + indexed" \
+	"$(cgt "$T/cg.url10000" total)" "$U1" "<= 1.1 (1 key)"
+printf '    accepted under the default jwks_max_size (8 MiB); the login that fetched it: %s ms\n' \
+	"$(fmt "$FMS")"
+printf '    (the helper GETs, stores and indexes it; the login then reads the index)\n'
+urlset 100000 "jwks_max_size = 64M"
+login "$T/cg.url100000.fetch" url100000
+login "$T/cg.url100000" url100000 --toggle-collect=pam_sm_authenticate
+r8 "jwks_url of 100,000 keys ($(($(stat -c %s "$T/set100000.jwks") / 1024)) KiB), cached + indexed" \
+	"$(cgt "$T/cg.url100000" total)" "$U1" "<= 1.1 (1 key)"
+sed -i '/^jwks_max_size/d' "$T/url100000.conf"
+printf '    under the default bound instead, refused: ...%s\n' "$("$B/pam_jwt-tool" --config \
+	"$T/url100000.conf" verify "$(cat "$TOK")" 2>&1 >/dev/null | grep -o 'is larger than.*' |
+	cut -c1-90)"
+TOK=$TOK_SAVED
+rm -f "$T"/set*.jwks* "$T/idp/jwks.json"
+rm -rf "$T"/ucache*
+kill $SRV_PID 2>/dev/null
 echo
 
 echo "bench: done in $((SECONDS - START)) s"

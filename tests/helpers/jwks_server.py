@@ -30,6 +30,11 @@
 
   jwks_server.py jwks KID=PEM...
       Prints a JWKS of those public keys (alg from the key type, use sig).
+
+  jwks_server.py bigjwks N KID=PEM FILLER-PEM...
+      Prints a JWKS of N keys, compact: the key KID=PEM in the middle, the
+      others the filler public keys in turn, with kids k-000000, k-000001...
+      (a key set as large as wanted, from a few real keys).
 """
 import hashlib
 import http.server
@@ -57,6 +62,29 @@ def jwks(args):
         d.update(kid=kid, alg=alg, use="sig")
         keys.append(d)
     print(json.dumps({"keys": keys}, indent=1))
+
+
+def bigjwks(args):
+    from jwcrypto import jwk
+
+    def load(path, kid):
+        with open(path, "rb") as f:
+            d = json.loads(jwk.JWK.from_pem(f.read()).export_public())
+        d.update(kid=kid, use="sig")
+        return d
+
+    n = int(args[0])
+    kid, path = args[1].split("=", 1)
+    fillers = [load(p, "") for p in args[2:]]
+    keys = []
+    for i in range(n):
+        if i == n // 2:
+            keys.append(load(path, kid))
+        else:
+            d = dict(fillers[i % len(fillers)])
+            d["kid"] = "k-%06d" % i
+            keys.append(d)
+    print(json.dumps({"keys": keys}, separators=(",", ":")))
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -196,5 +224,7 @@ if __name__ == "__main__":
         serve(sys.argv[2:])
     elif len(sys.argv) > 1 and sys.argv[1] == "jwks":
         jwks(sys.argv[2:])
+    elif len(sys.argv) > 1 and sys.argv[1] == "bigjwks":
+        bigjwks(sys.argv[2:])
     else:
         sys.exit(__doc__)

@@ -342,10 +342,72 @@ el=$(($(ms) - s))
 note "peak RSS: normal fetch $base KiB, 50 MB with length $big KiB, 50 MB streamed $stream KiB"
 check "a 50 MB response without Content-Length is refused (peak RSS ${stream} KiB, $el ms)" \
 	test "$rc" = 1
-check "  ...memory grows by less than 4 MiB over a normal fetch ($((stream - base)) KiB)" \
-	test $((stream - base)) -lt 4096 -a $((big - base)) -lt 4096
+check "  ...memory grows by less than jwks_max_size (8 MiB) and 4 MiB over a normal fetch ($((stream - base)) KiB)" \
+	test $((stream - base)) -lt 12288 -a $((big - base)) -lt 12288
 "$TOOL" --config "$T/idp.conf" fetch >"$T/fetch.out" 2>&1
+check "  ...the reason gives the limit" grep -q "larger than 8388608 bytes" "$T/fetch.out"
+conf idp1m "jwks_url = $URL" "jwks_max_size = 1M"
+read -r rc small < <(maxrss "$TOOL" --config "$T/idp1m.conf" fetch)
+check "with jwks_max_size = 1M, refused too (peak RSS ${small} KiB)" test "$rc" = 1
+check "  ...memory grows by less than 4 MiB over a normal fetch ($((small - base)) KiB)" \
+	test $((small - base)) -lt 4096
+"$TOOL" --config "$T/idp1m.conf" fetch >"$T/fetch.out" 2>&1
 check "  ...the reason gives the limit" grep -q "larger than 1048576 bytes" "$T/fetch.out"
+
+# ---- a large key set: over 1 MiB, read through the helper's key index ----
+mode idp normal
+cp "$T/idp/jwks.json" "$T/jwks.small"
+$PY "$SRV" bigjwks 12000 k2="$T/k2.pub" "$T/k1.pub" "$T/evil.pub" >"$T/idp/jwks.json"
+size=$(stat -c %s "$T/idp/jwks.json")
+"$TOOL" --config "$T/idp.conf" fetch >"$T/fetch.out" 2>&1
+check "a JWKS of 12,000 keys ($size bytes, over 1 MiB) is fetched and stored" test $? = 0
+check "  ...with a key index beside the cache file, root's, mode 0644" \
+	test "$(stat -c %U:%a "$CACHE.index" 2>/dev/null)" = root:644
+check "  ...which fetch reports as current" grep -q "key index current: 12000 keys" "$T/fetch.out"
+before=$(hits idp /jwks)
+pam_run idp alice "$t2"
+check "a login with a kid in the middle of the set is accepted, without a request" \
+	test $? = 0 -a "$(hits idp /jwks)" = "$before"
+setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$TOOL" verify --config "$T/idp.conf" "$t2" >/dev/null 2>&1
+check "  ...and by an application that is not root (the index is world-readable)" test $? = 0
+nokid=$("$TOOL" sign --key "$T/k2.key" --alg ES256 --iss https://idp.test --sub alice)
+verify idp "$nokid"
+check "a token without kid is refused at once" test $? = 1
+check "  ...naming the limit of keys tried" \
+	grep -q "12000 keys fit ES256 and the token has no kid; a token without kid is tried against 16 keys at most" \
+	"$T/verify.err"
+age "$CACHE" 100
+"$TOOL" --config "$T/idp.conf" index --check >"$T/index.out" 2>&1
+check "a cache file changed by hand: index --check says its index is not current (exit 1)" \
+	bash -c "[ $? = 1 ] && grep -q 'NO CURRENT KEY INDEX' '$T/index.out'"
+pam_run idp alice "$t2"
+check "  ...and a login reads the copy whole: accepted" test $? = 0
+"$TOOL" --config "$T/idp.conf" index >"$T/index.out" 2>&1
+check "  ...until index writes it again" \
+	bash -c "[ $? = 0 ] && grep -q 'key index written: 12000 keys' '$T/index.out'"
+rm -f "$CACHE" "$CACHE.index" && unstamp "$CACHE"
+pam_run idp alice "$t2"
+check "a root login that fetches the large set is accepted" test $? = 0
+check "  ...and the helper wrote the key index beside what it stored" test -s "$CACHE.index"
+"$TOOL" --config "$T/idp1m.conf" fetch >"$T/fetch.out" 2>&1
+check "under jwks_max_size = 1M the same set is refused, naming the option's bound" \
+	bash -c "[ $? = 1 ] && grep -q 'larger than 1048576 bytes' '$T/fetch.out'"
+# The same set as a jwks_file, indexed by the tool.
+cp "$T/idp/jwks.json" "$T/big.jwks" && chmod 644 "$T/big.jwks"
+conf bigfile "jwks_file = $T/big.jwks"
+"$TOOL" --config "$T/bigfile.conf" index --check >"$T/index.out"
+check "jwks_file of 12,000 keys: index --check says it has no index (exit 1)" \
+	bash -c "[ $? = 1 ] && grep -q 'NO CURRENT KEY INDEX' '$T/index.out'"
+"$TOOL" --config "$T/bigfile.conf" index >"$T/index.out"
+check "  ...index writes it" bash -c "[ $? = 0 ] && test -s '$T/big.jwks.index'"
+"$TOOL" --config "$T/bigfile.conf" index --check >/dev/null
+check "  ...and then reports it current (exit 0)" test $? = 0
+verify bigfile "$t2"
+check "  ...and a token with kid verifies through it" test $? = 0
+cp "$T/jwks.small" "$T/idp/jwks.json"
+"$TOOL" --config "$T/idp.conf" fetch >/dev/null 2>&1
+check "  ...a small set fetched again: its old index is gone" test ! -e "$CACHE.index"
 
 # ---- malformed JSON keeps the previous cache ----
 mode idp normal
