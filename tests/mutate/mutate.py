@@ -115,6 +115,9 @@ HINTS = {
     "src/client/cache.c": ["test_client_cache", "client_login"],
     "src/client/conf.c": ["test_client_config", "client_login"],
     "src/client/qr.c": ["test_client_qr", "client_qr"],
+    "src/keyindex.c": ["test_keyindex", "jwks_fetch"],
+    "src/spki.c": ["test_spki", "test_keys"],
+    "src/tool/cmd_index.c": ["jwks_fetch"],
 }
 TIMEOUT = 900  # seconds for one run of the test runner
 
