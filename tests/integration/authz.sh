@@ -276,6 +276,13 @@ if [ -n "$PAM_EXEC" ]; then
 		grep -q "claim groups is not exported: the token is signed with the user's own key" "$LOG"
 	pam_run user-sess alice "$issued" authenticate open_session
 	check "export_claims: the provider's token exports them" out_has "JWT_GROUPS=wheel"
+	# At authentication too: sshd's keyboard-interactive child hands the
+	# PAM environment to the session, whatever open_session clears later.
+	service user-auth "auth required $U export_claims=sub,groups" \
+		"auth required $PAM_EXEC stdout /usr/bin/env"
+	pam_run user-auth alice "$self_signed" authenticate
+	check "export_claims: nor at authentication (what sshd's child would carry over)" \
+		bash -c "grep -q 'PAM_USER=alice' '$T/pamtester.out' && ! grep -q 'JWT_' '$T/pamtester.out'"
 else
 	skip "export_claims and per-user keys" "no pam_exec.so"
 fi

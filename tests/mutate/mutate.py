@@ -508,7 +508,7 @@ def main(argv):
                 sys.exit("mutate: the unchanged tree fails (%s)" % os.path.join(WORK, name))
             times.update(parse_times(os.path.join(WORK, name)))
         log("mutate: the unchanged tree passes %d programs (%s s)"
-            % (len(plain) + len(hard), " + ".join(str(r[1]) for r in res.values())))
+            % (len(plain) + len(hard), " + ".join("%d" % r[1] for r in res.values())))
     elif not opts["tests"]:
         # No baseline now: the times the last one measured.
         for name in ("baseline.log", "baseline-hardened.log"):
