@@ -21,11 +21,19 @@ survives.
   --only      these mutants (ids, or a prefix ending in '*')
   --from      the mutants named by the survivors of an earlier results file
   --jobs      copies run at once (1 or 2, default 2; the machine has 2 cores)
-  --fast      the quick programs only (the unit tests and FAST's suites)
+  --fast      the quick programs only (the unit tests, FAST's suites and the
+              suites HINTS names for the mutant's file)
   --tests     only these test programs (test_claims,authz,...), for proving
               that a given test kills a given mutant
   --skip-equivalent  do not run the mutants marked equivalent
   --no-baseline      do not run the unchanged tree first
+  --reverse          the mutants in the reverse order (a second run beside
+                     one under way, PJ_MUTATE_DIR, meets it in the middle)
+  --resume FILE,...  take the verdicts of earlier runs (their results.txt,
+                     progress.txt or printed output) and run only the rest;
+                     a mutant whose quick programs passed meets the others
+  --until HH:MM      take no new mutant after that time (UTC); the rest are
+                     reported not run
   --check     only check that every mutant applies (its snippet is there
               exactly once) and that every source file has mutants
   --list      print the mutants
@@ -36,6 +44,7 @@ the equivalent mutants and whether they survived as explained, and the
 mutants that did not compile (reported, not counted).  Results go to
 build/mutate/results.txt, each mutant's log to build/mutate/logs/ID.log.
 """
+import calendar
 import json
 import os
 import queue
@@ -335,9 +344,9 @@ class Slot:
             return progs, "%s (%s)" % (progs, shown[:300])
         return progs, progs
 
-    def judge(self, m, logpath, plan):
+    def judge(self, m, logpath, plan, phase):
         """killed (by what), survived, or uncompilable; and the killer."""
-        with open(logpath, "w") as logf:
+        with open(logpath, "w" if phase < 2 else "a") as logf:
             logf.write("mutant [%s] %s: %r -> %r\n" % (m["id"], m["file"], m["from"], m["to"]))
             logf.flush()
             if not self.apply(m):
@@ -346,7 +355,7 @@ class Slot:
             if rc != 0:
                 return "uncompilable", "the build failed", None
             progs = self.programs()
-            plain, hardened, timeout = plan(m, progs)
+            plain, hardened, timeout = plan(m, progs, phase)
             for stage, names in ((1, plain), (2, hardened)):
                 if not names:
                     continue
@@ -391,21 +400,49 @@ def parse_times(logpath):
     return out
 
 
+FINAL = {"killed", "survived", "equivalent", "equivalent-killed", "uncompilable", "stale"}
+
+
+def read_results(path):
+    """What an earlier run decided: its results.txt or progress.txt (ID TAB
+    STATUS TAB DETAIL TAB SECONDS) or its printed lines (STATUS ID DETAIL
+    (N s)).  Final verdicts, and the mutants whose quick programs passed."""
+    out, quick_ok = {}, set()
+    for line in open(path):
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) >= 3:
+            mid, st, detail = parts[0], parts[1], parts[2]
+        else:
+            w = line.split(None, 2)
+            if len(w) < 3:
+                continue
+            st, mid, detail = w[0].lower(), w[1], w[2].strip()
+            st = {"eq-killed": "equivalent-killed"}.get(st, st)
+        if st == "quick-ok" or (st == "survived" and "(--fast)" in detail):
+            quick_ok.add(mid)
+        elif st in FINAL:
+            out[mid] = (st, "%s [%s]" % (detail, os.path.basename(path)), 0)
+    return out, quick_ok
+
+
 def main(argv):
     opts = {"jobs": 2, "fast": False, "skip_eq": False, "baseline": True, "only": None,
             "from": None, "check": False, "list": False, "tests": None}
     i = 0
     while i < len(argv):
         a = argv[i]
-        if a in ("--only", "--from", "--jobs", "--tests") and i + 1 < len(argv):
-            opts[{"--only": "only", "--from": "from", "--jobs": "jobs",
-                  "--tests": "tests"}[a]] = argv[i + 1]
+        if a in ("--only", "--from", "--jobs", "--tests", "--resume", "--until") and \
+                i + 1 < len(argv):
+            opts[{"--only": "only", "--from": "from", "--jobs": "jobs", "--tests": "tests",
+                  "--resume": "resume", "--until": "until"}[a]] = argv[i + 1]
             i += 2
             continue
         if a == "--fast":
             opts["fast"] = True
         elif a == "--skip-equivalent":
             opts["skip_eq"] = True
+        elif a == "--reverse":
+            opts["reverse"] = True
         elif a == "--no-baseline":
             opts["baseline"] = False
         elif a == "--check":
@@ -449,10 +486,24 @@ def main(argv):
         chosen = [m for m in chosen if m["id"] in ids]
     if opts["skip_eq"]:
         chosen = [m for m in chosen if not m["equivalent"]]
+    if opts.get("reverse"):
+        chosen.reverse()
     if not chosen:
         print("mutate: no mutant chosen")
         return 1
     jobs = max(1, min(2, int(opts["jobs"])))
+    resumed, phase1_passed = {}, set()
+    for path in (opts.get("resume") or "").split(","):
+        if path:
+            r, p1 = read_results(path)
+            resumed.update(r)
+            phase1_passed |= p1
+    phase1_passed -= set(resumed)
+    if opts.get("until"):
+        hh, mm = opts["until"].split(":")
+        now = time.gmtime()
+        opts["until"] = calendar.timegm((now.tm_year, now.tm_mon, now.tm_mday, int(hh), int(mm),
+                                         0, 0, 0, 0))
     os.makedirs(os.path.join(WORK, "logs"), exist_ok=True)
     lock = threading.Lock()
     t0 = time.time()
@@ -516,18 +567,21 @@ def main(argv):
     total = sum(times.get(n, 60) for n in progs)
     timeout = max(TIMEOUT, 3 * total)
 
-    def plan(m, progs):
+    def plan(m, progs, phase):
         """The programs a mutant meets, in order: the plain build's, the
         likeliest killers first (its file's unit test, the hints, what
         killed its file's earlier mutants), then the rest quickest first;
-        then those that need the hardening build; and the time limit."""
+        then those that need the hardening build; and the time limit.
+        Phase 1 is the quick programs (the unit tests, FAST, the hints),
+        phase 2 the others, for a mutant phase 1 let through; phase 0 all."""
         names = [n for n in progs if n not in EXCLUDED]
-        if opts["tests"]:
-            names = [n for n in names if n in opts["tests"].split(",")]
-        elif opts["fast"]:
-            names = [n for n in names if n.startswith("test_") or n in FAST]
         stem = prog_name(m["file"])
         first = ["test_" + stem] + HINTS.get(m["file"], [])
+        if opts["tests"]:
+            names = [n for n in names if n in opts["tests"].split(",")]
+        else:
+            quick = [n for n in names if n.startswith("test_") or n in FAST or n in first]
+            names = quick if phase == 1 else [n for n in names if n not in quick]
         learnt = killers.get(m["file"], {})
 
         def key(n):
@@ -537,39 +591,76 @@ def main(argv):
         return ([n for n in names if n not in HARDENED],
                 [n for n in names if n in HARDENED], timeout)
 
-    work = queue.Queue()
+    # Phase 2 takes the non-equivalent mutants first: an equivalent one is
+    # explained already, and meets every program only to confirm it.
+    work, later, later_eq = queue.Queue(), queue.Queue(), queue.Queue()
+    results = dict(resumed)
     for m in chosen:
-        work.put(m)
-    results = {}
+        if m["id"] in results:
+            continue
+        if m["id"] in phase1_passed:
+            (later_eq if m["equivalent"] else later).put((m, 2))
+        else:
+            work.put((m, 0 if opts["tests"] else 1))
+    progress = open(os.path.join(WORK, "progress.txt"), "a")
+    deadline = opts.get("until")
 
     def worker(s):
         while True:
-            try:
-                m = work.get_nowait()
-            except queue.Empty:
+            if deadline and time.time() > deadline:
                 return
+            try:
+                m, phase = work.get_nowait()
+            except queue.Empty:
+                try:
+                    m, phase = later.get_nowait()
+                except queue.Empty:
+                    try:
+                        m, phase = later_eq.get_nowait()
+                    except queue.Empty:
+                        m = None
+                if m is None:
+                    if work.empty() and later.empty() and later_eq.empty() and all(
+                            not th.is_alive() or th is threading.current_thread()
+                            or not busy.get(th.name) for th in threads):
+                        return
+                    time.sleep(1)
+                    continue
+            busy[threading.current_thread().name] = True
             start = time.time()
             logpath = os.path.join(WORK, "logs", m["id"] + ".log")
             try:
-                status, detail, killer = s.judge(m, logpath, plan)
+                status, detail, killer = s.judge(m, logpath, plan, phase)
             finally:
                 s.restore()
+                busy[threading.current_thread().name] = False
             if killer:
                 with lock:
                     for k in killer.split():
                         k = prog_name(k)
                         d = killers.setdefault(m["file"], {})
                         d[k] = d.get(k, 0) + 1
-            if status == "survived" and opts["fast"]:
+            if status == "survived" and phase == 1:
+                if not opts["fast"]:
+                    (later_eq if m["equivalent"] else later).put((m, 2))
+                    log("%-9s %-34s %s (%d s)" % ("quick-ok", m["id"], "the quick programs "
+                                                  "passed: the others later",
+                                                  time.time() - start))
+                    continue
                 detail = "the quick programs passed (--fast)"
             if m["equivalent"]:
                 status = "equivalent-killed" if status == "killed" else \
                     "equivalent" if status == "survived" else status
             results[m["id"]] = (status, detail, time.time() - start)
+            with lock:
+                progress.write("%s\t%s\t%s\t%d\n" % (m["id"], status, detail,
+                                                      time.time() - start))
+                progress.flush()
             log("%-9s %-34s %s (%d s)" % (status.split("-")[0] if status != "equivalent-killed"
                                           else "EQ-KILLED", m["id"], detail, time.time() - start))
 
-    threads = [threading.Thread(target=worker, args=(s,)) for s in slots]
+    busy = {}
+    threads = [threading.Thread(target=worker, args=(s,), name="slot%d" % s.n) for s in slots]
     for t in threads:
         t.start()
     for t in threads:
