@@ -596,6 +596,15 @@ def main(argv):
     work, later, later_eq = queue.Queue(), queue.Queue(), queue.Queue()
     results = dict(resumed)
     for m in chosen:
+        # A mutant explained as equivalent since that run: judged as such.
+        st = results.get(m["id"], ("",))[0]
+        if m["equivalent"] and st in ("killed", "survived"):
+            results[m["id"]] = ("equivalent-killed" if st == "killed" else "equivalent",) + \
+                results[m["id"]][1:]
+        elif not m["equivalent"] and st in ("equivalent", "equivalent-killed"):
+            results[m["id"]] = ("killed" if st == "equivalent-killed" else "survived",) + \
+                results[m["id"]][1:]
+    for m in chosen:
         if m["id"] in results:
             continue
         if m["id"] in phase1_passed:
