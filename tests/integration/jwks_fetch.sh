@@ -405,6 +405,11 @@ check "  ...index writes it" bash -c "[ $? = 0 ] && test -s '$T/big.jwks.index'"
 check "  ...and then reports it current (exit 0)" test $? = 0
 verify bigfile "$t2"
 check "  ...and a token with kid verifies through it" test $? = 0
+chmod 666 "$T/big.jwks"
+"$TOOL" --config "$T/bigfile.conf" index >"$T/index.out" 2>&1
+check "  ...a jwks_file writable by others is not indexed: index says FAILED, exit 1" \
+	bash -c "[ $? = 1 ] && grep -q 'key index FAILED' '$T/index.out'"
+chmod 644 "$T/big.jwks"
 cp "$T/jwks.small" "$T/idp/jwks.json"
 "$TOOL" --config "$T/idp.conf" fetch >/dev/null 2>&1
 check "  ...a small set fetched again: its old index is gone" test ! -e "$CACHE.index"
