@@ -34,6 +34,7 @@ survives.
                      a mutant whose quick programs passed meets the others
   --until HH:MM      take no new mutant after that time (UTC); the rest are
                      reported not run
+  --tally            run nothing: the summary of the verdicts --resume names
   --check     only check that every mutant applies (its snippet is there
               exactly once) and that every source file has mutants
   --list      print the mutants
@@ -441,6 +442,8 @@ def main(argv):
             opts["fast"] = True
         elif a == "--skip-equivalent":
             opts["skip_eq"] = True
+        elif a == "--tally":
+            opts["tally"] = True
         elif a == "--reverse":
             opts["reverse"] = True
         elif a == "--no-baseline":
@@ -513,7 +516,8 @@ def main(argv):
             print(msg, flush=True)
 
     log("mutate: %d mutants, %d at a time, copies in %s" % (len(chosen), jobs, WORK))
-    slots = [Slot(n + 1, log) for n in range(jobs)]
+    # --tally: no copies, no runs; the verdicts of --resume, summed up.
+    slots = [] if opts.get("tally") else [Slot(n + 1, log) for n in range(jobs)]
     for s in slots:
         s.prepare()
     times = dict(SECONDS)
@@ -522,8 +526,8 @@ def main(argv):
         killers = json.load(open(killers_path))
     except (OSError, ValueError):
         killers = {}
-    progs = slots[0].programs()
-    if opts["baseline"] and not opts["tests"]:
+    progs = slots[0].programs() if slots else {}
+    if opts["baseline"] and not opts["tests"] and slots:
         # The unchanged copy must pass what the mutants meet, or every
         # mutant would look killed; it also measures each program's time.
         # Slot 1 runs the programs of the plain build while slot 2 makes
@@ -687,11 +691,11 @@ def main(argv):
     counted = killed + survived
     print()
     print("mutate: %d mutants in %d min: %d killed, %d survived, %d equivalent "
-          "(%d of them killed), %d did not compile, %d stale, %d not decided"
+          "(%d of them killed), %d did not compile, %d stale, %d not decided, %d not run"
           % (len(chosen), (time.time() - t0) / 60, killed, survived,
              len(by.get("equivalent", [])) + len(by.get("equivalent-killed", [])),
              len(by.get("equivalent-killed", [])), len(by.get("uncompilable", [])),
-             len(by.get("stale", [])), len(by.get("broken", []))))
+             len(by.get("stale", [])), len(by.get("broken", [])), len(by.get("not-run", []))))
     if counted:
         print("mutate: score %d/%d = %.1f%% of the non-equivalent mutants that compiled"
               % (killed, counted, 100.0 * killed / counted))
