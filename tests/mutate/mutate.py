@@ -421,6 +421,8 @@ def read_results(path):
             st = {"eq-killed": "equivalent-killed"}.get(st, st)
         if st == "quick-ok" or (st == "survived" and "(--fast)" in detail):
             quick_ok.add(mid)
+        elif st == "survived" and "(--tests)" in detail:
+            continue  # only some programs ran: no verdict
         elif st in FINAL:
             out[mid] = (st, "%s [%s]" % (detail, os.path.basename(path)), 0)
     return out, quick_ok
@@ -653,6 +655,8 @@ def main(argv):
                         k = prog_name(k)
                         d = killers.setdefault(m["file"], {})
                         d[k] = d.get(k, 0) + 1
+            if status == "survived" and opts["tests"]:
+                detail = "the programs --tests named passed (--tests)"
             if status == "survived" and phase == 1:
                 if not opts["fast"]:
                     (later_eq if m["equivalent"] else later).put((m, 2))
