@@ -357,8 +357,7 @@ static void test_typ(void **state)
 	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"JWT\"}"), e,
 			  "typ does not match");
 	/* The whole value: a prefix of the configured one is another type. */
-	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"at\"}"), e,
-			  "typ does not match");
+	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"at\"}"), e, "typ does not match");
 	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"application/\"}"), e,
 			  "typ does not match");
 	pj_config_free(&c);

@@ -371,7 +371,8 @@ static void test_settled(void **state)
 		assert_int_equal(pwrite(fd, "9", 1, 100), 1);
 		close(fd);
 		if (usable(&c, path))
-			fail_msg("try %d: a byte changed right after the build, the index still used",
+			fail_msg("try %d: a byte changed right after the build, the index still "
+				 "used",
 				 i);
 	}
 	/* Changed right after the read, in the same instant: the builder sees
