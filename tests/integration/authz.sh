@@ -214,6 +214,11 @@ pam_run user alice "$(alice_tok --sub alice)"
 check "user_jwks_file readable by others is refused" test $? != 0
 check "readable by others: the log says so" jwt_log_has "readable by group or others"
 chmod 600 "$T/users/alice.jwks"
+chmod 644 "$T/users/bob.jwks"
+pam_run user bob "$("$TOOL" sign --key "$T/bob.key" --alg ES256 --sub bob)"
+check "user_jwks_file readable by others is refused even when it holds public keys only" \
+	test $? != 0
+chmod 600 "$T/users/bob.jwks"
 chmod 775 "$T/users"
 pam_run user alice "$(alice_tok --sub alice)"
 check "a user_jwks_file directory writable by the group is refused" test $? != 0
