@@ -83,7 +83,12 @@ printf '%s\n' "$strict" | sed 's/\(.*\)\(.....\)$/\1\n\2/' >"$T/bad.3" # a newli
 printf '%s\n%s\n' "$strict" "$strict" >"$T/bad.4"	# two tokens
 printf '"%s"\n' "$strict" >"$T/bad.5"			# quoted
 printf 'not a token\n' >"$T/bad.6"
-for i in 1 2 3 4 5 6; do
+# JSON that jansson parses, but a header that is not what every JWS header's
+# base64url looks like ("ey": a login calls it no token at all).
+b64u() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+printf '%s.%s.c2ln\n' "$(printf '{\n"alg":"ES256"}' | b64u)" "$(printf '{"sub":"alice"}' | b64u)" \
+	>"$T/bad.7"
+for i in 1 2 3 4 5 6 7; do
 	tool revoke --token "$T/bad.$i" >/dev/null 2>"$T/bad.err"
 	check "--token refuses input that is not exactly one token ($i): exit 1" test $? = 1
 	check "--token ($i): says it is not a token" grep -q "is not a token" "$T/bad.err"
