@@ -93,6 +93,8 @@ for i in 1 2 3 4 5 6 7; do
 	check "--token refuses input that is not exactly one token ($i): exit 1" test $? = 1
 	check "--token ($i): says it is not a token" grep -q "is not a token" "$T/bad.err"
 	check "--token ($i): the list is byte-identical" cmp -s "$REV" "$T/rev.before"
+	[ $i = 7 ] && check "--token (7): says it is not one compact JWS" \
+		grep -q "not one compact JWS" "$T/bad.err"
 	"$TOOL" --config "$T/pam_jwt.conf" allow --token "$T/bad.$i" >/dev/null 2>&1
 done
 accepted "--token: after the refused inputs the token still logs in (nothing was revoked)" alice \
