@@ -112,6 +112,12 @@ pam_run idp alice "$t1"
 check "  ...a login moments later (no fetch: jwks_refetch_interval) names that failure too" \
 	log_has 'keys="from a copy 72'
 check "    ...as the last fetch's" log_has "s ago: fetch failed: "
+touch -d "@$(($(date +%s) - 5))" "$CACHE.stamp" && chown 65534:65534 "$CACHE.stamp"
+m0=$(stat -c %Y "$CACHE.stamp")
+pam_run idp alice "$t1"
+check "  ...a recent stamp that is not root's holds no fetch off: the login tries, claiming it" \
+	test "$(stat -c %Y "$CACHE.stamp")" -gt "$m0"
+chown 0:0 "$CACHE.stamp"
 "$TOOL" keys --config "$T/idp.conf" >"$T/keys.out" 2>&1
 check "pam_jwt-tool keys shows the copy stale, with the last fetch's failure" \
 	bash -c "grep -q 'stale, used while the server is unreachable' '$T/keys.out' &&
