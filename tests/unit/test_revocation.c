@@ -18,6 +18,7 @@
 
 #include <openssl/evp.h>
 
+#include "revline.h"
 #include "revocation.h"
 #include "store.h"
 
@@ -1503,12 +1504,39 @@ static void test_hostile_host(void **state)
 	assert_int_equal(st.st_mode & 07777, 0644);
 }
 
+/* A name is printable ASCII without spaces, whatever its length: every byte
+ * outside 0x21..0x7e refused at every place of names of 1 to 24 bytes (the
+ * check reads eight at a time, then the rest one by one). */
+static void test_name_bytes(void **state)
+{
+	(void)state;
+	static const unsigned char bad[] = { 0x00, 0x01, 0x20, 0x7f, 0x80, 0xc3, 0xff };
+	char s[25];
+	for (size_t n = 1; n <= 24; n++) {
+		memset(s, 'a', n);
+		s[n] = 0;
+		assert_int_equal(pj_name_valid(s, n), 1);
+		for (size_t at = 0; at < n; at++)
+			for (size_t b = 0; b < sizeof(bad); b++) {
+				s[at] = (char)bad[b];
+				if (pj_name_valid(s, n))
+					fail_msg("byte 0x%02x at %zu of %zu accepted", bad[b], at,
+						 n);
+				s[at] = 'a';
+			}
+		s[0] = '~';
+		s[n - 1] = '!';
+		assert_int_equal(pj_name_valid(s, n), 1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_malformed_lines),
 		cmocka_unit_test(test_wellformed_lines),
 		cmocka_unit_test(test_token_name),
+		cmocka_unit_test(test_name_bytes),
 		cmocka_unit_test(test_lookup_semantics),
 		cmocka_unit_test(test_missing_and_untrusted),
 		cmocka_unit_test(test_store_agrees_with_scan),
