@@ -120,6 +120,13 @@ accepted "unrevoke --user restores old tokens" alice "$old"
 tool revoke --user alice >/dev/null # --before defaults to now
 refused "revoke --user without --before: cut-off now" alice "$old" "tokens of alice issued before"
 tool unrevoke --user alice >/dev/null
+# Two cut-offs for one user: the later one holds, whichever was listed first.
+mid=$(sign --sub alice --claim iat=$((now - 50)))
+tool revoke --user alice --before $((now - 100)) >/dev/null
+tool revoke --user alice --before $((now - 10)) >/dev/null
+refused "revoke --user twice: the later cut-off holds (iat between the two)" alice "$mid" \
+	"tokens of alice issued before $((now - 10)) are revoked"
+tool unrevoke --user alice >/dev/null
 
 # all cut-off.
 tool revoke --all --before $((now - 10)) >/dev/null
