@@ -444,6 +444,10 @@ check "  ...and reports kid, type and alg" grep -qE "kid k2 +EC/prime256v1 +ES25
 echo 10 >"$T/idp/max-age"
 "$TOOL" --config "$T/idp.conf" fetch >"$T/fetch.out"
 check "max-age=10 is clamped up to jwks_ttl_min (300 s)" grep -q "fresh for 300 s" "$T/fetch.out"
+echo 5000x >"$T/idp/max-age"
+"$TOOL" --config "$T/idp.conf" fetch >"$T/fetch.out"
+check "max-age=5000x is no max-age: the copy keeps its 300 s, not 5000 ($(grep -o "fresh for [0-9]* s" "$T/fetch.out"))" \
+	grep -q "fresh for 300 s" "$T/fetch.out"
 echo 999999 >"$T/idp/max-age"
 "$TOOL" --config "$T/idp.conf" fetch >"$T/fetch.out"
 check "max-age=999999 is clamped down to jwks_ttl_max (86400 s)" \
