@@ -254,11 +254,14 @@ check "without ca_file the system's CAs are used, and do not know the test CA" \
 # namespace of its own the system's bundle is the other CA, which signed
 # idp2's certificate.  Without ca_file the fetch then works (the bundle is
 # libcurl's); with ca_file, idp2 is refused.
-cp "$T/otherca.pem" "$T/sysbundle.pem"
+# The whole directory: libcurl reads the bundle and, where it is built with
+# one, the hashed CA directory beside it (a CAINFO_BLOB overrides only the
+# bundle).
+mkdir -p "$T/syscerts" && cp "$T/otherca.pem" "$T/syscerts/ca-certificates.crt" &&
+	cp "$T/otherca.pem" "$T/syscerts/$(openssl x509 -hash -noout -in "$T/otherca.pem").0"
 sysca() {
 	unshare --mount --propagation private bash -c \
-		'mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && shift && exec "$@"' - \
-		"$T/sysbundle.pem" "$@"
+		'mount --bind "$1" /etc/ssl/certs && shift && exec "$@"' - "$T/syscerts" "$@"
 }
 printf 'jwks_url = %s\ncache_dir = %s\nfetch_helper = %s\nalgorithms = ES256\n' \
 	"https://127.0.0.1:$port_idp2/jwks?sys" "$T/cache" "$FETCH" >"$T/sysca-none.conf"
