@@ -257,6 +257,10 @@ check "one_time: the use is recorded until exp + leeway" \
 pam_run jwt-once alice "$once"
 check "one_time: a replay is refused" test $? != 0
 check "one_time: the log says it was used" log_has "was already used"
+"$TOOL" --config "$T/once.conf" compact >/dev/null 2>&1
+pam_run jwt-once alice "$once"
+check "one_time: after compact, still refused (its use kept until exp + leeway)" \
+	bash -c "[ $? != 0 ] && tail -n1 '$LOG' | grep -q 'was already used'"
 "$TOOL" --config "$T/once.conf" verify --user alice "$once" >/dev/null 2>"$T/out"
 check "one_time: verify reports the used token" grep -q "already used" "$T/out"
 pam_run jwt-once alice "$nojti"
