@@ -465,6 +465,11 @@ before=$(hits idp /jwks)
 rc=$?
 check "fetch --ahead skips a source that stays fresh long enough" \
 	test "$(hits idp /jwks)" = "$before" -a $rc = 0
+age "$CACHE" 86000
+"$TOOL" --config "$T/idp.conf" fetch --ahead 3600 >"$T/fetch.out"
+rc=$?
+check "  ...and fetches one fresh for less than that (fresh 86400 s, 86000 s old)" \
+	test "$(hits idp /jwks)" = "$((before + 1))" -a $rc = 0
 
 # ---- trust: the cache directory and its files ----
 chmod 664 "$CACHE" && unstamp "$CACHE"
