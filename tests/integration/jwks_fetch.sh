@@ -460,6 +460,11 @@ age "$CACHE" 100
 check "tool keys lists the cached key with its source" \
 	grep -qE "^k2 +EC/prime256v1 +ES256 +https://127.0.0.1:$P/jwks#0" "$T/keys.out"
 check "  ...and the cache's age and freshness" grep -q "age 100 s, fresh for 86300 s" "$T/keys.out"
+printf 'not a key\n' >"$T/junk.pem" && chmod 644 "$T/junk.pem"
+printf 'key_file = %s\nkey_file = %s\n' "$T/k1.pub" "$T/junk.pem" >"$T/junk.conf"
+"$TOOL" --config "$T/junk.conf" keys >"$T/keys.out" 2>&1
+check "tool keys: a key file that cannot be loaded is named, exit 1" \
+	bash -c "[ $? = 1 ] && grep -q junk.pem '$T/keys.out'"
 before=$(hits idp /jwks)
 "$TOOL" --config "$T/idp.conf" fetch --ahead 3600 >"$T/fetch.out"
 rc=$?
