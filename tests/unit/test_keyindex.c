@@ -287,9 +287,9 @@ static void test_tied_to_source(void **state)
 	assert_int_equal(r.with_kid, 100);
 
 	/* The same bytes rewritten in place, a byte changed in place (same
-	 * size, at once), appended to, replaced by rename, touched: each is
+	 * size, at once), appended to, replaced by rename, touched, chmod: each is
 	 * another state, and the index is not used. */
-	for (int how = 0; how < 5; how++) {
+	for (int how = 0; how < 6; how++) {
 		build(&c, path, 0, how ? PJ_KIDX_WRITTEN : PJ_KIDX_CURRENT);
 		assert_true(usable(&c, path));
 		int fd;
@@ -318,6 +318,9 @@ static void test_tied_to_source(void **state)
 		}
 		case 4:
 			assert_int_equal(utimensat(AT_FDCWD, path, NULL, 0), 0);
+			break;
+		case 5: /* its change time alone */
+			assert_int_equal(chmod(path, 0644), 0);
 			break;
 		}
 		if (usable(&c, path))
