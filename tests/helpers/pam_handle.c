@@ -13,6 +13,7 @@
  *   close       pam_close_session
  *   env:NAME    the PAM environment's NAME
  *   user:NAME   pam_set_item(PAM_USER, NAME)
+ *   run:CMD     CMD through /bin/sh between two calls (a list changing meanwhile)
  * and each prints one line: "auth rc=N", "acct rc=N", ..., "env NAME=VALUE"
  * or "env NAME unset"; N is the PAM return code (0 is PAM_SUCCESS).  Exit 0
  * when every step ran. */
@@ -93,6 +94,9 @@ int main(int argc, char **argv)
 				printf("env %s=%s\n", s + 4, v);
 			else
 				printf("env %s unset\n", s + 4);
+		} else if (strncmp(s, "run:", 4) == 0) {
+			fflush(stdout);
+			printf("run rc=%d\n", system(s + 4));
 		} else if (strncmp(s, "user:", 5) == 0) {
 			printf("user rc=%d\n", rc = pam_set_item(pamh, PAM_USER, s + 5));
 		} else {

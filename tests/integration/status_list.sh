@@ -126,6 +126,17 @@ login sl "$t3"
 check "  ...stale again, unchanged on the server: revalidated with If-None-Match (304)" \
 	bash -c "[ $? = 0 ] && [ $(grep -c '^/lists/a 304' "$T/idp/requests.log") = $((before + 1)) ]"
 
+# Account management checks the list again: entry 4 set in the host's copy
+# between authentication and acct_mgmt on one handle.
+service slacct "auth required $MODULE conf=$T/sl.conf" "account required $MODULE conf=$T/sl.conf"
+tok 4 a >"$T/t4.tok"
+r=$(LD_PRELOAD=$LOGSHIM PJ_LOG_FILE=$LOG "$B/tests/pam_handle" "$T/svc" slacct alice \
+	"auth:$T/t4.tok" acct \
+	"run:$PY -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, \"rb\").read()); i = b.index(b\"\\n\\n\") + 2; b[i] |= 1 << 4; open(p, \"wb\").write(b)' $(sl_cache a)" \
+	acct | tr '\n' ' ')
+check "entry 4 set in the host's copy after authentication: account management refuses ($r)" \
+	test "$r" = "auth rc=0 acct rc=0 run rc=0 acct rc=6 "
+
 # ---- 2 bits: suspended, other values ----
 "$SIGNER" status-list create --out "$T/b.json" --size 8 --bits 2 >/dev/null &&
 	"$SIGNER" status-list set --list "$T/b.json" --idx 1 --status 2 >/dev/null &&
