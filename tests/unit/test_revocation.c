@@ -18,9 +18,25 @@
 
 #include <openssl/evp.h>
 
+#include <sys/syscall.h>
+
 #include "revline.h"
 #include "revocation.h"
 #include "store.h"
+
+/* test_concurrent_writers' race: in a child that sets race_delay, a write
+ * of the racing token's record waits first, so that every child has looked
+ * before any has appended (the window pj_list_use must close itself). */
+static int race_delay;
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+	if (race_delay && memmem(buf, n, "race-token", 10)) {
+		struct timespec ts = { 0, 300 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return (ssize_t)syscall(SYS_write, fd, buf, n);
+}
 
 static void setpath(char *out, size_t n, const char *name)
 {
@@ -1460,6 +1476,35 @@ static void test_concurrent_writers(void **state)
 		waitpid(pid[i], NULL, 0);
 	assert_int_equal(got, KIDS);
 	size_t won = 0, lost = 0;
+	for (size_t i = 0; i < got; i++)
+		won += r[i] == 'w', lost += r[i] == 'u';
+	assert_int_equal(won, 1);
+	assert_int_equal(lost, KIDS - 1);
+
+	/* The same, every child's append held back until all have looked:
+	 * only the recheck after the append tells them apart. */
+	assert_int_equal(pipe(pfd), 0);
+	for (int kid = 0; kid < KIDS; kid++)
+		if ((pid[kid] = fork()) == 0) {
+			pj_err ce;
+			race_delay = 1;
+			int rc = pj_list_use(used, getuid(), "race-token", 1900000000, 1800000000,
+					     &ce);
+			char c = rc == 0 ? 'w' : rc == 1 ? 'u' : 'x';
+			race_delay = 0;
+			if (write(pfd[1], &c, 1) != 1)
+				_exit(3);
+			_exit(0);
+		}
+	close(pfd[1]);
+	got = 0;
+	while ((k = read(pfd[0], r + got, sizeof(r) - got)) > 0)
+		got += (size_t)k;
+	close(pfd[0]);
+	for (int i = 0; i < KIDS; i++)
+		waitpid(pid[i], NULL, 0);
+	assert_int_equal(got, KIDS);
+	won = lost = 0;
 	for (size_t i = 0; i < got; i++)
 		won += r[i] == 'w', lost += r[i] == 'u';
 	assert_int_equal(won, 1);
