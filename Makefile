@@ -67,6 +67,9 @@ LST_OBJ  := $(B)/src/lst/lst.o
 ZLIB_LIBS = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# Compiled apart from their link: a change to one source file (make mutate
+# builds one after another) relinks the tests instead of compiling them all.
+UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/obj/%.o)
 
 .PHONY: all deps check unit integration demo bench install uninstall clean format format-check \
         FORCE
@@ -142,12 +145,16 @@ $(PROGRAMS:%=$(B)/%): $(B)/%: $$($$*_OBJ)
 	$(call show,LD,$@)
 	$(Q)$(CC) -pie -o $@ $($*_OBJ) $(ALL_LDFLAGS) $($*_LIBS)
 
-$(B)/tests/test_client_%: tests/unit/test_client_%.c $(B)/libpjclient.a $(B)/libpj.a \
-  $(wildcard tests/unit/*.h)
+$(UNIT_OBJ): $(B)/tests/obj/%.o: tests/unit/%.c $(HEADERS) $(wildcard src/client/*.h) \
+  $(wildcard tests/unit/*.h) | deps-quiet
 	@mkdir -p $(dir $@)
-	$(call show,CCLD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libpjclient.a $(B)/libpj.a \
-	  $(ALL_LDFLAGS) $(CLIENT_LIBS) -lcmocka
+	$(call show,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -Itests/unit -c -o $@ $<
+
+$(B)/tests/test_client_%: $(B)/tests/obj/test_client_%.o $(B)/libpjclient.a $(B)/libpj.a
+	@mkdir -p $(dir $@)
+	$(call show,LD,$@)
+	$(Q)$(CC) -o $@ $< $(B)/libpjclient.a $(B)/libpj.a $(ALL_LDFLAGS) $(CLIENT_LIBS) -lcmocka
 
 # Renders QR codes as PBM images for an independent decoder
 # (tests/integration/client_qr.sh runs zbarimg on them).
@@ -156,18 +163,18 @@ $(B)/tests/qr_pbm: tests/helpers/qr_pbm.c $(B)/libpjclient.a $(B)/libpj.a
 	$(call show,CCLD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(CLIENT_LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libpj.a $(LST_OBJ) $(wildcard tests/unit/*.h)
+$(B)/tests/test_%: $(B)/tests/obj/test_%.o $(B)/libpj.a $(LST_OBJ)
 	@mkdir -p $(dir $@)
-	$(call show,CCLD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LST_OBJ) $(B)/libpj.a $(ALL_LDFLAGS) \
-	  $(PKG_LIBS) $(ZLIB_LIBS) -lcmocka
+	$(call show,LD,$@)
+	$(Q)$(CC) -o $@ $< $(LST_OBJ) $(B)/libpj.a $(ALL_LDFLAGS) $(PKG_LIBS) $(ZLIB_LIBS) -lcmocka
 
 # Test helpers preloaded or loaded by PAM (tests/helpers/NAME.c ->
 # $(B)/tests/NAME.so, with NAME_LIBS): the log capture, an authtok checker
 # and the freed-memory scanner (tests/integration/secrets.sh).
-SHIMS := logshim pam_authtok_is freecheck
+SHIMS := logshim pam_authtok_is freecheck syncorder
 pam_authtok_is_LIBS := -lpam
 freecheck_LIBS := -ldl
+syncorder_LIBS := -ldl
 $(B)/tests/%.so: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(call show,CCLD,$@)
@@ -213,7 +220,15 @@ $(B)/tests/pam_sigchld: tests/helpers/pam_sigchld.c
 	$(call show,CCLD,$@)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -o $@ $< -lpam
 
-unit: $(UNIT_BIN) $(SHIMS:%=$(B)/tests/%.so) $(B)/tests/pam_sigchld $(B)/tests/qr_pbm
+# A PAM application that drives one handle through a sequence of calls
+# (tests/integration/authz.sh: authenticated again, the earlier grant dropped).
+$(B)/tests/pam_handle: tests/helpers/pam_handle.c
+	@mkdir -p $(dir $@)
+	$(call show,CCLD,$@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -o $@ $< -lpam
+
+unit: $(UNIT_BIN) $(UNIT_OBJ) $(SHIMS:%=$(B)/tests/%.so) $(B)/tests/pam_sigchld $(B)/tests/pam_handle \
+      $(B)/tests/qr_pbm
 
 check: deps
 	@echo "check: building the module, the tools, the unit tests and the test helpers"
@@ -237,6 +252,14 @@ bench:
 	@tests/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run.sh
+
+# Mutation testing (not part of check; hours): every mutant of
+# tests/mutate/mutants.txt in a copy of the tree under build/mutate/, against
+# the fast tests, then the rest; prints the score and each survivor.
+# make mutate MUTATE_ARGS="--only ID,ID | --fast | --check | --jobs 1 ...".
+.PHONY: mutate
+mutate: deps
+	@tests/mutate/run.sh $(MUTATE_ARGS)
 
 # Manual pages from the scdoc sources in man/; part of `all` when scdoc is installed.
 .PHONY: man
@@ -291,14 +314,17 @@ clean:
 	rm -rf $(B)
 
 # ---- hardening: fuzzers, ASan+UBSan and TSan builds (all under $(B)/) ----
-# make fuzz [FUZZ_SECONDS=N]: builds every tests/fuzz/fuzz_*.c and runs each
-# for N seconds.  make san: the unit tests and tests/integration/pamtester.sh
+# make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="token config"]: builds every
+# tests/fuzz/fuzz_*.c and runs each (or those named) for N seconds; each clean
+# run goes into build/fuzz/ledger, which sums the executions per target on the
+# same sources (tests/fuzz/run.sh).  make san: the unit tests and tests/integration/pamtester.sh
 # on an ASan+UBSan build.  make check builds all three (hardening-build) and
 # its runner runs the short passes (tests/integration/fuzz.sh, sanitizers.sh,
 # threads.sh).
 FUZZ_CC      ?= clang-14
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_ALL     := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SAN     := address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS   = -std=gnu11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -Wall \
                -DPJ_VERSION='"$(VERSION)"' -DPJ_FETCH_HELPER='"$(FETCH_HELPER)"' -Isrc $(PKG_CFLAGS)
@@ -328,8 +354,16 @@ $(B)/fuzz/fuzz_client: tests/fuzz/fuzz_client.c tests/fuzz/fuzz.h $(FUZZ_OBJ) $(
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_CLIENT_OBJ) \
 	  $(FUZZ_OBJ) $(CLIENT_LIBS) $(ZLIB_LIBS)
 
+# fuzz_cache includes the fetch helper's HTTPS code (src/fetchhelper/http.c)
+# for its header parser, which links libcurl.
+$(B)/fuzz/fuzz_cache: tests/fuzz/fuzz_cache.c tests/fuzz/fuzz.h src/fetchhelper/http.c \
+  $(wildcard src/fetchhelper/*.h) $(FUZZ_OBJ)
+	$(call show,CCLD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(CURL_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< \
+	  $(FUZZ_OBJ) $(CURL_LIBS) $(PKG_LIBS) $(ZLIB_LIBS)
+
 # Named here so make keeps the objects between builds (not intermediate).
-fuzz-build: $(FUZZ_OBJ) $(FUZZ_CLIENT_OBJ) $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+fuzz-build: $(FUZZ_OBJ) $(FUZZ_CLIENT_OBJ) $(FUZZ_ALL:%=$(B)/fuzz/fuzz_%)
 
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-build

@@ -173,6 +173,7 @@ PJ_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const
 	rc = pam_get_user(pamh, &user, NULL);
 	if (rc != PAM_SUCCESS || !user || !*user) {
 		pam_syslog(pamh, LOG_NOTICE, "outcome=refused reason=\"cannot get the user name\"");
+		export_claims(pamh, &cfg, NULL, 0);
 		pj_config_free(&cfg);
 		return rc == PAM_SUCCESS ? PAM_USER_UNKNOWN : rc;
 	}
@@ -181,6 +182,8 @@ PJ_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const
 	rc = pam_get_authtok(pamh, PAM_AUTHTOK, &tok, cfg.prompt ? cfg.prompt : PJ_DEFAULT_PROMPT);
 	if (rc != PAM_SUCCESS || !tok) {
 		pam_syslog(pamh, LOG_NOTICE, "outcome=refused reason=\"no token entered\"");
+		/* Nor its claims, exported by an earlier call that accepted. */
+		export_claims(pamh, &cfg, NULL, 0);
 		pj_config_free(&cfg);
 		return rc == PAM_SUCCESS ? PAM_AUTH_ERR : rc;
 	}

@@ -858,6 +858,17 @@ int pj_keys_list(const struct pj_config *cfg, pj_key_fn fn, pj_key_bad_fn bad, v
 	return 0;
 }
 
+/* OpenSSL's pairwise check of an RSA or EC key pair (d and the public point,
+ * or the primes and n, e). */
+static int pair_ok(const struct pj_key *key, const char *what, pj_err *e)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+	int ok = ctx && EVP_PKEY_pairwise_check(ctx) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	ERR_clear_error();
+	return ok ? 0 : pj_fail(e, "%s do not belong together", what);
+}
+
 /* A private JWK carries its public half too; signing with a d that does not
  * belong to x (and y, or n) would make tokens that verify under no published
  * key, so refuse such a JWK. */
@@ -878,11 +889,7 @@ static int jwk_halves_agree(json_t *jwk, const struct pj_key *key, pj_err *e)
 		free(x);
 		return same ? 0 : pj_fail(e, "the JWK's x is not the public key of its d");
 	}
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
-	int ok = ctx && EVP_PKEY_pairwise_check(ctx) == 1;
-	EVP_PKEY_CTX_free(ctx);
-	ERR_clear_error();
-	return ok ? 0 : pj_fail(e, "the JWK's private and public members do not belong together");
+	return pair_ok(key, "the JWK's private and public members", e);
 }
 
 int pj_load_signing_key(const char *path, uid_t allowed_uid, struct pj_key *key, pj_err *e)
@@ -895,7 +902,14 @@ int pj_load_signing_key(const char *path, uid_t allowed_uid, struct pj_key *key,
 		return pj_fail(e, "signing key: %s", why.msg);
 	int rc;
 	if (strstr(text, "-----BEGIN")) {
+		/* A PKCS#8 or SEC 1 EC key carries its public point as well, which
+		 * OpenSSL takes as it is: one that is not d's would sign tokens no
+		 * published key verifies (fuzz_signkey found it).  Ed25519's public
+		 * half is derived from the private one. */
 		rc = pj_pem_to_key(text, n, 1, path, key, e);
+		if (rc == 0 && (key->kty == PJ_KTY_EC || key->kty == PJ_KTY_RSA) &&
+		    (rc = pair_ok(key, "the PEM key's private and public halves", e)) != 0)
+			pj_key_clear(key);
 	} else {
 		json_t *doc = pj_json_object((unsigned char *)text, n, path, e), *keys;
 		rc = -1;

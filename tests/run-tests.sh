@@ -15,6 +15,9 @@
 # leaves there is its own, whatever else runs on the machine meanwhile, and the
 # machine's /tmp is not touched at all.  Not root (or a checkout in /tmp): the
 # entries of /tmp that this user owns are compared before and after.
+#
+# PJ_TESTS="a b" runs only those integration programs; arguments may name
+# integration scripts too (tests/integration/x.sh), run in the order given.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd -P)
@@ -93,13 +96,23 @@ n=$#
 for t in tests/integration/*.sh tests/integration/*.py; do [ -e "$t" ] && wanted "$t" && n=$((n + 1)); done
 echo "check: $n test programs; their output in $log/${PJ_RUN_NS:+; /tmp is build/tmp for this run}"
 start_list=$(tmp_list)
+# PJ_FAIL_FAST=1: stop at the first program that fails (make mutate, which
+# asks only whether any test fails and orders the likeliest killer first).
+stop() { [ -n "${PJ_FAIL_FAST:-}" ] && [ -n "$failed_names" ]; }
+# Arguments: unit binaries, or integration scripts (in the order given).
 for t in "$@"; do
-	CMOCKA_MESSAGE_OUTPUT=TAP run "$t" "$t"
+	stop && break
+	case $t in
+	*.py) run "$t" /usr/bin/python3 "$t" ;;
+	*) CMOCKA_MESSAGE_OUTPUT=TAP run "$t" "$t" ;;
+	esac
 done
 for t in tests/integration/*.sh; do
+	stop && break
 	[ -x "$t" ] && wanted "$t" && run "$t" "$t"
 done
 for t in tests/integration/*.py; do
+	stop && break
 	[ -f "$t" ] && wanted "$t" && run "$t" /usr/bin/python3 "$t"
 done
 # Anything not put down to one program (a process that outlived its test).

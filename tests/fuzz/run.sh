@@ -8,6 +8,13 @@
 # TAP line per target with the number of executions; a crash, leak or timeout
 # fails it and leaves the input in $PJ_BUILD/fuzz/crash-TARGET-*: copy it into
 # tests/fuzz/corpus/TARGET/ once fixed, as a regression input.
+#
+# Every clean run is added to the ledger $PJ_BUILD/fuzz/ledger (target,
+# executions, seconds, the commit and a hash of the sources the targets are
+# built from), and each line says how many clean executions the target has
+# run in all on these very sources: the figures README's fuzzing table
+# quotes.  make check's short pass (tests/integration/fuzz.sh) keeps no
+# ledger.
 set -u
 cd "$(dirname "$0")/../.."
 secs=$1
@@ -21,6 +28,11 @@ base=/tmp
 export PJ_FUZZ_TMP
 PJ_FUZZ_TMP=$(mktemp -d "$base/pj-fuzz-run.XXXXXX") || exit 1
 trap 'rm -rf "$PJ_FUZZ_TMP"' EXIT
+ledger=${PJ_FUZZ_LEDGER-$B/fuzz/ledger}
+# The sources every target is built from: what a count counts for.
+srchash=$(cat src/*.c src/*.h src/*/*.c src/*/*.h tests/fuzz/*.c tests/fuzz/*.h 2>/dev/null |
+	sha256sum | cut -c1-12)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo none)
 n=0 failed=0
 run_one() { # target
 	local t=$1 bin=$B/fuzz/fuzz_$1 work=$B/fuzz/corpus/$1
@@ -61,9 +73,17 @@ for t in "${names[@]}"; do
 	secs_run=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
 	seeds=$(ls "tests/fuzz/corpus/$t" | wc -l)
 	if [ "${rcs[$i]}" = 0 ] && [ -n "$runs" ]; then
+		total=""
+		if [ -n "$ledger" ]; then
+			printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$runs" "${secs_run:-$secs}" \
+				"$commit" "$srchash" "$(date -u +%FT%TZ)" >>"$ledger"
+			total=$(awk -F'\t' -v t="$t" -v h="$srchash" '$1 == t && $5 == h { s += $2 }
+				END { printf "%d", s }' "$ledger")
+			total="; $total in all on these sources ($srchash)"
+		fi
 		echo "ok $n - fuzz_$t: ${runs} executions in ${secs_run:-$secs} s clean" \
 			"($seeds committed inputs, $(ls "$B/fuzz/corpus/$t" | wc -l) in the" \
-			"working corpus)"
+			"working corpus$total)"
 	else
 		echo "not ok $n - fuzz_$t: exit ${rcs[$i]} after ${runs:-?} executions, see $log"
 		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|Test unit written)' "$log" |

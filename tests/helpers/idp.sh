@@ -43,6 +43,16 @@ start() {
 	for _ in $(seq 100); do [ -s "$T/$1/port" ] && break; sleep 0.05; done
 	eval "port_$1=$(cat "$T/$1/port")"
 }
+# start_plain DIR [PORT]: the same server over plain http.
+start_plain() {
+	mkdir -p "$T/$1"
+	rm -f "$T/$1/port"
+	$PY "$SRV" serve --plain --dir "$T/$1" --port "${2:-0}" &
+	PIDS+=($!)
+	eval "pid_$1=$!"
+	for _ in $(seq 100); do [ -s "$T/$1/port" ] && break; sleep 0.05; done
+	eval "port_$1=$(cat "$T/$1/port")"
+}
 stop() { local p; eval "p=\$pid_$1"; kill "$p"; wait "$p" 2>/dev/null; }
 mode() { echo "$2" >"$T/$1/mode"; }
 hits() { cat "$T/$1/requests.log" 2>/dev/null | grep -c "^$2 "; } # DIR PATH: requests seen

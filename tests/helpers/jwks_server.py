@@ -3,8 +3,9 @@
 """An identity provider for tests/integration/jwks_fetch.sh: HTTPS on 127.0.0.1.
 
   jwks_server.py serve --cert PEM --key PEM --dir DIR [--port N]
-      Serves until killed, on port N (default: a free one), written to
-      DIR/port once listening.  Every request
+  jwks_server.py serve --plain --dir DIR [--port N]
+      Serves until killed (--plain: plain http, no TLS), on port N (default:
+      a free one), written to DIR/port once listening.  Every request
       reads its behaviour from files in DIR, so the test steers the server by
       writing files:
         DIR/jwks.json  the JWKS served at /jwks (ETag: its SHA-256; a matching
@@ -15,14 +16,17 @@
                        with Content-Length), bigstream (50 MB, no length),
                        malformed (JSON cut short), slow (answers normally
                        after DIR/delay milliseconds)
+        DIR/evil.json  if present, a JWKS served at /evil and /x5u (the URLs a
+                       token's own jku or x5u header names)
+        DIR/http-url   where /disco-http's jwks_uri and /redirect-http point
+                       (default http://127.0.0.1:PORT/jwks, this port)
         DIR/lists/NAME served at /lists/NAME (Status List Tokens, feeds), with
                        Content-Type application/statuslist+jwt, an ETag (its
                        SHA-256) and 304 for a matching If-None-Match
       and appends "PATH STATUS TIME" to DIR/requests.log for each request (a hang
       is logged as "- hang").  Paths: /jwks, /.well-known/openid-configuration
       (jwks_uri: https://127.0.0.1:PORT/jwks), /disco-http (jwks_uri over
-      http://), /redirect-http (302 to http://127.0.0.1:PORT/jwks), anything
-      else 404.
+      http://), /redirect-http (302 to the http:// URL), anything else 404.
 
   jwks_server.py jwks KID=PEM...
       Prints a JWKS of those public keys (alg from the key type, use sig).
@@ -143,7 +147,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_big(mode == "big")
         if mode == "malformed":
             return self.send(200, b'{"keys": [{"kty": "EC", "crv"', [("ETag", '"broken"')])
-        if self.path == "/jwks":
+        # A query only makes another URL (another cache file): /jwks?x is /jwks.
+        if self.path.split("?", 1)[0] == "/jwks":
             body = (self.read_ctl("jwks.json", '{"keys": []}') + "\n").encode()
             etag = '"%s"' % hashlib.sha256(body).hexdigest()[:16]
             headers = [("ETag", etag), ("Content-Type", "application/json")]
@@ -158,6 +163,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.end_headers()
                 return
             return self.send(200, body, headers)
+        if self.path in ("/evil", "/x5u") and self.read_ctl("evil.json") is not None:
+            return self.send(200, (self.read_ctl("evil.json") + "\n").encode(),
+                             [("Content-Type", "application/json")])
+        http_url = self.read_ctl("http-url", "http://127.0.0.1:%d/jwks" % port)
         if self.path.startswith("/lists/") and "/" not in self.path[7:]:
             try:
                 with open(os.path.join(self.server.dir, "lists", self.path[7:]), "rb") as f:
@@ -174,12 +183,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(200, body, [("ETag", etag),
                                          ("Content-Type", "application/statuslist+jwt")])
         if self.path in ("/.well-known/openid-configuration", "/disco-http"):
-            scheme = "http" if self.path == "/disco-http" else "https"
-            doc = {"issuer": "https://127.0.0.1:%d" % port,
-                   "jwks_uri": "%s://127.0.0.1:%d/jwks" % (scheme, port)}
+            uri = http_url if self.path == "/disco-http" else "https://127.0.0.1:%d/jwks" % port
+            doc = {"issuer": "https://127.0.0.1:%d" % port, "jwks_uri": uri}
             return self.send(200, json.dumps(doc).encode(), [("Content-Type", "application/json")])
         if self.path == "/redirect-http":
-            return self.send(302, b"", [("Location", "http://127.0.0.1:%d/jwks" % port)])
+            return self.send(302, b"", [("Location", http_url)])
         return self.send(404, b"not found\n")
 
 
@@ -191,15 +199,19 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 def serve(args):
+    plain = "--plain" in args
+    if plain:
+        args = [a for a in args if a != "--plain"]
     opts = dict(zip(args[0::2], args[1::2]))
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(opts["--cert"], opts["--key"])
     srv = Server(("127.0.0.1", int(opts.get("--port", 0))), Handler)
     srv.dir = opts["--dir"]
     srv.lock = threading.Lock()
-    # The handshake happens in the handler's thread, on its first read, so
-    # that "hang" can withhold it and one stuck client never blocks others.
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
+    if not plain:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(opts["--cert"], opts["--key"])
+        # The handshake happens in the handler's thread, on its first read, so
+        # that "hang" can withhold it and one stuck client never blocks others.
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
     tmp = os.path.join(srv.dir, "port.tmp")
     with open(tmp, "w") as f:
         f.write("%d\n" % srv.server_address[1])

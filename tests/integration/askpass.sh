@@ -34,6 +34,9 @@ PAM_JWT_TOKEN_FILE=$T/pw ask
 check "a file holding something else than a JWT is never printed" silent_fail $? "not a JWT"
 PAM_JWT_TOKEN_FILE=$T/two ask
 check "two lines are not one token" silent_fail $? "not a JWT"
+(umask 077 && printf '%s.x\n' "$tok" >"$T/four")
+PAM_JWT_TOKEN_FILE=$T/four ask
+check "four dot-separated parts are not one token (JWE or a stray suffix)" silent_fail $? "not a JWT"
 
 PAM_JWT_TOKEN_COMMAND='printf "%s\n" "$1" >&2; echo " x.y.z "' ask "user@host's password: "
 check "PAM_JWT_TOKEN_COMMAND: its output, trimmed" printed "x.y.z"

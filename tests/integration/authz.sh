@@ -131,6 +131,41 @@ else
 	skip "export_claims" "no pam_exec.so"
 fi
 
+# ---- one handle, authenticated again (tests/helpers/pam_handle.c) ----
+# A screen locker authenticates again and again on one handle: whatever an
+# earlier call accepted must not outlive a later refusal.  The account and
+# session lines then have nothing of this module's to go on (PAM_IGNORE: a
+# stack of pam_jwt alone fails), and nothing is exported.
+mkdir -p "$T/pamd"
+printf '%s\n' "auth required $M" "account required $M" "session required $M" >"$T/pamd/again"
+printf '%s\n' "$good" >"$T/good.tok"
+sign --sub alice --ttl 300 --claim iat=$((now - 1000)) --claim exp=$((now - 900)) >"$T/old.tok"
+sign --sub bob >"$T/bob.tok"
+echo "hunter2 is no token" >"$T/password.tok"
+again() { # STEP...: the helper's lines, one per step, joined by spaces
+	LD_PRELOAD=$LOGSHIM PJ_LOG_FILE=$LOG "$B/tests/pam_handle" "$T/pamd" again alice "$@" |
+		tr '\n' ' ' | sed 's/ $//'
+}
+r=$(again "auth:$T/good.tok" acct open env:JWT_SUB close)
+check "one handle: a good token, then account and session ($r)" \
+	test "$r" = "auth rc=0 acct rc=0 open rc=0 env JWT_SUB=alice close rc=0"
+for bad in old bob password -; do
+	f=$T/$bad.tok
+	[ "$bad" = - ] && f=-
+	r=$(again "auth:$T/good.tok" env:JWT_SUB "auth:$f" env:JWT_SUB acct open env:JWT_SUB)
+	set -- $r
+	check "one handle: good token, then $bad: refused, and account, session and JWT_SUB with it ($r)" \
+		test "$1 $2 $3 $4" = "auth rc=0 env JWT_SUB=alice" -a "$6" != rc=0 -a \
+		"$7 $8" = "env JWT_SUB" -a "${9:-}" = unset -a "${11:-}" != rc=0 -a "${13:-}" != rc=0 -a \
+		"${14:-} ${15:-} ${16:-}" = "env JWT_SUB unset"
+done
+r=$(again "auth:$T/good.tok" "auth:$T/good.tok" acct)
+check "one handle: the good token twice: both accepted, account too ($r)" \
+	test "$r" = "auth rc=0 auth rc=0 acct rc=0"
+r=$(again "auth:$T/good.tok" user:bob acct)
+check "one handle: the user changed after authentication: account refused ($r)" \
+	bash -c "[[ '$r' = 'auth rc=0 user rc=0 acct rc='* ]] && [ '${r##*=}' != 0 ]"
+
 # ---- user_jwks_file: keys that authenticate one user ----
 if [ "$(id -u)" != 0 ]; then
 	skip "user_jwks_file" "its files must be owned by root: run as root"
@@ -179,6 +214,11 @@ pam_run user alice "$(alice_tok --sub alice)"
 check "user_jwks_file readable by others is refused" test $? != 0
 check "readable by others: the log says so" jwt_log_has "readable by group or others"
 chmod 600 "$T/users/alice.jwks"
+chmod 644 "$T/users/bob.jwks"
+pam_run user bob "$("$TOOL" sign --key "$T/bob.key" --alg ES256 --sub bob)"
+check "user_jwks_file readable by others is refused even when it holds public keys only" \
+	test $? != 0
+chmod 600 "$T/users/bob.jwks"
 chmod 775 "$T/users"
 pam_run user alice "$(alice_tok --sub alice)"
 check "a user_jwks_file directory writable by the group is refused" test $? != 0
@@ -241,6 +281,13 @@ if [ -n "$PAM_EXEC" ]; then
 		grep -q "claim groups is not exported: the token is signed with the user's own key" "$LOG"
 	pam_run user-sess alice "$issued" authenticate open_session
 	check "export_claims: the provider's token exports them" out_has "JWT_GROUPS=wheel"
+	# At authentication too: sshd's keyboard-interactive child hands the
+	# PAM environment to the session, whatever open_session clears later.
+	service user-auth "auth required $U export_claims=sub,groups" \
+		"auth required $PAM_EXEC stdout /usr/bin/env"
+	pam_run user-auth alice "$self_signed" authenticate
+	check "export_claims: nor at authentication (what sshd's child would carry over)" \
+		bash -c "grep -q 'PAM_USER=alice' '$T/pamtester.out' && ! grep -q 'JWT_' '$T/pamtester.out'"
 else
 	skip "export_claims and per-user keys" "no pam_exec.so"
 fi

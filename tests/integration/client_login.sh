@@ -63,6 +63,12 @@ Host robot.ci
     Grant client_credentials
     ClientSecretFile ~/robot.secret
     Resource https://api.robots
+Host otherca.ci
+    CAFile $T/other-ca.pem
+    ClientId robot
+    Grant client_credentials
+    ClientSecretFile ~/robot.secret
+    Resource https://api.robots
 Match all
     Issuer $OIDC_ISSUER
     CAFile $OIDC_CA
@@ -248,6 +254,17 @@ if command -v valgrind >/dev/null; then
 	check "under valgrind (discovery, token, cache write): no error, no definite leak" \
 		test "$vg" = 0 -a -s "$T/q.out"
 fi
+# The provider's certificate is verified: with a CAFile of another CA (or
+# none: the system's CAs know nothing of the test CA) no request gets through.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-keyout "$T/other-ca.key" -out "$T/other-ca.pem" -subj "/CN=another CA" \
+	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign 2>/dev/null
+"$L" logout --host otherca.ci # the robot's cached token is this entry too
+oidc_mark
+quiet --host otherca.ci
+check "a CAFile of another CA: refused, nothing asked of the provider ($(cat "$T/q.err"))" \
+	bash -c "[ $Q = 1 ] && [ ! -s '$T/q.out' ] && grep -qi certificate '$T/q.err' &&
+		[ '$(oidc_new .)' = 0 ]"
 chmod 640 "$HOME/robot.secret"
 "$L" logout --host robot.ci
 quiet --host robot.ci

@@ -159,6 +159,81 @@ login host "$(tok ok-3)"
 check "  ...and accepts the rest" test $? = 0
 cp "$T/feed.good" "$T/idp/lists/feed"
 
+# ---- publish: the version only grows, --valid, never a secret key ----
+fut=$(($(date +%s) + 1000))
+$PY - "$T/feed.key" "$T/feed.jwt" "$fut" <<'PYEOF'
+import sys, time, jwt
+key, out, v = sys.argv[1], sys.argv[2], int(sys.argv[3])
+open(out, "w").write(jwt.encode({"version": v, "iat": int(time.time()), "jti": {}},
+    open(key).read(), algorithm="ES256", headers={"typ": "pam_jwt-feed+jwt"}) + "\n")
+PYEOF
+publish
+check "publish over a feed of a later version in --out (another clock): one more ($(cut -d, -f1 "$T/publish.out"))" \
+	grep -q "version $((fut + 1)), " "$T/publish.out"
+vs=
+for i in 1 2 3; do
+	admin publish --key "$T/feed.key" --out "$T/feed.seq" >"$T/seq.out" &&
+		vs="$vs $(sed -n 's/.*version \([0-9]*\),.*/\1/p' "$T/seq.out")"
+done
+check "three publishes in a row (the same second, mostly): each version above the last ($vs)" \
+	bash -c 'test $# = 3 && test "$2" -gt "$1" && test "$3" -gt "$2"' - $vs
+admin publish --key "$T/feed.key" --out "$T/feed.v0" --valid 0 >"$T/v0.out" 2>&1
+check "publish --valid 0 is refused (exit 2, nothing written)" \
+	bash -c "[ $? = 2 ] && grep -q 'needs seconds' '$T/v0.out' && [ ! -e '$T/feed.v0' ]"
+(umask 077 && printf '{"kty":"oct","k":"%s"}\n' \
+	"$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')" >"$T/hs.jwk")
+admin publish --key "$T/hs.jwk" --alg HS256 --out "$T/feed.hs" >"$T/hs.out" 2>&1
+check "publish with an HMAC secret is refused: hosts hold only the public half of a feed key" \
+	bash -c "[ $? != 0 ] && grep -q 'signed with a private key' '$T/hs.out' && [ ! -e '$T/feed.hs' ]"
+conf octkey "revocation_feed_key = $T/hs.jwk"
+"$TOOL" --config "$T/octkey.conf" fetch >"$T/fetch.out" 2>&1
+check "a secret (oct) key as revocation_feed_key: the feed is not applied, saying why" \
+	bash -c "[ $? = 1 ] && grep -q 'secret (oct) key' '$T/fetch.out'"
+publish --valid 3600
+check "publish --valid 3600: the feed's exp is its iat + 3600" \
+	$PY -c 'import sys, jwt
+c = jwt.decode(open(sys.argv[1]).read().strip(), open(sys.argv[2]).read(), algorithms=["ES256"])
+sys.exit(c.get("exp") != c["iat"] + 3600)' "$T/feed.jwt" "$T/feed.pub"
+"$TOOL" --config "$T/host.conf" fetch >"$T/fetch.out" 2>&1
+check "  ...applied by a host, whose copy records that exp" \
+	bash -c "[ $? = 0 ] && grep -q '^exp [0-9][0-9]*\$' '$(meta)'"
+sed -i "s/^exp .*/exp $(($(date +%s) - 120))/" "$(meta)"
+login host "$(tok ok-9)"
+check "  ...once the copy's exp has passed (a server frozen on that feed), every login is refused" \
+	bash -c "[ $? != 0 ] && tail -n1 '$LOG' | grep -q 'expired at'"
+publish && "$TOOL" --config "$T/host.conf" fetch >/dev/null 2>&1
+n=$(hits idp /lists/feed)
+age "$(meta)" 240 && unstamp "$(meta)"
+login host "$(tok ok-10)"
+check "the server sends no max-age: a copy 240 s old is fresh (300 s), no request" \
+	bash -c "[ $? = 0 ] && [ $(hits idp /lists/feed) = $n ]"
+age "$(meta)" 310 && unstamp "$(meta)"
+login host "$(tok ok-11)"
+check "  ...one 310 s old is fetched again by the login" \
+	bash -c "[ $? = 0 ] && [ $(hits idp /lists/feed) = $((n + 1)) ]"
+
+# ---- entries: the all cut-off, a name the store cannot hold ----
+now=$(date +%s)
+admin revoke --all --before $((now - 60)) >/dev/null && publish &&
+	"$TOOL" --config "$T/host.conf" fetch >/dev/null 2>&1
+login host "$("$SIGNER" sign --key "$T/idp.key" --alg ES256 --iss https://idp.test --sub alice \
+	--claim jti=old-1 --claim iat=$((now - 3600)))"
+check "the all cut-off the feed lists refuses a token issued before it" \
+	bash -c "[ $? != 0 ] && tail -n1 '$LOG' | grep -q 'issued before'"
+login host "$(tok ok-12)"
+check "  ...and accepts one issued after it" test $? = 0
+cp "$T/feed.jwt" "$T/feed.good"
+vg=$(grep '^version ' "$(meta)" | cut -d' ' -f2)
+$PY - "$T/feed.key" "$T/feed.badname" "$vg" <<'PYEOF'
+import sys, time, jwt
+key, out, v = sys.argv[1], sys.argv[2], int(sys.argv[3])
+open(out, "w").write(jwt.encode({"version": v + 1, "iat": int(time.time()),
+    "users": {"bad name": 1}, "jti": {}},
+    open(key).read(), algorithm="ES256", headers={"typ": "pam_jwt-feed+jwt"}) + "\n")
+PYEOF
+v3=$vg bad "a feed whose users hold a name the store cannot write" "users hold a bad entry" "$T/feed.badname"
+cp "$T/feed.good" "$T/idp/lists/feed"
+
 # ---- the server down ----
 stop idp
 age "$(meta)" 7200 && unstamp "$(meta)"

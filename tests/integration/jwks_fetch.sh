@@ -29,7 +29,8 @@ ca ca && ca otherca && cert good ca "IP:127.0.0.1,DNS:localhost" &&
 	cert badca otherca "IP:127.0.0.1,DNS:localhost" && cert badhost ca "DNS:wrong.example" &&
 	chmod 644 "$T"/*.pem || { notok "make the test CA and certificates"; finish; exit 1; }
 
-gen_key ES256 k1 && gen_key ES256 k2 && gen_key ES256 evil || { notok "keys"; finish; exit 1; }
+gen_key ES256 k1 && gen_key ES256 k2 && gen_key ES256 k3 && gen_key ES256 evil ||
+	{ notok "keys"; finish; exit 1; }
 start idp good
 start idp2 badca
 start idp3 badhost
@@ -111,6 +112,12 @@ pam_run idp alice "$t1"
 check "  ...a login moments later (no fetch: jwks_refetch_interval) names that failure too" \
 	log_has 'keys="from a copy 72'
 check "    ...as the last fetch's" log_has "s ago: fetch failed: "
+touch -d "@$(($(date +%s) - 5))" "$CACHE.stamp" && chown 65534:65534 "$CACHE.stamp"
+m0=$(stat -c %Y "$CACHE.stamp")
+pam_run idp alice "$t1"
+check "  ...a recent stamp that is not root's holds no fetch off: the login tries, claiming it" \
+	test "$(stat -c %Y "$CACHE.stamp")" -gt "$m0"
+chown 0:0 "$CACHE.stamp"
 "$TOOL" keys --config "$T/idp.conf" >"$T/keys.out" 2>&1
 check "pam_jwt-tool keys shows the copy stale, with the last fetch's failure" \
 	bash -c "grep -q 'stale, used while the server is unreachable' '$T/keys.out' &&
@@ -178,15 +185,40 @@ check "  ...saying only https:// is fetched" grep -q "only https://" "$T/verify.
 service http "auth required $MODULE conf=$T/idp.conf jwks_url=http://127.0.0.1:$P/jwks"
 pam_run http alice "$t2"
 check "  ...and the module refuses every login" test $? != 0
+# Real keys over plain http: k3, served only by a plain http server, at the
+# http:// URL that /redirect-http and /disco-http point to.  Were either
+# followed, a token signed with k3 would log in, and that server would see
+# the request.
+start_plain plain
+$PY "$SRV" jwks k3="$T/k3.pub" >"$T/plain/jwks.json"
+echo "http://127.0.0.1:$port_plain/jwks" >"$T/idp/http-url"
+t3=$(sign k3 k3)
+curl -sf "http://127.0.0.1:$port_plain/jwks" >"$T/plain.out"
+check "the plain http server serves k3, and logs the request (the bait is live)" \
+	bash -c "grep -q '\"kid\": \"k3\"' '$T/plain.out' && [ \$(grep -c '^/jwks 200' '$T/plain/requests.log') = 1 ]"
 conf redir "jwks_url = https://127.0.0.1:$P/redirect-http"
-verify redir "$t2"
-check "a redirect to http:// is not followed: refused" test $? = 1
+service redir "auth required $MODULE conf=$T/redir.conf"
+verify redir "$t3"
+check "a redirect to http:// serving the token's key is not followed: refused (exit 1)" \
+	test $? = 1
+unstamp "$(cfile "https://127.0.0.1:$P/redirect-http")"
+pam_run redir alice "$t3"
+check "  ...and the login is refused" test $? != 0
+check "  ...the redirect was served, the http:// server never asked" \
+	test "$(hits idp /redirect-http)" = 2 -a "$(hits plain /jwks)" = 1
 check "  ...the reason says the protocol is refused ($(tr -d '\n' <"$T/verify.err"))" \
 	grep -qi "protocol" "$T/verify.err"
 conf dischttp "discovery_url = https://127.0.0.1:$P/disco-http"
-verify dischttp "$t2"
-check "a discovery document whose jwks_uri is http:// is refused" test $? = 1
+service dischttp "auth required $MODULE conf=$T/dischttp.conf"
+verify dischttp "$t3"
+check "a discovery document whose jwks_uri is http://, serving the token's key: refused" \
+	test $? = 1
 check "  ...saying so" grep -q "jwks_uri: only https://" "$T/verify.err"
+unstamp "$(cfile "https://127.0.0.1:$P/disco-http")"
+pam_run dischttp alice "$t3"
+check "  ...and the login is refused" test $? != 0
+check "  ...the document was fetched twice, the http:// jwks_uri never" \
+	test "$(hits idp /disco-http)" = 2 -a "$(hits plain /jwks)" = 1
 # The document names its issuer https://127.0.0.1:PORT: it must be configured.
 conf discoiss "discovery_url = https://127.0.0.1:$P/.well-known/openid-configuration"
 before=$(hits idp /jwks)
@@ -217,6 +249,30 @@ printf 'jwks_url = %s\ncache_dir = %s\nfetch_helper = %s\n' "$URL" "$T/nocache" 
 	"$FETCH" >"$T/noca.conf"
 verify noca "$t2"
 check "without ca_file the system's CAs are used, and do not know the test CA" \
+	grep -qi "certificate" "$T/verify.err"
+# ca_file alone is trusted, not the system's CAs beside it: in a mount
+# namespace of its own the system's bundle is the other CA, which signed
+# idp2's certificate.  Without ca_file the fetch then works (the bundle is
+# libcurl's); with ca_file, idp2 is refused.
+# The whole directory: libcurl reads the bundle and, where it is built with
+# one, the hashed CA directory beside it (a CAINFO_BLOB overrides only the
+# bundle).
+mkdir -p "$T/syscerts" && cp "$T/otherca.pem" "$T/syscerts/ca-certificates.crt" &&
+	cp "$T/otherca.pem" "$T/syscerts/$(openssl x509 -hash -noout -in "$T/otherca.pem").0"
+sysca() {
+	unshare --mount --propagation private bash -c \
+		'mount --bind "$1" /etc/ssl/certs && shift && exec "$@"' - "$T/syscerts" "$@"
+}
+printf 'jwks_url = %s\ncache_dir = %s\nfetch_helper = %s\nalgorithms = ES256\n' \
+	"https://127.0.0.1:$port_idp2/jwks?sys" "$T/cache" "$FETCH" >"$T/sysca-none.conf"
+conf sysca "jwks_url = https://127.0.0.1:$port_idp2/jwks?sysca"
+sysca "$TOOL" verify --config "$T/sysca-none.conf" "$t1" >/dev/null 2>"$T/verify.err"
+rc=$?
+check "the other CA as the system's bundle: without ca_file its server's keys are fetched ($(
+	tr -d '\n' <"$T/verify.err"))" test $rc = 0
+sysca "$TOOL" verify --config "$T/sysca.conf" "$t1" >/dev/null 2>"$T/verify.err"
+check "  ...with ca_file, the system's CAs are not trusted beside it: refused" test $? = 1
+check "  ...as a certificate problem ($(tr -d '\n' <"$T/verify.err"))" \
 	grep -qi "certificate" "$T/verify.err"
 check "nothing from those servers was cached" bash -c "! ls '$T/nocache' '$(cfile \
 	"https://127.0.0.1:$port_idp2/jwks")' '$(cfile "https://127.0.0.1:$port_idp3/jwks")' \
@@ -358,6 +414,11 @@ check "  ...index writes it" bash -c "[ $? = 0 ] && test -s '$T/big.jwks.index'"
 check "  ...and then reports it current (exit 0)" test $? = 0
 verify bigfile "$t2"
 check "  ...and a token with kid verifies through it" test $? = 0
+chmod 666 "$T/big.jwks"
+"$TOOL" --config "$T/bigfile.conf" index >"$T/index.out" 2>&1
+check "  ...a jwks_file writable by others is not indexed: index says FAILED, exit 1" \
+	bash -c "[ $? = 1 ] && grep -q 'key index FAILED' '$T/index.out'"
+chmod 644 "$T/big.jwks"
 cp "$T/jwks.small" "$T/idp/jwks.json"
 "$TOOL" --config "$T/idp.conf" fetch >/dev/null 2>&1
 check "  ...a small set fetched again: its old index is gone" test ! -e "$CACHE.index"
@@ -386,6 +447,10 @@ check "  ...and reports kid, type and alg" grep -qE "kid k2 +EC/prime256v1 +ES25
 echo 10 >"$T/idp/max-age"
 "$TOOL" --config "$T/idp.conf" fetch >"$T/fetch.out"
 check "max-age=10 is clamped up to jwks_ttl_min (300 s)" grep -q "fresh for 300 s" "$T/fetch.out"
+echo 5000x >"$T/idp/max-age"
+"$TOOL" --config "$T/idp.conf" fetch >"$T/fetch.out"
+check "max-age=5000x is no max-age: the copy keeps its 300 s, not 5000 ($(grep -o "fresh for [0-9]* s" "$T/fetch.out"))" \
+	grep -q "fresh for 300 s" "$T/fetch.out"
 echo 999999 >"$T/idp/max-age"
 "$TOOL" --config "$T/idp.conf" fetch >"$T/fetch.out"
 check "max-age=999999 is clamped down to jwks_ttl_max (86400 s)" \
@@ -395,11 +460,21 @@ age "$CACHE" 100
 check "tool keys lists the cached key with its source" \
 	grep -qE "^k2 +EC/prime256v1 +ES256 +https://127.0.0.1:$P/jwks#0" "$T/keys.out"
 check "  ...and the cache's age and freshness" grep -q "age 100 s, fresh for 86300 s" "$T/keys.out"
+printf 'not a key\n' >"$T/junk.pem" && chmod 644 "$T/junk.pem"
+printf 'key_file = %s\nkey_file = %s\n' "$T/k1.pub" "$T/junk.pem" >"$T/junk.conf"
+"$TOOL" --config "$T/junk.conf" keys >"$T/keys.out" 2>&1
+check "tool keys: a key file that cannot be loaded is named, exit 1" \
+	bash -c "[ $? = 1 ] && grep -q junk.pem '$T/keys.out'"
 before=$(hits idp /jwks)
 "$TOOL" --config "$T/idp.conf" fetch --ahead 3600 >"$T/fetch.out"
 rc=$?
 check "fetch --ahead skips a source that stays fresh long enough" \
 	test "$(hits idp /jwks)" = "$before" -a $rc = 0
+age "$CACHE" 86000
+"$TOOL" --config "$T/idp.conf" fetch --ahead 3600 >"$T/fetch.out"
+rc=$?
+check "  ...and fetches one fresh for less than that (fresh 86400 s, 86000 s old)" \
+	test "$(hits idp /jwks)" = "$((before + 1))" -a $rc = 0
 
 # ---- trust: the cache directory and its files ----
 chmod 664 "$CACHE" && unstamp "$CACHE"
@@ -429,13 +504,55 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups \
 check "not root, fresh cache: accepted from the cache, no request" \
 	test $? = 0 -a "$(hits idp /jwks)" = "$before"
 
-# ---- the token's jku is never followed ----
-evil=$("$TOOL" sign --key "$T/evil.key" --alg ES256 --kid evil --iss https://idp.test \
-	--sub alice --header "jku=https://127.0.0.1:$P/evil")
-unstamp "$CACHE"
-pam_run idp alice "$evil"
-check "a token naming its own jku is refused" test $? != 0
-check "  ...and its jku is never fetched" bash -c "! grep -q '^/evil' '$T/idp/requests.log'"
+# ---- the token's jku and x5u are never followed ----
+# The server (trusted CA, the configured host) serves the token's own key at
+# the URL the token names: following it would log the token in.  Only the
+# request log tells "never fetched" from "fetched and failed".
+$PY "$SRV" jwks evil="$T/evil.pub" >"$T/idp/evil.json"
+curl -sf --cacert "$T/ca.pem" "https://127.0.0.1:$P/evil" >"$T/evil.out"
+check "the server serves the evil key at /evil (the bait is live)" \
+	bash -c "grep -q '\"kid\": \"evil\"' '$T/evil.out' && grep -q '^/evil 200' '$T/idp/requests.log'"
+before=$(grep -c '^/evil\|^/x5u' "$T/idp/requests.log")
+for h in "jku=https://127.0.0.1:$P/evil" "x5u=https://127.0.0.1:$P/x5u"; do
+	evil=$("$TOOL" sign --key "$T/evil.key" --alg ES256 --kid evil --iss https://idp.test \
+		--sub alice --header "$h")
+	unstamp "$CACHE"
+	pam_run idp alice "$evil"
+	check "a token naming its own ${h%%=*} is refused" test $? != 0
+	check "  ...because no configured key has its kid" log_has "no configured key has kid 'evil'"
+	check "  ...and its ${h%%=*} is never fetched" \
+		test "$(grep -c '^/evil\|^/x5u' "$T/idp/requests.log")" = "$before"
+done
+
+# ---- the cache is written atomically: synced before the rename ----
+# tests/helpers/syncorder.c records the helper's writes, syncs and renames.
+mkdir -m 755 "$T/synccache"
+rm -f "$T/sync.log"
+LD_PRELOAD=$B/tests/syncorder.so PJ_SYNC_LOG=$T/sync.log PJ_SYNC_DIR=$T/synccache \
+	"$FETCH" --kind jwks --url "$URL" --timeout-ms 3000 --ca-file "$T/ca.pem" \
+	--cache-dir "$T/synccache" >/dev/null
+SC=$T/synccache/$(printf '%s' "$URL" | sha256sum | cut -d' ' -f1)
+$PY - "$T/sync.log" "$SC" >"$T/sync.out" <<'PY'
+import sys
+lines = [l.split() for l in open(sys.argv[1])]
+final = sys.argv[2]
+ren = [i for i, l in enumerate(lines) if l[0] == "rename" and l[2] == final]
+ok = any(l[0] == "loaded" for l in lines) and len(ren) == 1
+if ok:
+    r = ren[0]
+    tmp = lines[r][1]
+    w = [i for i, l in enumerate(lines) if l[0] == "write" and l[2] == tmp and i < r]
+    s = [i for i, l in enumerate(lines) if l[0] == "fsync" and l[2] == tmp and i < r]
+    d = [i for i, l in enumerate(lines) if l[0] == "fsync" and l[2] == final.rsplit("/", 1)[0]
+         and i > r]
+    ok = bool(w and s and s[-1] > w[-1] and d)
+for l in lines:
+    print("# " + " ".join(l))
+sys.exit(0 if ok else 1)
+PY
+rc=$?
+check "the helper writes the cache beside it, fsyncs, renames, fsyncs the directory" test $rc = 0
+[ $rc = 0 ] || cat "$T/sync.out"
 
 # ---- root without capabilities: pam_jwt-fetch.service's CapabilityBoundingSet= ----
 before=$(hits idp /jwks)

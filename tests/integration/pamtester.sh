@@ -47,6 +47,20 @@ pam_run jwt alice "$(sign --sub alice --iss https://evil.test)"
 check "a token from another issuer is refused" test $? != 0
 check "issuer: the reason says so" log_has "issuer"
 
+# A token anybody can make (its signature does not verify) whose claims try
+# to forge a second decision line: one line, every field escaped.
+gen_key ES256 forger || { notok "generate keys"; finish; exit 1; }
+forged=$("$TOOL" sign --key "$T/forger.key" --alg ES256 --iss "$(printf 'https://idp.test\nx')" \
+	--kid "$(printf 'k1" user=root')" --claim "jti=$(printf 'j 1\r')" \
+	--sub "$(printf 'alice\nuser=root outcome=accepted reason="ok"')")
+before=$(wc -l <"$LOG")
+pam_run jwt alice "$forged"
+check "a forged token whose sub holds a newline and fields is refused" test $? != 0
+check "  ...with exactly one log line" test "$(($(wc -l <"$LOG") - before))" = 1
+check "  ...whose claims are escaped and marked unverified" \
+	log_has 'jti=j\x201\x0d kid=k1\x22\x20user=root iss=https://idp.test\x0ax sub=alice\x0auser=root\x20outcome=accepted\x20reason=\x22ok\x22 signature=unverified'
+check "  ...and no field of any line is user=root" bash -c "! grep -qE '(^| )user=root' '$LOG'"
+
 pam_run jwt alice "hunter2 is my password"
 check "input that is not a JWT is refused" test $? != 0
 check "not a JWT: declined, and the input is not logged" \

@@ -83,11 +83,18 @@ printf '%s\n' "$strict" | sed 's/\(.*\)\(.....\)$/\1\n\2/' >"$T/bad.3" # a newli
 printf '%s\n%s\n' "$strict" "$strict" >"$T/bad.4"	# two tokens
 printf '"%s"\n' "$strict" >"$T/bad.5"			# quoted
 printf 'not a token\n' >"$T/bad.6"
-for i in 1 2 3 4 5 6; do
+# JSON that jansson parses, but a header that is not what every JWS header's
+# base64url looks like ("ey": a login calls it no token at all).
+b64u() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+printf '%s.%s.c2ln\n' "$(printf '{\n"alg":"ES256"}' | b64u)" "$(printf '{"sub":"alice"}' | b64u)" \
+	>"$T/bad.7"
+for i in 1 2 3 4 5 6 7; do
 	tool revoke --token "$T/bad.$i" >/dev/null 2>"$T/bad.err"
 	check "--token refuses input that is not exactly one token ($i): exit 1" test $? = 1
 	check "--token ($i): says it is not a token" grep -q "is not a token" "$T/bad.err"
 	check "--token ($i): the list is byte-identical" cmp -s "$REV" "$T/rev.before"
+	[ $i = 7 ] && check "--token (7): says it is not one compact JWS" \
+		grep -q "not one compact JWS" "$T/bad.err"
 	"$TOOL" --config "$T/pam_jwt.conf" allow --token "$T/bad.$i" >/dev/null 2>&1
 done
 accepted "--token: after the refused inputs the token still logs in (nothing was revoked)" alice \
@@ -112,6 +119,13 @@ tool unrevoke --user alice >/dev/null
 accepted "unrevoke --user restores old tokens" alice "$old"
 tool revoke --user alice >/dev/null # --before defaults to now
 refused "revoke --user without --before: cut-off now" alice "$old" "tokens of alice issued before"
+tool unrevoke --user alice >/dev/null
+# Two cut-offs for one user: the later one holds, whichever was listed first.
+mid=$(sign --sub alice --claim iat=$((now - 50)))
+tool revoke --user alice --before $((now - 100)) >/dev/null
+tool revoke --user alice --before $((now - 10)) >/dev/null
+refused "revoke --user twice: the later cut-off holds (iat between the two)" alice "$mid" \
+	"tokens of alice issued before $((now - 10)) are revoked"
 tool unrevoke --user alice >/dev/null
 
 # all cut-off.
@@ -243,6 +257,10 @@ check "one_time: the use is recorded until exp + leeway" \
 pam_run jwt-once alice "$once"
 check "one_time: a replay is refused" test $? != 0
 check "one_time: the log says it was used" log_has "was already used"
+"$TOOL" --config "$T/once.conf" compact >/dev/null 2>&1
+pam_run jwt-once alice "$once"
+check "one_time: after compact, still refused (its use kept until exp + leeway)" \
+	bash -c "[ $? != 0 ] && tail -n1 '$LOG' | grep -q 'was already used'"
 "$TOOL" --config "$T/once.conf" verify --user alice "$once" >/dev/null 2>"$T/out"
 check "one_time: verify reports the used token" grep -q "already used" "$T/out"
 pam_run jwt-once alice "$nojti"

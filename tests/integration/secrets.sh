@@ -173,6 +173,10 @@ twin_s = (n - int.from_bytes(raw[32:], "big")).to_bytes(32, "big")
 for s in (tok.encode(), head.encode() + b".", raw[32:], twin_s, b64(raw[:32] + twin_s),
           pw.encode()):
     print(s.hex())
+# 7: no secret, the control: the name the login's grant keeps (the token's
+# hash), which the module frees at pam_end.  Found, it proves the interposer
+# ran, read this list and sees the module's own frees.
+print(b"sha256:".hex() + __import__("hashlib").sha256(tok.encode()).hexdigest().encode().hex())
 PY
 service jwtfree "auth required $MODULE conf=$T/pam_jwt.conf revocation_file=$T/rev"
 (umask 022 && : >"$T/rev")
@@ -188,10 +192,12 @@ check "freed memory: the token without jti is accepted, the password refused" \
 	test "$(tr '\n' ' ' <"$T/freed.rc")" = "rc 0 rc 1 "
 names=(token "header.payload." "s" "n - s" "twin signature" password)
 while read -r i obj; do
-	echo "# left in freed memory: ${names[$((i - 1))]} (freed by $obj)"
+	[ "$i" = 7 ] || echo "# left in freed memory: ${names[$((i - 1))]} (freed by $obj)"
 done < <(sort "$T/freed" 2>/dev/null | uniq)
+check "the interposer ran: it found the grant's name in a block the module freed" \
+	grep -qx "7 .*$(basename "$MODULE")" "$T/freed"
 check "no block the module frees holds the token, its twin, either s or the password" \
-	bash -c "! grep -q '$(basename "$MODULE")\$' '$T/freed' 2>/dev/null"
+	bash -c "! grep -v '^7 ' '$T/freed' | grep -q '$(basename "$MODULE")\$'"
 # The parts: every answer as it came, every chunk, the joined token; after an
 # accepted login and after one refused midway (parts of two tokens).
 {
@@ -200,7 +206,11 @@ check "no block the module frees holds the token, its twin, either s or the pass
 		printf '%s' "$l" | od -An -tx1 | tr -d ' \n' && echo
 		printf '%s' "${l##*:}" | od -An -tx1 | tr -d ' \n' && echo
 	done
+	# The control, last: the joined token's jti, which its grant keeps.
+	$PY -c 'import jwt, sys; print(jwt.decode(sys.argv[1],
+		options={"verify_signature": False})["jti"].encode().hex())' "$long"
 } >"$T/freecheck.parts"
+control=$(wc -l <"$T/freecheck.parts")
 for input in "$parts" "$spliced"; do
 	printf '%s\n' "$input" | PJ_FREECHECK="$T/freecheck.parts" PJ_FREECHECK_LOG="$T/freed.parts" \
 		LD_PRELOAD="${PJ_PRELOAD:+$PJ_PRELOAD }libpam_wrapper.so $LOGSHIM $FREECHECK" \
@@ -211,8 +221,11 @@ done
 check "freed memory: the token in parts is accepted, the spliced one refused" \
 	test "$(tr '\n' ' ' <"$T/freed.parts.rc")" = "rc 0 rc 1 "
 while read -r i obj; do
-	echo "# left in freed memory: secret $i of freecheck.parts (freed by $obj)"
+	[ "$i" = "$control" ] ||
+		echo "# left in freed memory: secret $i of freecheck.parts (freed by $obj)"
 done < <(sort "$T/freed.parts" 2>/dev/null | uniq)
+check "the interposer ran: it found the joined token's jti in a block the module freed" \
+	grep -qx "$control .*$(basename "$MODULE")" "$T/freed.parts"
 check "no block the module frees holds a part, a chunk or the joined token" \
-	bash -c "! grep -q '$(basename "$MODULE")\$' '$T/freed.parts' 2>/dev/null"
+	bash -c "! grep -v '^$control ' '$T/freed.parts' | grep -q '$(basename "$MODULE")\$'"
 finish

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""pam_jwt-tool sign refuses a private JWK whose private and public halves do
-not belong together (it would sign tokens no published key verifies), and
-signs with a consistent one.  Run with /usr/bin/python3; prints TAP."""
+"""pam_jwt-tool sign refuses a private JWK, or a PEM EC key, whose private and
+public halves do not belong together (it would sign tokens no published key
+verifies), and signs with a consistent one.  Run with /usr/bin/python3; prints TAP."""
 import json
 import os
 import subprocess
@@ -48,5 +48,32 @@ with tempfile.TemporaryDirectory() as d:
         r = sign(d, mixed, alg, kty + "-mixed")
         check(r.returncode != 0 and ("belong" in r.stderr or "public key of its d" in r.stderr),
               f"{kty}: a JWK whose {member} belongs to another key is refused ({r.stderr.strip()})")
+    # A PEM EC key carries its public point too (SEC 1 and PKCS#8 alike),
+    # which OpenSSL takes as it is: one that is not d's must be refused.
+    from cryptography.hazmat.primitives import serialization as ser
+    from cryptography.hazmat.primitives.asymmetric import ec
+    import base64
+    for fmt, label in [(ser.PrivateFormat.TraditionalOpenSSL, "EC PRIVATE KEY"),
+                       (ser.PrivateFormat.PKCS8, "PRIVATE KEY")]:
+        a, b = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+        point = lambda k: k.public_key().public_bytes(ser.Encoding.X962,
+                                                      ser.PublicFormat.UncompressedPoint)
+        der = a.private_bytes(ser.Encoding.DER, fmt, ser.NoEncryption())
+        for name, body in [("good", der), ("mixed", der.replace(point(a), point(b)))]:
+            b64 = base64.b64encode(body).decode()
+            pem = "-----BEGIN %s-----\n%s\n-----END %s-----\n" % (
+                label, "\n".join(b64[i:i + 64] for i in range(0, len(b64), 64)), label)
+            path = os.path.join(d, "%s-%s.pem" % (label.replace(" ", "_"), name))
+            with open(path, "w") as f:
+                f.write(pem)
+            os.chmod(path, 0o600)
+            r = subprocess.run([TOOL, "sign", "--key", path, "--alg", "ES256", "--sub", "alice"],
+                               capture_output=True, text=True)
+            if name == "good":
+                check(r.returncode == 0, f"PEM {label}: a consistent key signs")
+            else:
+                check(der.count(point(a)) == 1 and r.returncode != 0 and "belong" in r.stderr,
+                      f"PEM {label} whose public point is another key's is refused "
+                      f"({r.stderr.strip()})")
 print(f"1..{n}")
 sys.exit(1 if failed else 0)

@@ -126,6 +126,17 @@ login sl "$t3"
 check "  ...stale again, unchanged on the server: revalidated with If-None-Match (304)" \
 	bash -c "[ $? = 0 ] && [ $(grep -c '^/lists/a 304' "$T/idp/requests.log") = $((before + 1)) ]"
 
+# Account management checks the list again: entry 4 set in the host's copy
+# between authentication and acct_mgmt on one handle.
+service slacct "auth required $MODULE conf=$T/sl.conf" "account required $MODULE conf=$T/sl.conf"
+tok 4 a >"$T/t4.tok"
+r=$(LD_PRELOAD=$LOGSHIM PJ_LOG_FILE=$LOG "$B/tests/pam_handle" "$T/svc" slacct alice \
+	"auth:$T/t4.tok" acct \
+	"run:$PY -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, \"rb\").read()); i = b.index(b\"\\n\\n\") + 2; b[i] |= 1 << 4; open(p, \"wb\").write(b)' $(sl_cache a)" \
+	acct | tr '\n' ' ')
+check "entry 4 set in the host's copy after authentication: account management refuses ($r)" \
+	test "$r" = "auth rc=0 acct rc=0 run rc=0 acct rc=6 "
+
 # ---- 2 bits: suspended, other values ----
 "$SIGNER" status-list create --out "$T/b.json" --size 8 --bits 2 >/dev/null &&
 	"$SIGNER" status-list set --list "$T/b.json" --idx 1 --status 2 >/dev/null &&
@@ -140,6 +151,35 @@ check "2 bits, entry 0: accepted" test $? = 0
 login sl "$(tok 8 b)"
 check "an index past the end is refused" \
 	bash -c "[ $? != 0 ] && tail -n1 '$LOG' | grep -q 'index 8 is past the end of status list $BASE/b (8 entries)'"
+
+# ---- the tool: bad input changes nothing; set replaces an entry whole ----
+get() { "$SIGNER" status-list get --list "$T/$1.json" --idx "$2"; }
+cp "$T/b.json" "$T/b.before"
+"$SIGNER" status-list set --list "$T/b.json" --idx 0 --status 4 >"$T/e.out" 2>&1
+check "set --status 4 on a 2-bit list is refused, the list unchanged" \
+	bash -c "[ $? = 1 ] && grep -q 'does not fit in 2 bits' '$T/e.out' && cmp -s '$T/b.json' '$T/b.before'"
+"$SIGNER" status-list set --list "$T/b.json" --idx 8 >"$T/e.out" 2>&1
+check "set --idx 8 on a list of 8 entries is refused (past the end), the list unchanged" \
+	bash -c "[ $? = 1 ] && grep -q 'past the end' '$T/e.out' && cmp -s '$T/b.json' '$T/b.before'"
+"$SIGNER" status-list create --out "$T/b.json" --size 8 >"$T/e.out" 2>&1
+check "create over an existing list is refused (it would void its entries), the list unchanged" \
+	bash -c "[ $? = 1 ] && grep -q 'exists' '$T/e.out' && cmp -s '$T/b.json' '$T/b.before'"
+"$SIGNER" status-list create --out "$T/huge.json" --size 16777217 --bits 8 >"$T/e.out" 2>&1
+check "create of a list over 16 MiB (16777217 entries of 8 bits) is refused: hosts would refuse it" \
+	bash -c "[ $? = 1 ] && grep -q 'over the 16777216 bytes' '$T/e.out' && [ ! -e '$T/huge.json' ]"
+"$SIGNER" status-list set --list "$T/b.json" --idx 1 --status 1 >/dev/null
+check "set replaces an entry of 2 bits whole (2, then 1: $(get b 1)), its neighbours kept" \
+	bash -c "[ '$(get b 1)' = 1 ] && [ '$(get b 2)' = 3 ] && [ '$(get b 0)' = 0 ]"
+"$SIGNER" status-list create --out "$T/c.json" --size 64 >/dev/null
+pids=()
+for i in $(seq 0 19); do
+	"$SIGNER" status-list set --list "$T/c.json" --idx $((i * 3)) >/dev/null &
+	pids+=($!)
+done
+wait "${pids[@]}" # (not the server's)
+n=0
+for i in $(seq 0 63); do [ "$(get c "$i")" = 1 ] && n=$((n + 1)); done
+check "20 sets of one list at once all land, under its lock ($n entries set)" test "$n" = 20
 
 # ---- the rules of the Status List Token ----
 # bad NAME DESCRIPTION EXPECTED PYTHON-CLAIMS-EXPR [HEADER-EXPR [KEY]]: a list signed by PyJWT.

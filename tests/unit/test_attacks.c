@@ -583,6 +583,11 @@ static void p256_order(unsigned char out[32])
 	BN_free(n);
 }
 
+/* r or s = 0 or n: OpenSSL's ECDSA refuses these too, so only the reason
+ * tells which check refused (ours runs first, so nothing out of range
+ * reaches any encoder).  The case where only our check stands is the
+ * length rule: test_ecdsa_signature_short_and_long and test_sig's
+ * test_ecdsa_edges_p256 (a valid signature with a byte appended). */
 static void test_ecdsa_r_s_zero(void **state)
 {
 	struct fx *f = *state;

@@ -254,6 +254,73 @@ static void test_audience(void **state)
 	pj_config_free(&c);
 }
 
+/* Both configured: each rule holds whatever form the other claim takes.  A
+ * token of another issuer with the right audience in an array is another
+ * issuer's token. */
+static void test_issuer_and_audience(void **state)
+{
+	(void)state;
+	struct pj_config c;
+	pj_err e;
+	const long exp = NOW + 100;
+	cfg_make(&c, "issuer", "https://idp.test", "audience", "app", NULL);
+	assert_ok(check(&c, NULL, &e,
+			"{\"exp\":%ld,\"iss\":\"https://idp.test\",\"aud\":[\"app\"]}", exp),
+		  e);
+	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"iss\":\"https://idp.test\",\"aud\":\"app\"}",
+			exp),
+		  e);
+	assert_fails_with(check(&c, NULL, &e,
+				"{\"exp\":%ld,\"iss\":\"https://evil.test\",\"aud\":[\"app\"]}",
+				exp),
+			  e, "issuer \"https://evil.test\" is not accepted");
+	assert_fails_with(
+		check(&c, NULL, &e,
+		      "{\"exp\":%ld,\"iss\":\"https://evil.test\",\"aud\":[\"x\",\"app\"]}", exp),
+		e, "issuer \"https://evil.test\" is not accepted");
+	assert_fails_with(check(&c, NULL, &e,
+				"{\"exp\":%ld,\"iss\":\"https://evil.test\",\"aud\":\"app\"}", exp),
+			  e, "issuer \"https://evil.test\" is not accepted");
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[\"app\"]}", exp), e,
+			  "token has no iss, issuer is configured");
+	assert_fails_with(check(&c, NULL, &e,
+				"{\"exp\":%ld,\"iss\":\"https://idp.test\",\"aud\":[\"web\"]}",
+				exp),
+			  e, "audience does not match");
+	pj_config_free(&c);
+}
+
+/* The configured audience is compared whole: a value that is a prefix of the
+ * token's aud (or the other way round) is another audience, in a string or
+ * in an array. */
+static void test_audience_prefix(void **state)
+{
+	(void)state;
+	struct pj_config c;
+	pj_err e;
+	const long exp = NOW + 100;
+	cfg_make(&c, "audience", "app ssh", NULL);
+	static const char *const others[] = { "application", "app2", "apps", "ssh:login",
+					      "sshd",	     "ap",   "",     "app " };
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		assert_fails_with(
+			check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":\"%s\"}", exp, others[i]), e,
+			"audience does not match");
+		assert_fails_with(
+			check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[\"%s\"]}", exp, others[i]), e,
+			"audience does not match");
+	}
+	assert_ok(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[\"application\",\"app\"]}", exp), e);
+	pj_config_free(&c);
+	/* And a configured value longer than the token's. */
+	cfg_make(&c, "audience", "application", NULL);
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":\"app\"}", exp), e,
+			  "audience does not match");
+	assert_fails_with(check(&c, NULL, &e, "{\"exp\":%ld,\"aud\":[\"app\"]}", exp), e,
+			  "audience does not match");
+	pj_config_free(&c);
+}
+
 /* ---- typ -------------------------------------------------------------- */
 
 static void test_typ(void **state)
@@ -288,6 +355,10 @@ static void test_typ(void **state)
 	assert_ok(typ_check("{\"alg\":\"ES256\",\"typ\":\"at+JWT\"}"), e);
 	assert_ok(typ_check("{\"alg\":\"ES256\",\"typ\":\"application/at+jwt\"}"), e);
 	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"JWT\"}"), e,
+			  "typ does not match");
+	/* The whole value: a prefix of the configured one is another type. */
+	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"at\"}"), e, "typ does not match");
+	assert_fails_with(typ_check("{\"alg\":\"ES256\",\"typ\":\"application/\"}"), e,
 			  "typ does not match");
 	pj_config_free(&c);
 
@@ -435,6 +506,8 @@ int main(void)
 		cmocka_unit_test(test_required),
 		cmocka_unit_test(test_issuer),
 		cmocka_unit_test(test_audience),
+		cmocka_unit_test(test_issuer_and_audience),
+		cmocka_unit_test(test_audience_prefix),
 		cmocka_unit_test(test_typ),
 		cmocka_unit_test(test_user_binding),
 		cmocka_unit_test(test_username_claim),

@@ -14,6 +14,24 @@
 
 #include "client/cache.h"
 
+#include <sys/syscall.h>
+
+/* The order of the cache's writes (test_durable): each fsync and renameat
+ * the client makes, counted here before the kernel's. */
+static int fsyncs, fsyncs_at_rename = -1;
+
+int fsync(int fd)
+{
+	fsyncs++;
+	return (int)syscall(SYS_fsync, fd);
+}
+
+int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
+{
+	fsyncs_at_rename = fsyncs;
+	return (int)syscall(SYS_renameat, olddirfd, oldpath, newdirfd, newpath);
+}
+
 static char dir[128];
 
 static void tokens(struct pj_tokens *t, const char *at, const char *rt)
@@ -135,6 +153,25 @@ static void test_refused_like_ssh_keys(void **state)
 	assert_int_equal(symlink(dir, link), 0);
 	assert_fails_with(pj_cache_open(&c, link, 0, &e), e, "not a directory");
 	pj_tokens_free(&t);
+}
+
+/* An entry is replaced atomically, and durably: the new file is flushed
+ * before it is renamed over the old one (a power cut leaves one or the
+ * other, never an empty file). */
+static void test_durable(void **state)
+{
+	(void)state;
+	struct pj_cache c;
+	struct pj_tokens t;
+	pj_err e = { "" };
+	open_cache(&c);
+	tokens(&t, "aaa.bbb.ccc", "refresh-1");
+	fsyncs = 0;
+	fsyncs_at_rename = -1;
+	assert_int_equal(pj_cache_write(&c, key, &t, &e), 0);
+	assert_true(fsyncs_at_rename >= 1);
+	pj_tokens_free(&t);
+	pj_cache_close(&c);
 }
 
 static void test_entry_format(void **state)
@@ -263,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_created_private),
 		cmocka_unit_test(test_refused_like_ssh_keys),
 		cmocka_unit_test(test_entry_format),
+		cmocka_unit_test(test_durable),
 		cmocka_unit_test(test_broken_entry),
 		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_key),

@@ -279,6 +279,11 @@ static void test_targets(void **state)
 	/* sudo: by the process that asks, whatever the prompt. */
 	expect_target("JWT: ", "sudo", 1, "sudo");
 	expect_target("[sudo] password for alice: ", NULL, 1, "sudo");
+	/* A server's text shaped like sudo's, asked by ssh: not sudo. */
+	assert_fails_with(pj_target_from_prompt("[sudo] password for alice: ", "ssh", got,
+						sizeof(got), &s, &e),
+			  e, "cannot tell which host or service asks");
+	expect_target("(alice@db1.prod) [sudo] password for alice: ", "ssh", 0, "db1.prod");
 	assert_fails_with(pj_target_from_prompt("JWT: ", NULL, got, sizeof(got), &s, &e), e,
 			  "cannot tell which host or service asks (prompt \"JWT: \")");
 	assert_fails_with(

@@ -5,10 +5,14 @@
  * never when it fails a trust check or is damaged, and never for a source
  * with secrets; logins then read the source.  Through pj_keys_each for
  * jwks_file and for a cached jwks_url alike. */
+/* Without the fortified inline pread, so that this file's pread (below)
+ * takes the module's calls. */
+#undef _FORTIFY_SOURCE
 #include "unit.h"
 #include "unit_config.h"
 
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -283,9 +287,9 @@ static void test_tied_to_source(void **state)
 	assert_int_equal(r.with_kid, 100);
 
 	/* The same bytes rewritten in place, a byte changed in place (same
-	 * size, at once), appended to, replaced by rename, touched: each is
+	 * size, at once), appended to, replaced by rename, touched, chmod: each is
 	 * another state, and the index is not used. */
-	for (int how = 0; how < 5; how++) {
+	for (int how = 0; how < 6; how++) {
 		build(&c, path, 0, how ? PJ_KIDX_WRITTEN : PJ_KIDX_CURRENT);
 		assert_true(usable(&c, path));
 		int fd;
@@ -315,12 +319,133 @@ static void test_tied_to_source(void **state)
 		case 4:
 			assert_int_equal(utimensat(AT_FDCWD, path, NULL, 0), 0);
 			break;
+		case 5: /* its change time alone */
+			assert_int_equal(chmod(path, 0644), 0);
+			break;
 		}
 		if (usable(&c, path))
 			fail_msg("change %d: the index is still used", how);
 		assert_int_equal(pj_keyindex_build(&c, path, 0, 1, &r, &e), 0);
 		assert_int_equal(r.state, PJ_KIDX_STALE);
 	}
+	free(text);
+	free(path);
+	pj_config_free(&c);
+}
+
+/* A writer right after the builder's read of the source: armed by
+ * test_settled, the first whole read of a source (from offset 0, more than
+ * PJ_KEYINDEX_MIN_SOURCE bytes) is followed at once by race_text written
+ * over race_path, within the same clock tick. */
+static const char *race_text;
+static char race_path[256];
+static int race_armed;
+
+ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+	ssize_t r = syscall(SYS_pread64, fd, buf, n, off);
+	if (race_armed && r > 0 && off == 0 && n > PJ_KEYINDEX_MIN_SOURCE) {
+		race_armed = 0;
+		int w = open(race_path, O_WRONLY);
+		if (w >= 0) {
+			if (write(w, race_text, strlen(race_text)) != (ssize_t)strlen(race_text))
+				race_path[0] = 0;
+			close(w);
+		}
+	}
+	return r;
+}
+
+/* A change in the clock tick of the build's read would leave the file's
+ * identity as the index records it: the builder waits for the next tick
+ * before reading, so a byte changed right after the build still shows. */
+static void test_settled(void **state)
+{
+	(void)state;
+	size_t at[] = { 5 };
+	char *text = jwks_text(40, at, 1, "");
+	char *path = put("settle.jwks", text, 0644);
+	struct pj_config c;
+	cfg_make(&c, "jwks_file", path, NULL);
+	for (int i = 0; i < 5; i++) {
+		free(put("settle.jwks", text, 0644));
+		build(&c, path, 0, PJ_KIDX_WRITTEN);
+		int fd = open(path, O_WRONLY);
+		assert_int_equal(pwrite(fd, "9", 1, 100), 1);
+		close(fd);
+		if (usable(&c, path))
+			fail_msg("try %d: a byte changed right after the build, the index still "
+				 "used",
+				 i);
+	}
+	/* Changed right after the read, in the same instant: the builder sees
+	 * the change (the file's state after its read is not the one before)
+	 * and reads again; the index records the bytes now there. */
+	char *changed = strdup(text), *kid = strstr(changed, "\"kid\":\"me\"");
+	assert_non_null(kid);
+	kid[8] = 'f'; /* "mf": the same length */
+	for (int i = 0; i < 5; i++) {
+		struct pj_kidx_report r;
+		pj_err e;
+		free(put("settle.jwks", text, 0644));
+		snprintf(race_path, sizeof(race_path), "%s", path);
+		race_text = changed;
+		race_armed = 1;
+		build(&c, path, 0, PJ_KIDX_WRITTEN);
+		assert_int_equal(race_armed, 0);
+		assert_true(race_path[0] != 0);
+		assert_int_equal(pj_keyindex_build(&c, path, 0, 1, &r, &e), 0);
+		if (r.state != PJ_KIDX_CURRENT)
+			fail_msg("try %d: the index records the bytes read before a change that "
+				 "left the file's identity as it was",
+				 i);
+	}
+	free(changed);
+	free(text);
+	free(path);
+	pj_config_free(&c);
+}
+
+/* index --check compares the SHA-256 the index records with the file's: an
+ * index whose header (sealed again) names other bytes is not current. */
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static void test_check_hash(void **state)
+{
+	(void)state;
+	size_t at[] = { 5 };
+	char *text = jwks_text(40, at, 1, ""), ipath[256];
+	char *path = put("hash.jwks", text, 0644);
+	struct pj_config c;
+	struct pj_kidx_report r;
+	pj_err e;
+	cfg_make(&c, "jwks_file", path, NULL);
+	index_of(path, ipath, sizeof(ipath));
+	build(&c, path, 0, PJ_KIDX_WRITTEN);
+	/* The header's layout (src/keyindex.c): the SHA-256 at 96, the check
+	 * value (FNV-1a of every byte before it) after the group table. */
+	const size_t off_sha = 96, off_check = 168 + 4 * (PJ_ALG_COUNT + 2) * 8;
+	unsigned char h[1024];
+	int fd = open(ipath, O_RDWR);
+	assert_int_equal(pread(fd, h, off_check + 8, 0), (ssize_t)(off_check + 8));
+	h[off_sha] ^= 1;
+	uint64_t v = fnv1a(h, off_check);
+	for (int i = 0; i < 8; i++)
+		h[off_check + i] = (unsigned char)(v >> (8 * i));
+	assert_int_equal(pwrite(fd, h, off_check + 8, 0), (ssize_t)(off_check + 8));
+	close(fd);
+	assert_int_equal(pj_keyindex_build(&c, path, 0, 1, &r, &e), 0);
+	assert_int_equal(r.state, PJ_KIDX_STALE);
+	/* Built again (not under check), it is current. */
+	build(&c, path, 0, PJ_KIDX_WRITTEN);
+	assert_int_equal(pj_keyindex_build(&c, path, 0, 1, &r, &e), 0);
+	assert_int_equal(r.state, PJ_KIDX_CURRENT);
 	free(text);
 	free(path);
 	pj_config_free(&c);
@@ -677,7 +802,8 @@ int main(void)
 		cmocka_unit_test(test_same_candidates), cmocka_unit_test(test_tied_to_source),
 		cmocka_unit_test(test_not_used),	cmocka_unit_test(test_keys_each),
 		cmocka_unit_test(test_index_is_read),	cmocka_unit_test(test_max_size),
-		cmocka_unit_test(test_cached_url),
+		cmocka_unit_test(test_cached_url),	cmocka_unit_test(test_settled),
+		cmocka_unit_test(test_check_hash),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

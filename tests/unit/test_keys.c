@@ -697,6 +697,12 @@ static void test_each_kid_is_lazy(void **state)
 	/* An unknown kid: nothing offered, and the reason says so. */
 	assert_int_equal(each(&c, PJ_ALG_ES256, "other", &s, &tried, &e), 0);
 	assert_int_equal(tried, 0);
+	/* A kid only the start of which a key's kid is (or the other way
+	 * round) is another kid. */
+	assert_int_equal(each(&c, PJ_ALG_ES256, "goodness", &s, &tried, &e), 0);
+	assert_int_equal(tried, 0);
+	assert_int_equal(each(&c, PJ_ALG_ES256, "goo", &s, &tried, &e), 0);
+	assert_int_equal(tried, 0);
 	assert_int_equal(verify_with(&c, p256, ES256_KID("other"), &e), PJ_STAGE_SIGNATURE);
 	assert_non_null(strstr(e.msg, "no configured key has kid \"other\" for ES256"));
 

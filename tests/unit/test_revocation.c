@@ -18,8 +18,25 @@
 
 #include <openssl/evp.h>
 
+#include <sys/syscall.h>
+
+#include "revline.h"
 #include "revocation.h"
 #include "store.h"
+
+/* test_concurrent_writers' race: in a child that sets race_delay, a write
+ * of the racing token's record waits first, so that every child has looked
+ * before any has appended (the window pj_list_use must close itself). */
+static int race_delay;
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+	if (race_delay && memmem(buf, n, "race-token", 10)) {
+		struct timespec ts = { 0, 300 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return (ssize_t)syscall(SYS_write, fd, buf, n);
+}
 
 static void setpath(char *out, size_t n, const char *name)
 {
@@ -1320,6 +1337,74 @@ static void test_onetime(void **state)
 	assert_true(is_store_file(path));
 }
 
+/* The compaction a one-time login runs when it finds the journal full (its
+ * own call, not one of the tests'): it drops only records whose token can no
+ * longer be accepted, a day past their `until`, and keeps every other one,
+ * so no recorded token is accepted twice. */
+static void test_onetime_full_journal(void **state)
+{
+	(void)state;
+	char path[PATH_MAX], name[1100], first[1100] = "";
+	pj_err e;
+	struct stat st0, st;
+	const time_t now = 1800000000;
+	setpath(path, sizeof(path), "used-full");
+	/* An empty store: its size is where the journal starts. */
+	assert_int_equal(pj_list_compact(path, getuid(), -1, 1000, 0, &e), 0);
+	assert_int_equal(stat(path, &st0), 0);
+	const long long base_end = (long long)st0.st_size;
+	assert_int_equal(pj_onetime_use(path, getuid(), "live", now + 300, 1, now, &e), 0);
+	assert_int_equal(pj_onetime_use(path, getuid(), "hour-ago", now - 3600, 1, now, &e), 0);
+	assert_int_equal(pj_onetime_use(path, getuid(), "days-ago", now - 2 * 86400, 1, now, &e),
+			 0);
+	assert_int_equal(pj_onetime_use(path, getuid(), "no-exp", -1, 1, now, &e), 0);
+	/* Filler records (jti NAME TIME: the name and 27 bytes) up to a few
+	 * bytes below the threshold, so that no append compacts on its own. */
+	long long left = PJ_JOURNAL_COMPACT - 5;
+	assert_int_equal(stat(path, &st), 0);
+	left -= (long long)st.st_size - base_end;
+	for (int i = 0; left > 0; i++) {
+		long long len = left > 1000 + 27 + 40 ? 1000
+				: left > 27 + 40      ? left - 27 - 40
+						      : left - 27;
+		assert_true(len >= 8);
+		memset(name, 'f', (size_t)len);
+		snprintf(name, sizeof(name), "%07d", i);
+		name[7] = 'f';
+		name[len] = 0;
+		if (!first[0])
+			memcpy(first, name, (size_t)len + 1);
+		struct pj_change c = { .kind = PJ_REV_JTI, .text = name, .time = now + 1000 };
+		assert_int_equal(pj_list_append(path, getuid(), &c, 1, 1000, &e), 0);
+		left -= len + 27;
+	}
+	assert_int_equal(left, 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_ino == st0.st_ino); /* not compacted yet */
+	assert_int_equal((long long)st.st_size - base_end, PJ_JOURNAL_COMPACT - 5);
+	/* This use passes the threshold: the login compacts. */
+	assert_int_equal(pj_onetime_use(path, getuid(), "trigger", now + 300, 1, now, &e), 0);
+	assert_int_equal(stat(path, &st), 0);
+	if (st.st_ino == st0.st_ino)
+		fail_msg("the one-time use past the threshold did not compact the journal");
+	assert_true((long long)st.st_size < base_end + PJ_JOURNAL_COMPACT);
+	/* Every token that could still be accepted is still used up. */
+	assert_fails_with(pj_onetime_use(path, getuid(), "live", now + 300, 1, now, &e), e,
+			  "already used");
+	assert_fails_with(pj_onetime_use(path, getuid(), "hour-ago", now - 3600, 0, now, &e), e,
+			  "already used");
+	assert_fails_with(pj_onetime_use(path, getuid(), "no-exp", -1, 0, now, &e), e,
+			  "already used");
+	assert_fails_with(pj_onetime_use(path, getuid(), "trigger", now + 300, 0, now, &e), e,
+			  "already used");
+	/* (Its name is too long for the reason to end in "already used".) */
+	assert_int_equal(pj_onetime_use(path, getuid(), first, now + 1000, 0, now, &e), -1);
+	assert_contains(e.msg, "one-time token 0000000fff");
+	/* The one two days past its `until` is gone. */
+	assert_int_equal(pj_onetime_use(path, getuid(), "days-ago", now - 2 * 86400, 0, now, &e),
+			 0);
+}
+
 /* Writers at once: appenders lose nothing while compactions run, and of
  * many uses of one token exactly one wins, none refused for the lock. */
 static void test_concurrent_writers(void **state)
@@ -1395,6 +1480,35 @@ static void test_concurrent_writers(void **state)
 		won += r[i] == 'w', lost += r[i] == 'u';
 	assert_int_equal(won, 1);
 	assert_int_equal(lost, KIDS - 1);
+
+	/* The same, every child's append held back until all have looked:
+	 * only the recheck after the append tells them apart. */
+	assert_int_equal(pipe(pfd), 0);
+	for (int kid = 0; kid < KIDS; kid++)
+		if ((pid[kid] = fork()) == 0) {
+			pj_err ce;
+			race_delay = 1;
+			int rc = pj_list_use(used, getuid(), "race-token", 1900000000, 1800000000,
+					     &ce);
+			char c = rc == 0 ? 'w' : rc == 1 ? 'u' : 'x';
+			race_delay = 0;
+			if (write(pfd[1], &c, 1) != 1)
+				_exit(3);
+			_exit(0);
+		}
+	close(pfd[1]);
+	got = 0;
+	while ((k = read(pfd[0], r + got, sizeof(r) - got)) > 0)
+		got += (size_t)k;
+	close(pfd[0]);
+	for (int i = 0; i < KIDS; i++)
+		waitpid(pid[i], NULL, 0);
+	assert_int_equal(got, KIDS);
+	won = lost = 0;
+	for (size_t i = 0; i < got; i++)
+		won += r[i] == 'w', lost += r[i] == 'u';
+	assert_int_equal(won, 1);
+	assert_int_equal(lost, KIDS - 1);
 }
 
 /* What the invoking user of a setuid host controls (a file size limit
@@ -1435,12 +1549,39 @@ static void test_hostile_host(void **state)
 	assert_int_equal(st.st_mode & 07777, 0644);
 }
 
+/* A name is printable ASCII without spaces, whatever its length: every byte
+ * outside 0x21..0x7e refused at every place of names of 1 to 24 bytes (the
+ * check reads eight at a time, then the rest one by one). */
+static void test_name_bytes(void **state)
+{
+	(void)state;
+	static const unsigned char bad[] = { 0x00, 0x01, 0x20, 0x7f, 0x80, 0xc3, 0xff };
+	char s[25];
+	for (size_t n = 1; n <= 24; n++) {
+		memset(s, 'a', n);
+		s[n] = 0;
+		assert_int_equal(pj_name_valid(s, n), 1);
+		for (size_t at = 0; at < n; at++)
+			for (size_t b = 0; b < sizeof(bad); b++) {
+				s[at] = (char)bad[b];
+				if (pj_name_valid(s, n))
+					fail_msg("byte 0x%02x at %zu of %zu accepted", bad[b], at,
+						 n);
+				s[at] = 'a';
+			}
+		s[0] = '~';
+		s[n - 1] = '!';
+		assert_int_equal(pj_name_valid(s, n), 1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_malformed_lines),
 		cmocka_unit_test(test_wellformed_lines),
 		cmocka_unit_test(test_token_name),
+		cmocka_unit_test(test_name_bytes),
 		cmocka_unit_test(test_lookup_semantics),
 		cmocka_unit_test(test_missing_and_untrusted),
 		cmocka_unit_test(test_store_agrees_with_scan),
@@ -1454,6 +1595,7 @@ int main(void)
 		cmocka_unit_test(test_normalize_sort),
 		cmocka_unit_test(test_allowlist),
 		cmocka_unit_test(test_onetime),
+		cmocka_unit_test(test_onetime_full_journal),
 		cmocka_unit_test(test_concurrent_writers),
 		cmocka_unit_test(test_hostile_host),
 	};

@@ -630,6 +630,12 @@ static void test_ecdsa_edges_p256(void **state)
 	assert_int_equal(siglen, 64);
 	assert_int_equal(verify(PJ_ALG_ES256, &pub, msg, ml, sig, 64, &e), 0);
 
+	/* r or s = 0, = n or > n: OpenSSL's ECDSA refuses every one of them
+	 * too (ossl_ecdsa_simple_verify_sig), so these cases tell our range
+	 * check from OpenSSL's only by the reason.  Ours stays (no value out of
+	 * range reaches the DER encoder or OpenSSL), but no case exists where
+	 * it alone refuses.  The length rule below has one: a valid signature
+	 * with a byte appended (65 bytes) would verify without it. */
 	const char *range = "ECDSA r or s out of range";
 	memcpy(t, sig, 64);
 	memset(t, 0, 32); /* r = 0 */
@@ -674,6 +680,9 @@ static void test_ecdsa_edges_p256(void **state)
 	const size_t lens[] = { 0, 1, 32, 63, 65, 66, 96, 128, 132 };
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
 		assert_int_equal(verify(PJ_ALG_ES256, &pub, msg, ml, buf, lens[i], &e), -1);
+	/* Those 65 bytes are the valid signature and a zero: the first 64 alone
+	 * verify, so here only the length rule refuses. */
+	assert_int_equal(verify(PJ_ALG_ES256, &pub, msg, ml, buf, 64, &e), 0);
 	/* r and s each padded to 33 bytes (a common DER-to-raw bug). */
 	memset(buf, 0, sizeof(buf));
 	memcpy(buf + 1, sig, 32);
@@ -840,6 +849,32 @@ static void test_rsa_strict(void **state)
 	memcpy(longer + 1, sig, 256);
 	assert_refused(verify(PJ_ALG_RS256, &pub, msg, ml, longer, 257, &e), &e,
 		       "RSA signature must be 256 bytes, got 257");
+	/* (OpenSSL refuses that one too: only the reason tells the checks
+	 * apart.)  Here only ours stands: a PSS signature whose first byte is
+	 * zero, sent without it, is the same integer, and OpenSSL's PSS
+	 * verification takes the 255 bytes (RSA_public_decrypt pads them);
+	 * RFC 8017 8.1.2 step 1 says k bytes, so a token has one spelling. */
+	free(sig);
+	sig = NULL;
+	for (int i = 0; i < 20000 && !sig; i++) {
+		sig = pss_sign(f->rsa, "SHA256", "SHA256", 32, msg, &siglen);
+		if (sig[0] != 0) {
+			free(sig);
+			sig = NULL;
+		}
+	}
+	assert_non_null(sig);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	assert_int_equal(EVP_DigestVerifyInit_ex(ctx, &pctx, "SHA256", NULL, NULL, pub.pkey, NULL),
+			 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32), 1);
+	assert_int_equal(EVP_DigestVerify(ctx, sig + 1, 255, (const unsigned char *)msg, ml), 1);
+	EVP_MD_CTX_free(ctx);
+	assert_int_equal(verify(PJ_ALG_PS256, &pub, msg, ml, sig, 256, &e), 0);
+	assert_refused(verify(PJ_ALG_PS256, &pub, msg, ml, sig + 1, 255, &e), &e,
+		       "RSA signature must be 256 bytes, got 255");
 	free(sig);
 	pj_key_clear(&priv);
 	pj_key_clear(&pub);

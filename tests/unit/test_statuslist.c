@@ -197,6 +197,16 @@ static void test_draft_token(void **state)
 	assert_int_equal(info.bits, 1);
 	assert_int_equal(info.exp, 2291720170LL);
 	assert_int_equal(info.ttl, PJ_DEFAULT_STATUS_LIST_TTL_MAX); /* 43200 clamped */
+	/* Clamped up to status_list_ttl_min as well. */
+	c.status_list_ttl_min = 50000;
+	c.status_list_ttl_max = 86400;
+	assert_int_equal(pj_status_token_verify(&c, tok, tn, URI, now, &info, &e), 0);
+	assert_int_equal(info.ttl, 50000);
+	c.status_list_ttl_min = 60;
+	assert_int_equal(pj_status_token_verify(&c, tok, tn, URI, now, &info, &e), 0);
+	assert_int_equal(info.ttl, 43200);
+	c.status_list_ttl_min = PJ_DEFAULT_STATUS_LIST_TTL_MIN;
+	c.status_list_ttl_max = PJ_DEFAULT_STATUS_LIST_TTL_MAX;
 	assert_int_equal(pj_lst_from_token(tok, tn, &out, &outn, &bits, &e), 0);
 	assert_int_equal(outn, 2);
 	assert_int_equal(out[0], 0xb9);
