@@ -267,18 +267,10 @@ static void view_close(struct view *v)
 
 static int read_at(int fd, void *buf, size_t n, off_t off, size_t *got)
 {
-	size_t done = 0;
-	while (done < n) {
-		ssize_t r = pread(fd, (char *)buf + done, n - done, off + (off_t)done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		done += (size_t)r;
-	}
-	*got = done;
+	ssize_t r = pj_pread_upto(fd, buf, n, (unsigned long long)off);
+	if (r < 0)
+		return -1;
+	*got = (size_t)r;
 	return 0;
 }
 
