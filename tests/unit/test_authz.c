@@ -3,6 +3,7 @@
  * puts into the session (src/session.c), per-user key files (src/keys.c) and
  * the grant that account management checks again (src/verify.c). */
 #include "unit.h"
+#include "unit_token.h"
 #include "unit_config.h"
 
 #include <sys/stat.h>
@@ -365,31 +366,6 @@ static void test_user_path(void **state)
 static const unsigned char alice_secret[32] = "alice's 32-byte HMAC secret....";
 static const unsigned char bob_secret[32] = "bob's own 32-byte HMAC secret...";
 
-/* An HS256 token over the given claims. */
-static char *hs256(const unsigned char *secret, const char *claims)
-{
-	struct pj_key k = { .kty = PJ_KTY_OCT, .alg = -1 };
-	unsigned char *sig;
-	size_t siglen;
-	pj_err e;
-	const char *hdr = "{\"alg\":\"HS256\"}";
-	char *h = pj_b64url_encode((const unsigned char *)hdr, strlen(hdr));
-	char *p = pj_b64url_encode((const unsigned char *)claims, strlen(claims));
-	char *input, *tok;
-	k.secret = malloc(32);
-	memcpy(k.secret, secret, 32);
-	k.secret_len = 32;
-	assert_true(asprintf(&input, "%s.%s", h, p) > 0);
-	if (pj_sig_sign(PJ_ALG_HS256, &k, (unsigned char *)input, strlen(input), &sig, &siglen,
-			&e) != 0)
-		fail_msg("sign: %s", e.msg);
-	char *s = pj_b64url_encode(sig, siglen);
-	assert_true(asprintf(&tok, "%s.%s", input, s) > 0);
-	free(h), free(p), free(input), free(s), free(sig);
-	pj_key_clear(&k);
-	return tok;
-}
-
 static void write_file(const char *name, mode_t mode, const char *text)
 {
 	char path[256];
@@ -434,10 +410,10 @@ static void test_user_keys(void **state)
 	snprintf(tmpl, sizeof(tmpl), "%s/%%u.jwks", dir);
 	cfg_make(&c, "algorithms", "HS256", "user_jwks_file", tmpl, "revocation_file", rev, NULL);
 
-	char *a = hs256(alice_secret, "{\"sub\":\"alice\",\"exp\":1700000300}");
-	char *a_for_bob = hs256(alice_secret, "{\"sub\":\"bob\",\"exp\":1700000300}");
-	char *b = hs256(bob_secret, "{\"sub\":\"bob\",\"exp\":1700000300}");
-	char *a_for_carol = hs256(alice_secret, "{\"sub\":\"carol\",\"exp\":1700000300}");
+	char *a = unit_hs256(alice_secret, "{\"sub\":\"alice\",\"exp\":1700000300}");
+	char *a_for_bob = unit_hs256(alice_secret, "{\"sub\":\"bob\",\"exp\":1700000300}");
+	char *b = unit_hs256(bob_secret, "{\"sub\":\"bob\",\"exp\":1700000300}");
+	char *a_for_carol = unit_hs256(alice_secret, "{\"sub\":\"carol\",\"exp\":1700000300}");
 	if (verify(&c, a, "alice", &e) != 0)
 		fail_msg("alice's own key: %s", e.msg);
 	if (verify(&c, b, "bob", &e) != 0)
@@ -486,7 +462,7 @@ static void test_user_keys_authorize_nothing(void **state)
 	snprintf(idp, sizeof(idp), "%s/idp.jwks", tmpdir);
 	const char *claims = "{\"sub\":\"alice\",\"exp\":1700000300,\"iss\":\"https://idp\","
 			     "\"aud\":\"sudo\",\"groups\":[\"wheel\"],\"jti\":\"listed-1\"}";
-	char *own = hs256(alice_secret, claims), *issued = hs256(idp_secret, claims);
+	char *own = unit_hs256(alice_secret, claims), *issued = unit_hs256(idp_secret, claims);
 
 	/* Authentication: the user's own key logs the user in, and says so. */
 	cfg_make(&c, "algorithms", "HS256", "jwks_file", idp, "user_jwks_file", tmpl,
@@ -569,8 +545,9 @@ static void test_grant(void **state)
 	snprintf(rev, sizeof(rev), "%s/grant-rev", tmpdir);
 	cfg_make(&c, "algorithms", "HS256", "jwks_file", conf, "revocation_file", rev, "leeway",
 		 "0", NULL);
-	char *tok = hs256(alice_secret, "{\"sub\":\"alice\",\"jti\":\"j-1\",\"iat\":1699999990,"
-					"\"exp\":1700000300,\"email\":\"a@x\"}");
+	char *tok =
+		unit_hs256(alice_secret, "{\"sub\":\"alice\",\"jti\":\"j-1\",\"iat\":1699999990,"
+					 "\"exp\":1700000300,\"email\":\"a@x\"}");
 	/* No grant for a refusal. */
 	assert_int_not_equal(pj_verify(&c, tok, strlen(tok), "bob", NOW, &r), 0);
 	assert_null(pj_grant_new(tok, strlen(tok), "bob", &r));
@@ -602,7 +579,7 @@ static void test_grant(void **state)
 	free(tok);
 
 	/* A token without jti is named by its hash, whitespace around it or not. */
-	tok = hs256(alice_secret, "{\"sub\":\"alice\",\"exp\":1700000300}");
+	tok = unit_hs256(alice_secret, "{\"sub\":\"alice\",\"exp\":1700000300}");
 	char *padded;
 	assert_true(asprintf(&padded, "  %s\n", tok) > 0);
 	assert_int_equal(pj_verify(&c, padded, strlen(padded), "alice", NOW, &r), 0);

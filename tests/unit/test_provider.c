@@ -4,6 +4,7 @@
  * provider, the choice by iss, each provider's keys and rules only, and the
  * grant that account management gives back to the same provider. */
 #include "unit.h"
+#include "unit_token.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -99,36 +100,11 @@ static const char two[] = "algorithms = HS256\n"
 			  "audience = deploy\n"
 			  "leeway = 0\n";
 
-/* An HS256 token over claims. */
-static char *hs256(const unsigned char *secret, const char *claims)
-{
-	struct pj_key k = { .kty = PJ_KTY_OCT, .alg = -1 };
-	unsigned char *sig;
-	size_t siglen;
-	pj_err e;
-	const char *hdr = "{\"alg\":\"HS256\"}";
-	char *h = pj_b64url_encode((const unsigned char *)hdr, strlen(hdr));
-	char *p = pj_b64url_encode((const unsigned char *)claims, strlen(claims));
-	char *input, *tok;
-	k.secret = malloc(32);
-	memcpy(k.secret, secret, 32);
-	k.secret_len = 32;
-	assert_true(asprintf(&input, "%s.%s", h, p) > 0);
-	if (pj_sig_sign(PJ_ALG_HS256, &k, (unsigned char *)input, strlen(input), &sig, &siglen,
-			&e) != 0)
-		fail_msg("sign: %s", e.msg);
-	char *s = pj_b64url_encode(sig, siglen);
-	assert_true(asprintf(&tok, "%s.%s", input, s) > 0);
-	free(h), free(p), free(input), free(s), free(sig);
-	pj_key_clear(&k);
-	return tok;
-}
-
 /* pj_verify of an HS256 token; 0 or -1, the result's reason and provider. */
 static int verify(const struct pj_config *c, const unsigned char *secret, const char *claims,
 		  const char *user, struct pj_result *out)
 {
-	char *tok = hs256(secret, claims);
+	char *tok = unit_hs256(secret, claims);
 	int rc = pj_verify(c, tok, strlen(tok), user, NOW, out);
 	free(tok);
 	return rc;
@@ -464,8 +440,8 @@ static void test_grant_provider(void **state)
 	struct pj_result r;
 	pj_err e;
 	assert_int_equal(load(&c, two, &e), 0);
-	char *tok = hs256(secret_b,
-			  CLAIMS("https://robots.test", ",\"aud\":\"deploy\",\"sub\":\"ci\""));
+	char *tok = unit_hs256(secret_b,
+			       CLAIMS("https://robots.test", ",\"aud\":\"deploy\",\"sub\":\"ci\""));
 	assert_int_equal(pj_verify(&c, tok, strlen(tok), "ci", NOW, &r), 0);
 	struct pj_grant *g = pj_grant_new(tok, strlen(tok), "ci", &r);
 	assert_non_null(g);

@@ -4,6 +4,7 @@
  * email_verified), the user map (src/usermap.c), and how src/verify.c binds a
  * token to a login with them: only an account some rule gives. */
 #include "unit.h"
+#include "unit_token.h"
 #include "unit_config.h"
 
 #include <sys/stat.h>
@@ -327,34 +328,10 @@ static void test_map_grants(void **state)
 
 static const unsigned char secret[32] = "the test provider's 32-byte key.";
 
-static char *hs256(const char *claims)
-{
-	struct pj_key k = { .kty = PJ_KTY_OCT, .alg = -1 };
-	unsigned char *sig;
-	size_t siglen;
-	pj_err e;
-	const char *hdr = "{\"alg\":\"HS256\"}";
-	char *h = pj_b64url_encode((const unsigned char *)hdr, strlen(hdr));
-	char *p = pj_b64url_encode((const unsigned char *)claims, strlen(claims));
-	char *input, *tok;
-	k.secret = malloc(32);
-	memcpy(k.secret, secret, 32);
-	k.secret_len = 32;
-	assert_true(asprintf(&input, "%s.%s", h, p) > 0);
-	assert_int_equal(pj_sig_sign(PJ_ALG_HS256, &k, (unsigned char *)input, strlen(input), &sig,
-				     &siglen, &e),
-			 0);
-	char *s = pj_b64url_encode(sig, siglen);
-	assert_true(asprintf(&tok, "%s.%s", input, s) > 0);
-	free(h), free(p), free(input), free(s), free(sig);
-	pj_key_clear(&k);
-	return tok;
-}
-
 static int login(const struct pj_config *c, const char *claims, const char *user,
 		 struct pj_result *r)
 {
-	char *tok = hs256(claims);
+	char *tok = unit_hs256(secret, claims);
 	int rc = pj_verify(c, tok, strlen(tok), user, NOW, r);
 	free(tok);
 	return rc;
